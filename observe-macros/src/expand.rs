@@ -1,0 +1,297 @@
+//! Code generation for `#[instrumented]`. Never validates (that is `check`'s job); on any
+//! error it emits the errors and the function unchanged (thiserror's fallback), so callers
+//! see no cascade of follow-on errors.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, ItemFn};
+
+use crate::args::InstrumentedArgs;
+use crate::check::{self, Site};
+use crate::config;
+use crate::ctxt::Ctxt;
+use crate::item::{BodyKind, FnModel, inferable_return_type};
+
+pub(crate) fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item_fn = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(_) => return not_a_function(item),
+    };
+    let cx = Ctxt::new();
+    let args = InstrumentedArgs::from_tokens(&cx, args);
+    let model = FnModel::from_syn(&cx, &item_fn);
+    let site = match config::load() {
+        Ok(convention) => Some(check::site(
+            &cx,
+            &args,
+            &convention,
+            &item_fn,
+            &model.arg_idents,
+        )),
+        Err(message) => {
+            cx.error_at(
+                proc_macro2::Span::call_site(),
+                message,
+                Some("fix or remove the file".to_owned()),
+            );
+            None
+        }
+    };
+    match (cx.check(), site) {
+        (Ok(()), Some(site)) => gen_function(&site, &model, item_fn),
+        (Err(errors), _) => fallback(errors, item),
+        (Ok(()), None) => unreachable!("a failed config load reports an error"),
+    }
+}
+
+/// The errors, then the item as written, so it still exists for its callers.
+fn fallback(errors: syn::Error, item: TokenStream) -> TokenStream {
+    let errors = errors.into_compile_error();
+    quote!(#errors #item)
+}
+
+fn not_a_function(item: TokenStream) -> TokenStream {
+    // A trait method without a body parses as neither; say what to do instead.
+    let message = match syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        Ok(f) if f.default.is_none() => {
+            "`#[instrumented]` needs a function body to instrument, and a trait method declaration has none\n\n= help: put `#[instrumented]` on the method in each `impl` of the trait"
+        }
+        _ => "`#[instrumented]` applies to functions and methods\n\n= help: move it onto a `fn`",
+    };
+    let error = syn::Error::new(item.span(), message).into_compile_error();
+    quote!(#error #item)
+}
+
+fn gen_function(site: &Site, model: &FnModel, item: ItemFn) -> TokenStream {
+    let ItemFn {
+        mut attrs,
+        vis,
+        sig,
+        block,
+    } = item;
+    attrs.extend(doc_attrs(site));
+    let krate = &site.krate;
+    let statics = gen_site_static(site);
+    let span = gen_span(site);
+    let ret_ty = inferable_return_type(&sig.output);
+    let classify = quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
+        (&&&#krate::__private::Classify(&__observe_ret)).__observe_outcome()
+    }};
+    // User code keeps its own spans so type and borrow errors land on the user's lines.
+    let body = quote_spanned!(block.span()=> #block);
+    let instrumented_body = match model.kind {
+        BodyKind::Sync => quote! {
+            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, #span);
+            #[allow(clippy::let_unit_value, clippy::needless_return)]
+            let __observe_ret: #ret_ty = {
+                let __observe_entered = __observe_guard.span().enter();
+                #krate::__private::once(move || #body)
+            };
+            __observe_guard.finish(#classify);
+            __observe_ret
+        },
+        BodyKind::Async => quote! {
+            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, #span);
+            #[allow(clippy::let_unit_value)]
+            let __observe_ret: #ret_ty =
+                #krate::__private::CallFuture::new(async move #body, &__observe_guard).await;
+            __observe_guard.finish(#classify);
+            __observe_ret
+        },
+        BodyKind::ReturnsFuture { boxed } => {
+            let wrap = if boxed {
+                quote!(::std::boxed::Box::pin)
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                let __observe_span = #span;
+                let __observe_future: #ret_ty = {
+                    let __observe_entered = __observe_span.enter();
+                    #krate::__private::once(move || #body)
+                };
+                #wrap(async move {
+                    let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, __observe_span);
+                    let __observe_ret =
+                        #krate::__private::CallFuture::new(__observe_future, &__observe_guard).await;
+                    __observe_guard.finish(#classify);
+                    __observe_ret
+                })
+            }
+        }
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #statics
+            #instrumented_body
+        }
+    }
+}
+
+/// The call site's static description, its registration for start-up, and the convention
+/// file as a tracked input (editing it recompiles this function).
+fn gen_site_static(site: &Site) -> TokenStream {
+    let krate = &site.krate;
+    let service = &site.service;
+    let operation = &site.operation;
+    let (label_keys, label_values): (Vec<_>, Vec<_>) = site.labels.iter().cloned().unzip();
+    let buckets = site
+        .preset
+        .buckets
+        .iter()
+        .map(|b| Literal::f64_suffixed(*b));
+    let metric = |name: String, help: String| quote!(#krate::__private::MetricMeta { name: #name, help: #help });
+    let names = MetricNames::of(site);
+    let duration = metric(names.duration, help_duration(site));
+    let processed = metric(names.processed, help_processed(site));
+    let failures = metric(names.failures, help_failures(site));
+    let active = metric(names.active, help_active(site));
+    let tracked = site.convention_source.as_ref().map(|path| {
+        let path = path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    quote! {
+        #tracked
+        static __OBSERVE_SITE: #krate::__private::CallSite =
+            #krate::__private::CallSite::new(#krate::__private::SiteMeta {
+                service: #service,
+                operation: #operation,
+                module_path: ::core::module_path!(),
+                labels: &[#((#label_keys, #label_values)),*],
+                duration: #duration,
+                processed: #processed,
+                failures: #failures,
+                active: #active,
+                buckets: &[#(#buckets),*],
+            });
+        #krate::__private::inventory::submit! {
+            #krate::__private::SiteRegistration(&__OBSERVE_SITE)
+        }
+    }
+}
+
+/// The call's `tracing` span: OpenTelemetry attributes, the recorded arguments, `fields`.
+fn gen_span(site: &Site) -> TokenStream {
+    let krate = &site.krate;
+    let tracing = quote!(#krate::__private::tracing);
+    let level = &site.level;
+    let fn_name = &site.fn_name;
+    let service = &site.service;
+    let mut fields = vec![
+        quote!("service.name" = #service),
+        quote!("code.function" = #fn_name),
+        quote!("code.namespace" = ::core::module_path!()),
+        quote!("error.type" = #tracing::field::Empty),
+        quote!("otel.status_code" = #tracing::field::Empty),
+    ];
+    fields.extend(site.recorded_args.iter().map(|arg| {
+        let name = format_ident!("{}", syn::ext::IdentExt::unraw(arg));
+        quote!(#name = #tracing::field::debug(&#arg))
+    }));
+    fields.extend(site.fields.clone());
+    quote! {
+        #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
+    }
+}
+
+struct MetricNames {
+    duration: String,
+    processed: String,
+    failures: String,
+    active: String,
+}
+
+impl MetricNames {
+    fn of(site: &Site) -> Self {
+        let stem = &site.stem;
+        MetricNames {
+            duration: format!("{stem}_duration_{}", site.preset.unit.suffix()),
+            processed: format!("{stem}_messages_processed_total"),
+            failures: format!("{stem}_failures_total"),
+            active: format!("{stem}_active_workers_current"),
+        }
+    }
+}
+
+/// "the parsing service's generation operations": one metric is shared by every annotated
+/// function of a service, so the HELP text names the service, not the function.
+fn subject(site: &Site) -> String {
+    match &site.name {
+        Some(name) => format!(
+            "the {} service's {} operations",
+            site.service,
+            name.replace('_', " ")
+        ),
+        None => format!("the {} service's operations", site.service),
+    }
+}
+
+fn help_duration(site: &Site) -> String {
+    format!(
+        "Duration of {} in seconds, by operation and outcome.",
+        subject(site)
+    )
+}
+
+fn help_processed(site: &Site) -> String {
+    format!(
+        "Number of {} completed, by operation and outcome.",
+        subject(site)
+    )
+}
+
+fn help_failures(site: &Site) -> String {
+    format!(
+        "Number of {} that failed, by operation and error class.",
+        subject(site)
+    )
+}
+
+fn help_active(site: &Site) -> String {
+    format!("Number of {} in flight, by operation.", subject(site))
+}
+
+/// Appends to the function's rustdoc the exact series each call records.
+fn doc_attrs(site: &Site) -> Vec<Attribute> {
+    let names = MetricNames::of(site);
+    let mut constant = format!(
+        "service=\"{}\", operation=\"{}\"",
+        site.service, site.operation
+    );
+    for (key, value) in &site.labels {
+        constant.push_str(&format!(", {key}=\"{value}\""));
+    }
+    let buckets: Vec<String> = site.preset.buckets.iter().map(f64::to_string).collect();
+    let lines = [
+        String::new(),
+        "# Metrics".to_owned(),
+        String::new(),
+        "Recorded by `#[instrumented]` on every call; each series also carries `environment`, set at runtime:".to_owned(),
+        String::new(),
+        format!(
+            "- `{}{{{constant}, outcome}}`: histogram of call durations, buckets `{}` (preset `{}`)",
+            names.duration,
+            buckets.join(", "),
+            site.preset.name
+        ),
+        format!("- `{}{{{constant}, outcome}}`: counter of completed calls", names.processed),
+        format!("- `{}{{{constant}, error_type}}`: counter of failed calls", names.failures),
+        format!("- `{}{{{constant}}}`: gauge of calls in flight", names.active),
+        format!(
+            "- span `{}` at level `{}` with `service.name`, `code.function`, `code.namespace`, and on failure `error.type`, `otel.status_code`",
+            site.fn_name, site.level
+        ),
+        String::new(),
+        "`outcome` is `success`, `failure` (an `Err`, or a panic with `error_type=\"Panic\"`) or `cancelled` (a future dropped before it completed).".to_owned(),
+    ];
+    lines
+        .iter()
+        .map(|line| syn::parse_quote!(#[doc = #line]))
+        .collect()
+}

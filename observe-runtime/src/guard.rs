@@ -1,0 +1,129 @@
+//! The per-call guard: started on entry, it records duration, outcome and failures exactly
+//! once, on every exit path: normal return, `?`, panic (while unwinding) and an async
+//! future dropped before completion.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use tracing::Span;
+
+use crate::names::PANIC_ERROR_TYPE;
+use crate::outcome::Outcome;
+use crate::site::{CallSite, Handles};
+
+/// Guards one call of an instrumented function.
+#[doc(hidden)]
+pub struct CallGuard {
+    site: &'static CallSite,
+    /// `None` when the call started before `init`: then nothing is recorded for it.
+    handles: Option<&'static Handles>,
+    start: quanta::Instant,
+    span: Span,
+    outcome: Option<Outcome>,
+    /// Set when a poll of the call's future unwound: the executor may drop the future
+    /// only after catching the panic, when `std::thread::panicking()` is false again.
+    poll_panicked: AtomicBool,
+}
+
+impl CallGuard {
+    #[inline]
+    pub fn start(site: &'static CallSite, span: Span) -> Self {
+        let handles = site.handles();
+        if let Some(handles) = handles {
+            handles.active.increment(1.0);
+        }
+        CallGuard {
+            site,
+            handles,
+            start: quanta::Instant::now(),
+            span,
+            outcome: None,
+            poll_panicked: AtomicBool::new(false),
+        }
+    }
+
+    /// The call's span, to enter around the body.
+    #[inline]
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Records the outcome of a call that returned; the guard records nothing more on drop.
+    #[inline]
+    pub fn finish(&mut self, outcome: Outcome) {
+        self.outcome = Some(outcome);
+    }
+}
+
+impl Drop for CallGuard {
+    #[inline]
+    fn drop(&mut self) {
+        let outcome = match self.outcome {
+            Some(outcome) => outcome,
+            None if std::thread::panicking() || self.poll_panicked.load(Ordering::Relaxed) => {
+                Outcome::Failure {
+                    error_type: PANIC_ERROR_TYPE,
+                }
+            }
+            None => Outcome::Cancelled,
+        };
+        if let Outcome::Failure { error_type } = outcome {
+            mark_span_failed(&self.span, error_type);
+        }
+        if let Some(handles) = self.handles {
+            let seconds = self.start.elapsed().as_secs_f64();
+            self.site.record(handles, outcome, seconds);
+            handles.active.decrement(1.0);
+        }
+    }
+}
+
+/// Same `error.type` on the span as on the metrics, and the OpenTelemetry error status.
+#[cold]
+fn mark_span_failed(span: &Span, error_type: &'static str) {
+    span.record("error.type", error_type);
+    span.record("otel.status_code", "ERROR");
+}
+
+/// Polls an instrumented async body inside the call's span and notes a panic that unwinds
+/// out of a poll.
+#[doc(hidden)]
+pub struct CallFuture<'g, F> {
+    inner: F,
+    guard: &'g CallGuard,
+}
+
+impl<'g, F: Future> CallFuture<'g, F> {
+    #[inline]
+    pub fn new(inner: F, guard: &'g CallGuard) -> Self {
+        CallFuture { inner, guard }
+    }
+}
+
+impl<F: Future> Future for CallFuture<'_, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: it is never moved out of `self`, and
+        // `CallFuture` has no `Drop` impl nor `Unpin` impl of its own.
+        let this = unsafe { self.get_unchecked_mut() };
+        let inner = unsafe { Pin::new_unchecked(&mut this.inner) };
+        let _entered = this.guard.span.enter();
+        let unwinding = PanicFlag(&this.guard.poll_panicked);
+        let poll = inner.poll(cx);
+        core::mem::forget(unwinding);
+        poll
+    }
+}
+
+/// Sets its flag when dropped, which happens only if the poll unwinds.
+struct PanicFlag<'a>(&'a AtomicBool);
+
+impl Drop for PanicFlag<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,38 @@
+//! The thin runtime behind `observe`: call-site metric handles cached once, outcome
+//! classification, the drop guard that records every exit path, and Prometheus export.
+//!
+//! Users depend on the `observe` crate, which re-exports this one with the macros.
+#![warn(missing_docs, unreachable_pub)]
+
+mod error_label;
+mod guard;
+pub mod names;
+mod outcome;
+mod runtime;
+mod site;
+
+pub use error_label::ErrorLabel;
+pub use outcome::Outcome;
+pub use runtime::{Builder, Error, Guard, builder, init, render};
+
+/// What generated code calls. Not a stable API: only `observe`'s macros may use it.
+#[doc(hidden)]
+pub mod __private {
+    pub use inventory;
+    pub use tracing;
+
+    pub use crate::error_label::{LabelOf, LabelViaTrait, LabelViaTypeName};
+    pub use crate::guard::{CallFuture, CallGuard};
+    pub use crate::outcome::{
+        Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, Outcome,
+    };
+    pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
+
+    /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.
+    /// Taking `FnOnce` (rather than calling `(move || body)()`) lets bodies that return a
+    /// borrow of a captured `&mut` compile (tracing#2857).
+    #[inline(always)]
+    pub fn once<R>(body: impl FnOnce() -> R) -> R {
+        body()
+    }
+}

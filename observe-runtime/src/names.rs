@@ -1,0 +1,24 @@
+//! The convention's vocabulary that both the generated code and the runtime agree on.
+
+/// Label carrying the service (the metric's subsystem).
+pub const LABEL_SERVICE: &str = "service";
+/// Label carrying the deployment environment, set once by [`crate::init`].
+pub const LABEL_ENVIRONMENT: &str = "environment";
+/// Label carrying the instrumented operation (by default the function's name).
+pub const LABEL_OPERATION: &str = "operation";
+/// Label carrying the call's [`Outcome`](crate::Outcome).
+pub const LABEL_OUTCOME: &str = "outcome";
+/// Label carrying the error class of a failed call.
+pub const LABEL_ERROR_TYPE: &str = "error_type";
+
+/// `error_type` of a call that panicked.
+pub const PANIC_ERROR_TYPE: &str = "Panic";
+
+/// Environment used when `OBSERVE_ENVIRONMENT` is unset.
+pub const DEFAULT_ENVIRONMENT: &str = "dev";
+/// Address of the `/metrics` listener when `OBSERVE_METRICS_ADDR` is unset.
+pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
+
+/// Buckets of the convention's `latency` preset, in seconds. Histograms that no call site
+/// claims get these, so no histogram is ever exported as a summary.
+pub const LATENCY_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];

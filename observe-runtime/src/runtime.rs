@@ -1,0 +1,358 @@
+//! Start-up: configuration from the environment or from code, the Prometheus recorder with
+//! every call site's buckets, the `/metrics` listener on its own thread, and the guard
+//! that stops it.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio::sync::oneshot;
+
+use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
+use crate::site;
+
+/// The exporter, once [`init`] succeeded. Call sites register only after this is set.
+static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
+/// Claimed by the first `init` that gets past configuration; released if it fails.
+static INITIALISING: AtomicBool = AtomicBool::new(false);
+
+/// How often samples are folded into histograms when nothing scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Why [`init`] could not start the runtime.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `init` already ran in this process.
+    #[error(
+        "observe is already initialised in this process; call `init` once, early in `main`, and keep its guard"
+    )]
+    AlreadyInitialised,
+    /// An environment variable holds a value that cannot be used.
+    #[error("invalid {var}={value:?}: {reason}")]
+    InvalidEnv {
+        /// The variable's name.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong and what would be accepted.
+        reason: &'static str,
+    },
+    /// The `/metrics` listener could not bind its address (for example, the port is taken).
+    #[error(
+        "cannot serve metrics on {addr}: {source}; set OBSERVE_METRICS_ADDR to a free address, or to `off` to disable the listener"
+    )]
+    MetricsListener {
+        /// The address that could not be bound.
+        addr: SocketAddr,
+        /// The exporter's error.
+        #[source]
+        source: BuildError,
+    },
+    /// Two call sites ask for different buckets on one histogram.
+    #[error(
+        "histogram `{metric}` is recorded with different buckets by operations `{first}` and `{second}`; give them the same `histogram` preset or a different `name`"
+    )]
+    ConflictingBuckets {
+        /// The histogram's name.
+        metric: &'static str,
+        /// One operation.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// Another `metrics` recorder is installed already.
+    #[error(
+        "another `metrics` recorder is already installed; observe needs to install its own Prometheus recorder"
+    )]
+    RecorderAlreadySet,
+    /// The exporter could not be configured or its thread started.
+    #[error("cannot start the metrics exporter: {0}")]
+    Exporter(String),
+}
+
+/// Runtime configuration. Start from [`builder`] (the defaults) or [`Builder::from_env`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Builder {
+    environment: String,
+    metrics_addr: Option<SocketAddr>,
+    logging: bool,
+}
+
+/// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
+/// subscriber filtered by `RUST_LOG` (default `info`).
+pub fn builder() -> Builder {
+    Builder {
+        environment: DEFAULT_ENVIRONMENT.to_owned(),
+        metrics_addr: Some(
+            DEFAULT_METRICS_ADDR
+                .parse()
+                .expect("default address is valid"),
+        ),
+        logging: true,
+    }
+}
+
+/// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
+/// `environment` label, default `dev`) and `OBSERVE_METRICS_ADDR` (the `/metrics`
+/// listener, default `127.0.0.1:9464`, `off` to disable). Keep the guard until shutdown.
+pub fn init() -> Result<Guard, Error> {
+    Builder::from_env()?.init()
+}
+
+impl Builder {
+    /// The defaults, overridden by `OBSERVE_ENVIRONMENT` and `OBSERVE_METRICS_ADDR`.
+    pub fn from_env() -> Result<Self, Error> {
+        let mut builder = builder();
+        if let Some(value) = env_var("OBSERVE_ENVIRONMENT") {
+            builder.environment = parse_environment(&value)?;
+        }
+        if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
+            builder.metrics_addr = parse_metrics_addr(&value)?;
+        }
+        Ok(builder)
+    }
+
+    /// The `environment` label on every series (e.g. `dev`, `staging`, `prod`).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// Serve `/metrics` on this address.
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// No `/metrics` listener; the exposition is still available from [`render`].
+    pub fn without_metrics_listener(mut self) -> Self {
+        self.metrics_addr = None;
+        self
+    }
+
+    /// Whether `init` installs a `tracing` log subscriber (`RUST_LOG` filter, default
+    /// `info`). It never replaces a subscriber the program installed itself.
+    pub fn logging(mut self, enabled: bool) -> Self {
+        self.logging = enabled;
+        self
+    }
+
+    /// Starts the runtime. Fails if it already runs, if the listener cannot bind, or if
+    /// another `metrics` recorder is installed.
+    pub fn init(self) -> Result<Guard, Error> {
+        if INITIALISING.swap(true, Ordering::AcqRel) {
+            return Err(Error::AlreadyInitialised);
+        }
+        let started = self.start();
+        if started.is_err() {
+            INITIALISING.store(false, Ordering::Release);
+        }
+        started
+    }
+
+    fn start(self) -> Result<Guard, Error> {
+        let prometheus = prometheus_builder(&self.environment)?;
+        let io = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Exporter(e.to_string()))?;
+        let recorder = {
+            let _entered = io.enter();
+            match self.metrics_addr {
+                Some(addr) => {
+                    let (recorder, listener) = prometheus
+                        .with_http_listener(addr)
+                        .build()
+                        .map_err(|source| Error::MetricsListener { addr, source })?;
+                    io.spawn(async move {
+                        if let Err(error) = listener.await {
+                            tracing::error!(?error, "observe: the /metrics listener stopped");
+                        }
+                    });
+                    recorder
+                }
+                None => {
+                    let recorder = prometheus.build_recorder();
+                    let handle = recorder.handle();
+                    io.spawn(async move {
+                        loop {
+                            tokio::time::sleep(UPKEEP_INTERVAL).await;
+                            handle.run_upkeep();
+                        }
+                    });
+                    recorder
+                }
+            }
+        };
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
+
+        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("observe-exporter".into())
+            .spawn(move || {
+                let _ = io.block_on(shutdown_rx);
+                io.shutdown_timeout(Duration::from_secs(1));
+            })
+            .map_err(|e| Error::Exporter(e.to_string()))?;
+
+        if self.logging {
+            install_log_subscriber();
+        }
+        EXPORTER
+            .set(handle.clone())
+            .expect("EXPORTER is set only here, under INITIALISING");
+        Ok(Guard {
+            handle,
+            metrics_addr: self.metrics_addr,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Keeps the runtime running; dropping it stops the `/metrics` listener. Metrics are
+/// pulled, so there is nothing to flush.
+#[must_use = "dropping the guard stops the /metrics listener"]
+#[derive(Debug)]
+pub struct Guard {
+    handle: PrometheusHandle,
+    metrics_addr: Option<SocketAddr>,
+    shutdown: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Guard {
+    /// The Prometheus text exposition of everything recorded so far.
+    pub fn render(&self) -> String {
+        self.handle.render()
+    }
+
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The Prometheus text exposition, or `None` before [`init`].
+pub fn render() -> Option<String> {
+    EXPORTER.get().map(PrometheusHandle::render)
+}
+
+#[inline]
+pub(crate) fn is_initialised() -> bool {
+    EXPORTER.get().is_some()
+}
+
+/// The recorder's configuration: the environment label and every call site's buckets, so
+/// that each histogram is exported as a histogram, never as a summary.
+fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
+    let exporter_error = |e: BuildError| Error::Exporter(e.to_string());
+    let mut builder = PrometheusBuilder::new()
+        .add_global_label(LABEL_ENVIRONMENT, environment)
+        .set_buckets(LATENCY_BUCKETS)
+        .map_err(exporter_error)?;
+    let mut claimed: Vec<&'static site::SiteMeta> = Vec::new();
+    for meta in site::all_sites().map(site::CallSite::meta) {
+        match claimed
+            .iter()
+            .find(|m| m.duration.name == meta.duration.name)
+        {
+            Some(first) if first.buckets != meta.buckets => {
+                return Err(Error::ConflictingBuckets {
+                    metric: meta.duration.name,
+                    first: first.operation,
+                    second: meta.operation,
+                });
+            }
+            Some(_) => {}
+            None => {
+                builder = builder
+                    .set_buckets_for_metric(Matcher::Full(meta.duration.name.into()), meta.buckets)
+                    .map_err(exporter_error)?;
+                claimed.push(meta);
+            }
+        }
+    }
+    Ok(builder)
+}
+
+fn install_log_subscriber() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A subscriber the program installed itself wins; that is not an error.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn env_var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_environment(value: &str) -> Result<String, Error> {
+    let valid = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::InvalidEnv {
+            var: "OBSERVE_ENVIRONMENT",
+            value: value.to_owned(),
+            reason: "expected a short name such as `dev`, `staging` or `prod` (letters, digits, `_`, `-`)",
+        })
+    }
+}
+
+fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| Error::InvalidEnv {
+            var: "OBSERVE_METRICS_ADDR",
+            value: value.to_owned(),
+            reason: "expected `host:port` such as `127.0.0.1:9464`, or `off`",
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_addr_accepts_off_and_socket_addresses() {
+        assert_eq!(parse_metrics_addr("off").unwrap(), None);
+        assert_eq!(parse_metrics_addr("OFF").unwrap(), None);
+        assert_eq!(
+            parse_metrics_addr("127.0.0.1:9000").unwrap(),
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+        let err = parse_metrics_addr("localhost").unwrap_err().to_string();
+        assert!(err.contains("OBSERVE_METRICS_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn environment_must_be_a_short_name() {
+        assert_eq!(parse_environment("prod").unwrap(), "prod");
+        assert!(parse_environment("prod env").is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! # observe
+//!
+//! One attribute instead of the timer, histogram, outcome counters, `error_type` label and
+//! span every handler repeats by hand — with metric names and labels checked against the
+//! naming convention before the code compiles.
+//!
+//! ```no_run
+//! use observe::{ErrorLabel, instrumented};
+//!
+//! #[derive(Debug, ErrorLabel)]
+//! enum ParseError {
+//!     InvalidJson,
+//!     MissingField,
+//! }
+//!
+//! #[instrumented(service = "parsing", histogram = "latency")]
+//! fn parse_message(raw: &str) -> Result<usize, ParseError> {
+//!     if raw.is_empty() { Err(ParseError::MissingField) } else { Ok(raw.len()) }
+//! }
+//!
+//! fn main() -> Result<(), observe::Error> {
+//!     let _guard = observe::init()?; // /metrics on 127.0.0.1:9464, environment `dev`
+//!     let _ = parse_message("{}");
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Each call records, for service `parsing` in namespace `copilot`:
+//! - `copilot_parsing_duration_seconds{service, environment, operation, outcome}`, a
+//!   histogram with the preset's buckets;
+//! - `copilot_parsing_messages_processed_total{service, environment, operation, outcome}`;
+//! - `copilot_parsing_failures_total{service, environment, operation, error_type}` on failure;
+//! - `copilot_parsing_active_workers_current{service, environment, operation}`, calls in flight;
+//! - a `tracing` span named after the function with `service.name`, `code.function`,
+//!   `code.namespace`, and on failure `error.type` and `otel.status_code = "ERROR"`.
+//!
+//! `outcome` is `success` (`Ok`, or any non-`Result` value), `failure` (`Err`, or a panic
+//! with `error_type = "Panic"`, after which the panic resumes) or `cancelled` (an async
+//! call whose future was dropped before it completed).
+//!
+//! # Arguments of `#[instrumented]`
+//! - `service = "parsing"`: the metric subsystem and `service` label (required unless
+//!   `observe.toml` sets `service`).
+//! - `histogram = "latency"`: the bucket preset of the duration histogram (default `latency`).
+//! - `name = "generation"`: an extra metric stem, `copilot_parsing_generation_duration_seconds`.
+//! - `operation = "parse"`: the `operation` label (default: the function's name).
+//! - `level = "debug"`: the span's level (default `info`).
+//! - `skip(arg, ..)` / `skip_all`: arguments not recorded on the span (the others are, with
+//!   their `Debug` form, as `tracing::instrument` does; `self` is never recorded).
+//! - `fields(key = value, ..)`: extra span fields, in `tracing`'s field syntax.
+//! - `labels(queue = "parsing", ..)`: extra constant labels on every series.
+//! - `crate = path`: where `observe` is, if it is renamed.
+//!
+//! # The convention
+//! `observe.toml`, found from the crate's directory up to its workspace root, sets the
+//! `namespace` (default: the package name in snake_case) and a default `service`.
+
+pub use observe_macros::{ErrorLabel, instrumented};
+pub use observe_runtime::{
+    Builder, Error, ErrorLabel, Guard, Outcome, builder, init, names, render,
+};
+
+#[doc(hidden)]
+pub use observe_runtime::__private;
