@@ -134,7 +134,7 @@ fn label_expr(
             quote! {{
                 #[allow(unused_imports)]
                 use ::observe::__private::{LabelViaTrait as _, LabelViaTypeName as _};
-                (&::observe::__private::LabelOf(__observe_field_0)).__observe_error_label()
+                (&&::observe::__private::LabelOf(__observe_field_0)).__observe_error_label()
             }}
         }
     }
