@@ -123,6 +123,9 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) fields: Slot<TokenStream>,
     pub(crate) labels: Slot<Vec<LabelArg>>,
     pub(crate) krate: Slot<syn::Path>,
+    /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
+    /// value was taken: a "missing argument" error for them would only repeat another.
+    pub(crate) attempted: Vec<&'static str>,
 }
 
 impl InstrumentedArgs {
@@ -139,6 +142,7 @@ impl InstrumentedArgs {
             fields: Slot::new("fields"),
             labels: Slot::new("labels"),
             krate: Slot::new("crate"),
+            attempted: Vec::new(),
         };
         let parsed = Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(tokens);
         match parsed {
@@ -150,6 +154,10 @@ impl InstrumentedArgs {
 
     fn take(&mut self, cx: &Ctxt, RawArg { key, value }: RawArg) {
         let name = key.unraw().to_string();
+        let attempted = KEYS.iter().find(|k| **k == name).or_else(|| {
+            closest(&name, KEYS.iter().copied()).and_then(|near| KEYS.iter().find(|k| **k == near))
+        });
+        self.attempted.extend(attempted.copied());
         match (name.as_str(), value) {
             ("service", v) => string_value(cx, &key, v, "service = \"parsing\"")
                 .map(|s| self.service.set(cx, &key, s)),

@@ -45,7 +45,7 @@ pub(crate) fn site(
     arg_idents: &[Ident],
 ) -> Site {
     let fn_name = item.sig.ident.unraw().to_string();
-    let service = check_service(cx, args.service.get(), convention);
+    let service = check_service(cx, args, convention);
     let name = args.name.get().and_then(|lit| check_name(cx, lit));
     let operation = args
         .operation
@@ -84,10 +84,11 @@ pub(crate) fn site(
 
 /// `service` is required (unless `observe.toml` sets `service`) and snake_case: it is the
 /// metric subsystem and the `service` label. Valid: `service = "parsing"`.
-fn check_service(cx: &Ctxt, lit: Option<&LitStr>, convention: &Convention) -> String {
-    let Some(lit) = lit else {
+fn check_service(cx: &Ctxt, args: &InstrumentedArgs, convention: &Convention) -> String {
+    let Some(lit) = args.service.get() else {
         return match &convention.default_service {
             Some(service) => service.clone(),
+            None if args.attempted.contains(&"service") => String::from("service"),
             None => {
                 cx.error_at(
                     InstrumentedArgs::span_of_missing(),

@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(service = "parsing", service = "chunking")]
+fn parse() {}
+
+fn main() {}

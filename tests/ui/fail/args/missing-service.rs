@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(histogram = "latency")]
+fn parse() {}
+
+fn main() {}

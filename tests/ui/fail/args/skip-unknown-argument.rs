@@ -1,0 +1,8 @@
+use observe::instrumented;
+
+#[instrumented(service = "parsing", skip(mesage))]
+fn parse(message: &str) -> usize {
+    message.len()
+}
+
+fn main() {}

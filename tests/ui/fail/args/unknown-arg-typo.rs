@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(servce = "parsing")]
+fn parse() {}
+
+fn main() {}

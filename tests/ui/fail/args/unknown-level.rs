@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(service = "parsing", level = "verbose")]
+fn parse() {}
+
+fn main() {}

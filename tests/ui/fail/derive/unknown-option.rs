@@ -1,0 +1,9 @@
+use observe::ErrorLabel;
+
+#[derive(Debug, ErrorLabel)]
+enum StoreError {
+    #[error_label(name = "Store")]
+    Connection,
+}
+
+fn main() {}

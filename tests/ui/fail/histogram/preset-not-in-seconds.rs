@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(service = "parsing", histogram = "size")]
+fn parse() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(service = "ParsingService")]
+fn parse() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::instrumented;
+
+#[instrumented(service = "parsing")]
+struct Handler;
+
+fn main() {}
