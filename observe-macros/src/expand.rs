@@ -295,3 +295,46 @@ fn doc_attrs(site: &Site) -> Vec<Attribute> {
         .map(|line| syn::parse_quote!(#[doc = #line]))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The rustdoc appended to the function names the exact series it emits.
+    #[test]
+    fn rustdoc_lists_the_series() {
+        let out = super::instrumented(
+            quote!(service = "parsing", labels(queue = "parsing")),
+            quote!(
+                fn parse_message() {}
+            ),
+        )
+        .to_string();
+        for line in [
+            "copilot_parsing_duration_seconds{service=\\\"parsing\\\", operation=\\\"parse_message\\\", queue=\\\"parsing\\\", outcome}`: histogram of call durations, buckets `0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60` (preset `latency`)",
+            "copilot_parsing_messages_processed_total{service=\\\"parsing\\\", operation=\\\"parse_message\\\", queue=\\\"parsing\\\", outcome}`: counter of completed calls",
+            "copilot_parsing_failures_total{service=\\\"parsing\\\", operation=\\\"parse_message\\\", queue=\\\"parsing\\\", error_type}`: counter of failed calls",
+            "copilot_parsing_active_workers_current{service=\\\"parsing\\\", operation=\\\"parse_message\\\", queue=\\\"parsing\\\"}`: gauge of calls in flight",
+        ] {
+            assert!(out.contains(line), "missing {line}\nin {out}");
+        }
+    }
+
+    /// On an invalid attribute the function is emitted unchanged next to the errors.
+    #[test]
+    fn invalid_input_still_emits_the_function() {
+        let item = quote!(
+            fn parse_message(x: u8) -> u8 {
+                x
+            }
+        );
+        let out =
+            super::instrumented(quote!(service = "Bad", servce = "x"), item.clone()).to_string();
+        assert!(out.ends_with(&item.to_string()), "{out}");
+        assert_eq!(
+            out.matches("compile_error").count(),
+            2,
+            "both errors: {out}"
+        );
+    }
+}
