@@ -84,7 +84,7 @@ pub struct Builder {
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
-/// subscriber filtered by `RUST_LOG` (default `info`).
+/// subscriber for events filtered by `RUST_LOG` (default `info`).
 pub fn builder() -> Builder {
     Builder {
         environment: DEFAULT_ENVIRONMENT.to_owned(),
@@ -135,8 +135,8 @@ impl Builder {
         self
     }
 
-    /// Whether `init` installs a `tracing` log subscriber (`RUST_LOG` filter, default
-    /// `info`). It never replaces a subscriber the program installed itself.
+    /// Whether `init` installs a `tracing` log subscriber for events (`RUST_LOG` filter,
+    /// default `info`). It never replaces a subscriber the program installed itself.
     pub fn logging(mut self, enabled: bool) -> Self {
         self.logging = enabled;
         self
@@ -293,11 +293,18 @@ fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
     Ok(builder)
 }
 
+/// Logs events only: `fmt` formats every enabled span's fields into a fresh `String`, an
+/// allocation per instrumented call. Spans stay free until a layer that wants them (an
+/// OpenTelemetry exporter, say) is installed.
 fn install_log_subscriber() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let events_only = filter_fn(|meta| meta.is_event()).and(env);
+    let logs = tracing_subscriber::fmt::layer().with_filter(events_only);
     // A subscriber the program installed itself wins; that is not an error.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let _ = tracing_subscriber::registry().with(logs).try_init();
 }
 
 fn env_var(name: &'static str) -> Option<String> {
