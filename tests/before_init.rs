@@ -24,8 +24,32 @@ fn calls_after_init_are_recorded_even_if_the_site_ran_before() {
 
     let m = exposition::scrape();
     let op = |k, v| [("operation", "early"), (k, v)];
-    assert_eq!(m.count("copilot_early_messages_processed_total", &op("outcome", "success")), 2.0);
-    assert_eq!(m.count("copilot_early_messages_processed_total", &op("outcome", "failure")), 1.0);
-    assert_eq!(m.count("copilot_early_failures_total", &op("error_type", "FmtError")), 1.0);
-    assert_eq!(m.value("copilot_early_active_workers_current", &[("operation", "early")]), Some(0.0));
+    assert_eq!(
+        m.count(
+            "copilot_early_messages_processed_total",
+            &op("outcome", "success")
+        ),
+        2.0
+    );
+    assert_eq!(
+        m.count(
+            "copilot_early_messages_processed_total",
+            &op("outcome", "failure")
+        ),
+        1.0
+    );
+    assert_eq!(
+        m.count(
+            "copilot_early_failures_total",
+            &op("error_type", "FmtError")
+        ),
+        1.0
+    );
+    assert_eq!(
+        m.value(
+            "copilot_early_active_workers_current",
+            &[("operation", "early")]
+        ),
+        Some(0.0)
+    );
 }

@@ -8,17 +8,39 @@ fn init_reports_bad_configuration_then_starts_once() {
     // A port already in use.
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let error = observe::builder().metrics_addr(addr).logging(false).init().unwrap_err();
-    assert!(matches!(error, observe::Error::MetricsListener { .. }), "{error:?}");
+    let error = observe::builder()
+        .metrics_addr(addr)
+        .logging(false)
+        .init()
+        .unwrap_err();
+    assert!(
+        matches!(error, observe::Error::MetricsListener { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
-    assert!(message.contains(&addr.to_string()), "names the address: {message}");
-    assert!(message.contains("OBSERVE_METRICS_ADDR"), "names the fix: {message}");
+    assert!(
+        message.contains(&addr.to_string()),
+        "names the address: {message}"
+    );
+    assert!(
+        message.contains("OBSERVE_METRICS_ADDR"),
+        "names the fix: {message}"
+    );
 
     // Malformed environment.
     // SAFETY: this test binary has one test, so no other thread reads the environment.
     unsafe { std::env::set_var("OBSERVE_METRICS_ADDR", "localhost") };
     let error = observe::init().unwrap_err();
-    assert!(matches!(error, observe::Error::InvalidEnv { var: "OBSERVE_METRICS_ADDR", .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            observe::Error::InvalidEnv {
+                var: "OBSERVE_METRICS_ADDR",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     unsafe { std::env::set_var("OBSERVE_METRICS_ADDR", "off") };
     unsafe { std::env::set_var("OBSERVE_ENVIRONMENT", "prod eu") };
     let error = observe::init().unwrap_err();
@@ -26,7 +48,10 @@ fn init_reports_bad_configuration_then_starts_once() {
 
     // The failures above left nothing half-initialised.
     unsafe { std::env::set_var("OBSERVE_ENVIRONMENT", "staging") };
-    let free = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     unsafe { std::env::set_var("OBSERVE_METRICS_ADDR", free.to_string()) };
     let guard = observe::init().expect("starts");
     assert_eq!(guard.metrics_addr(), Some(free));
@@ -34,12 +59,17 @@ fn init_reports_bad_configuration_then_starts_once() {
     // The listener serves the exposition.
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(free).unwrap();
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
-    assert!(matches!(observe::builder().init(), Err(observe::Error::AlreadyInitialised)));
+    assert!(matches!(
+        observe::builder().init(),
+        Err(observe::Error::AlreadyInitialised)
+    ));
 
     // Dropping the guard stops the listener and frees the port.
     drop(guard);

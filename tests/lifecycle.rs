@@ -31,7 +31,11 @@ fn panics_with(code: u32) -> Result<(), std::io::Error> {
 fn a_panic_is_recorded_then_resumes_unchanged() {
     observe();
     let caught = catch_unwind(|| panics_with(7)).expect_err("the panic propagates");
-    assert_eq!(caught.downcast_ref::<Payload>(), Some(&Payload(7)), "same payload");
+    assert_eq!(
+        caught.downcast_ref::<Payload>(),
+        Some(&Payload(7)),
+        "same payload"
+    );
     panics_with(0).unwrap();
 
     let m = scrape();
@@ -56,14 +60,27 @@ fn a_future_dropped_before_completion_is_cancelled() {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(future.as_mut().poll(&mut cx).is_pending());
         let m = scrape();
-        assert_eq!(m.value(ACTIVE, &[("operation", "waits_forever")]), Some(1.0), "in flight while pending");
+        assert_eq!(
+            m.value(ACTIVE, &[("operation", "waits_forever")]),
+            Some(1.0),
+            "in flight while pending"
+        );
     }
     let m = scrape();
     let op = |k, v| [("operation", "waits_forever"), (k, v)];
     assert_eq!(m.count(PROCESSED, &op("outcome", "cancelled")), 1.0);
-    assert_eq!(m.count("copilot_lifecycle_duration_seconds_count", &op("outcome", "cancelled")), 1.0);
+    assert_eq!(
+        m.count(
+            "copilot_lifecycle_duration_seconds_count",
+            &op("outcome", "cancelled")
+        ),
+        1.0
+    );
     assert_eq!(m.count(PROCESSED, &op("outcome", "success")), 0.0);
-    assert_eq!(m.value(ACTIVE, &[("operation", "waits_forever")]), Some(0.0));
+    assert_eq!(
+        m.value(ACTIVE, &[("operation", "waits_forever")]),
+        Some(0.0)
+    );
 }
 
 #[instrumented(service = "lifecycle")]
@@ -82,7 +99,11 @@ async fn a_panic_inside_a_spawned_future_is_a_failure_not_a_cancellation() {
     // `std::thread::panicking()` is false again.
     let joined = tokio::spawn(panics_in_poll(true)).await;
     assert!(joined.unwrap_err().is_panic());
-    assert_eq!(tokio::spawn(panics_in_poll(false)).await.unwrap(), Ok(1), "spawnable: the future is Send");
+    assert_eq!(
+        tokio::spawn(panics_in_poll(false)).await.unwrap(),
+        Ok(1),
+        "spawnable: the future is Send"
+    );
 
     let m = scrape();
     let op = |k, v| [("operation", "panics_in_poll"), (k, v)];
@@ -123,7 +144,11 @@ fn a_future_never_polled_records_nothing() {
     observe();
     drop(pin!(waits_forever_too()));
     let m = scrape();
-    assert_eq!(m.samples(PROCESSED, &[("operation", "waits_forever_too")]).count(), 0);
+    assert_eq!(
+        m.samples(PROCESSED, &[("operation", "waits_forever_too")])
+            .count(),
+        0
+    );
 }
 
 #[instrumented(service = "lifecycle")]

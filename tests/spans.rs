@@ -62,7 +62,11 @@ struct Message {
 
 #[instrumented(service = "spans", skip(secret), fields(message.id = message.id))]
 fn fetch(message: &Message, secret: &str, fail: bool) -> Result<usize, FetchError> {
-    if fail { Err(FetchError::ConnectionError) } else { Ok(secret.len()) }
+    if fail {
+        Err(FetchError::ConnectionError)
+    } else {
+        Ok(secret.len())
+    }
 }
 
 fn spans_of(run: impl FnOnce()) -> Vec<(String, BTreeMap<String, String>)> {
@@ -101,7 +105,10 @@ fn a_failure_marks_the_span_with_the_metrics_error_type() {
     assert_eq!(fields["otel.status_code"], "ERROR");
     let m = exposition::scrape();
     assert_eq!(
-        m.count("copilot_spans_failures_total", &[("operation", "fetch"), ("error_type", "ConnectionError")]),
+        m.count(
+            "copilot_spans_failures_total",
+            &[("operation", "fetch"), ("error_type", "ConnectionError")]
+        ),
         1.0
     );
 }
@@ -123,7 +130,11 @@ fn async_bodies_run_inside_their_span() {
     });
     let names: Vec<&str> = spans.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["nested", "inner"]);
-    assert_eq!(spans[1].1.get("__parent"), Some(&spans[0].1["__id"]), "inner is a child of nested");
+    assert_eq!(
+        spans[1].1.get("__parent"),
+        Some(&spans[0].1["__id"]),
+        "inner is a child of nested"
+    );
     assert!(!spans[0].1.contains_key("__parent"), "nested is a root");
     assert!(!spans[0].1.contains_key("depth"), "skip_all");
 }

@@ -41,7 +41,11 @@ impl Exposition {
     }
 
     /// Samples of `metric` whose labels include every pair of `labels`.
-    pub fn samples<'a>(&'a self, metric: &'a str, labels: &'a [(&str, &str)]) -> impl Iterator<Item = &'a Sample> {
+    pub fn samples<'a>(
+        &'a self,
+        metric: &'a str,
+        labels: &'a [(&str, &str)],
+    ) -> impl Iterator<Item = &'a Sample> {
         self.scrape.samples.iter().filter(move |s| {
             s.metric == metric && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v))
         })
@@ -50,7 +54,11 @@ impl Exposition {
     /// The one sample of `metric` matching `labels`; `None` if there is none.
     pub fn value(&self, metric: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let found: Vec<&Sample> = self.samples(metric, labels).collect();
-        assert!(found.len() <= 1, "{metric}{labels:?} matches {} series", found.len());
+        assert!(
+            found.len() <= 1,
+            "{metric}{labels:?} matches {} series",
+            found.len()
+        );
         found.first().map(|s| match &s.value {
             Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
             other => panic!("{metric} is not a scalar: {other:?}"),
@@ -65,7 +73,12 @@ impl Exposition {
     /// The cumulative `(le, count)` buckets of one histogram series.
     pub fn buckets(&self, metric: &str, labels: &[(&str, &str)]) -> Vec<(f64, f64)> {
         let found: Vec<&Sample> = self.samples(metric, labels).collect();
-        assert_eq!(found.len(), 1, "{metric}{labels:?} matches {} series", found.len());
+        assert_eq!(
+            found.len(),
+            1,
+            "{metric}{labels:?} matches {} series",
+            found.len()
+        );
         match &found[0].value {
             Value::Histogram(buckets) => buckets.iter().map(|b| (b.less_than, b.count)).collect(),
             other => panic!("{metric} is not a histogram: {other:?}"),
@@ -88,6 +101,8 @@ impl Exposition {
     /// The `# TYPE` line of `metric`.
     pub fn type_of(&self, metric: &str) -> Option<&str> {
         let prefix = format!("# TYPE {metric} ");
-        self.raw.lines().find_map(|l| l.strip_prefix(prefix.as_str()))
+        self.raw
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
     }
 }
