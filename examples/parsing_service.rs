@@ -1,1 +1,243 @@
-fn main() {}
+//! A small HTTP service instrumented with `observe`: `POST /parse` takes a JSON message,
+//! decodes, validates and normalises it through three `#[instrumented]` functions, and
+//! `/metrics` (on `OBSERVE_METRICS_ADDR`) exports the RED metrics of each step.
+//!
+//! ```text
+//! cargo run --example parsing_service
+//! curl -s localhost:8080/parse -d '{"id": "m-1", "source": "Email", "body": "hello  world"}'
+//! curl -s localhost:9464/metrics | grep copilot_parsing
+//! ```
+//!
+//! Environment: `PARSING_ADDR` (default `127.0.0.1:8080`), `OBSERVE_METRICS_ADDR` (default
+//! `127.0.0.1:9464`, `off` disables), `OBSERVE_ENVIRONMENT` (default `dev`).
+
+use std::error::Error;
+use std::fmt;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use observe::{ErrorLabel, instrumented};
+use serde::{Deserialize, Serialize};
+
+const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Bodies above this are rejected as `TooLarge`.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Why a message was rejected. The variant name is the `error_type` label and the
+/// `error` field of the 400 response.
+#[derive(Debug, ErrorLabel)]
+enum ParseError {
+    /// Not JSON, or not a message (e.g. `id` missing).
+    InvalidJson(serde_json::Error),
+    /// `body` missing or blank.
+    EmptyBody,
+    /// `body` longer than the limit.
+    TooLarge { len: usize, max: usize },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::InvalidJson(e) => write!(f, "not a JSON message: {e}"),
+            ParseError::EmptyBody => f.write_str("the message has no body"),
+            ParseError::TooLarge { len, max } => {
+                write!(f, "the body is {len} bytes, over the {max}-byte limit")
+            }
+        }
+    }
+}
+
+impl Error for ParseError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            ParseError::InvalidJson(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// A message as it arrives.
+#[derive(Debug, Deserialize)]
+struct Message {
+    id: String,
+    source: String,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// A message whose body is present and within the limit.
+#[derive(Debug)]
+struct ValidMessage {
+    id: String,
+    source: String,
+    body: String,
+}
+
+/// What `POST /parse` answers for an accepted message.
+#[derive(Debug, Serialize)]
+struct Summary {
+    id: String,
+    source: String,
+    words: usize,
+    bytes: usize,
+}
+
+// `raw` may be large: keep it off the span.
+#[instrumented(service = "parsing", skip(raw))]
+async fn decode(raw: Bytes) -> Result<Message, ParseError> {
+    serde_json::from_slice(&raw).map_err(ParseError::InvalidJson)
+}
+
+// The message carries the body, so only the limit is recorded on the span.
+#[instrumented(service = "parsing", skip(message))]
+fn validate(message: Message, max_body_bytes: usize) -> Result<ValidMessage, ParseError> {
+    let body = message.body.unwrap_or_default();
+    if body.trim().is_empty() {
+        return Err(ParseError::EmptyBody);
+    }
+    if body.len() > max_body_bytes {
+        return Err(ParseError::TooLarge {
+            len: body.len(),
+            max: max_body_bytes,
+        });
+    }
+    Ok(ValidMessage {
+        id: message.id,
+        source: message.source,
+        body,
+    })
+}
+
+/// The pipeline's configuration, shared by every request.
+struct Parser {
+    max_body_bytes: usize,
+}
+
+impl Parser {
+    /// Decode → validate → normalise; each step records its own metrics.
+    async fn process(&self, raw: Bytes) -> Result<Summary, ParseError> {
+        let message = decode(raw).await?;
+        let message = validate(message, self.max_body_bytes)?;
+        Ok(self.normalise(message))
+    }
+
+    /// Lower-cases the source and counts the body's words.
+    #[instrumented(service = "parsing", skip_all)]
+    fn normalise(&self, message: ValidMessage) -> Summary {
+        Summary {
+            id: message.id,
+            source: message.source.trim().to_lowercase(),
+            words: message.body.split_whitespace().count(),
+            bytes: message.body.len(),
+        }
+    }
+}
+
+async fn parse(State(parser): State<Arc<Parser>>, raw: Bytes) -> Response {
+    match parser.process(raw).await {
+        Ok(summary) => (StatusCode::OK, Json(summary)).into_response(),
+        Err(error) => {
+            let body = serde_json::json!({
+                "error": error.error_label(),
+                "detail": error.to_string(),
+            });
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+    }
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+fn app() -> Router {
+    let parser = Arc::new(Parser {
+        max_body_bytes: MAX_BODY_BYTES,
+    });
+    Router::new()
+        .route("/parse", post(parse))
+        .route("/health", get(health))
+        .with_state(parser)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and Kubernetes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            eprintln!("parsing service: cannot listen for Ctrl-C: {error}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(error) => {
+                eprintln!("parsing service: cannot listen for SIGTERM: {error}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+async fn serve(addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> Result<(), Box<dyn Error>> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}; set PARSING_ADDR to a free address"))?;
+    println!(
+        "parsing service listening on http://{}",
+        listener.local_addr()?
+    );
+    match metrics_addr {
+        Some(metrics) => println!("metrics on http://{metrics}/metrics"),
+        None => println!("metrics listener disabled (OBSERVE_METRICS_ADDR=off)"),
+    }
+    axum::serve(listener, app())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!("parsing service stopped");
+    Ok(())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    let addr = std::env::var("PARSING_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
+    let addr: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("invalid PARSING_ADDR={addr:?}: expected `host:port`"))?;
+    // Before the Tokio runtime: `init` starts its own exporter thread, and a failure
+    // (e.g. the metrics port is taken) is reported before anything else starts.
+    let guard = observe::init()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(addr, guard.metrics_addr()))?;
+    // Served until the last request finished; only now stop `/metrics`.
+    drop(guard);
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("parsing service: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -27,6 +27,15 @@ fn init_reports_bad_configuration_then_starts_once() {
         "names the fix: {message}"
     );
 
+    // The same failure inside an async runtime is an error too, not a panic.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let error =
+        runtime.block_on(async { observe::builder().metrics_addr(addr).logging(false).init() });
+    assert!(
+        matches!(error, Err(observe::Error::MetricsListener { .. })),
+        "{error:?}"
+    );
+
     // Malformed environment.
     // SAFETY: this test binary has one test, so no other thread reads the environment.
     unsafe { std::env::set_var("OBSERVE_METRICS_ADDR", "localhost") };

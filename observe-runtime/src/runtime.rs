@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{
+    BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use tokio::sync::oneshot;
 
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
@@ -161,36 +163,19 @@ impl Builder {
             .enable_all()
             .build()
             .map_err(|e| Error::Exporter(e.to_string()))?;
-        let recorder = {
-            let _entered = io.enter();
-            match self.metrics_addr {
-                Some(addr) => {
-                    let (recorder, listener) = prometheus
-                        .with_http_listener(addr)
-                        .build()
-                        .map_err(|source| Error::MetricsListener { addr, source })?;
-                    io.spawn(async move {
-                        if let Err(error) = listener.await {
-                            tracing::error!(?error, "observe: the /metrics listener stopped");
-                        }
-                    });
-                    recorder
-                }
-                None => {
-                    let recorder = prometheus.build_recorder();
-                    let handle = recorder.handle();
-                    io.spawn(async move {
-                        loop {
-                            tokio::time::sleep(UPKEEP_INTERVAL).await;
-                            handle.run_upkeep();
-                        }
-                    });
-                    recorder
-                }
+        let recorder = match self.build_recorder(prometheus, &io) {
+            Ok(recorder) => recorder,
+            Err(error) => {
+                // Dropping a runtime blocks, which panics inside the caller's runtime.
+                io.shutdown_background();
+                return Err(error);
             }
         };
         let handle = recorder.handle();
-        metrics::set_global_recorder(recorder).map_err(|_| Error::RecorderAlreadySet)?;
+        if metrics::set_global_recorder(recorder).is_err() {
+            io.shutdown_background();
+            return Err(Error::RecorderAlreadySet);
+        }
 
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -207,12 +192,47 @@ impl Builder {
         EXPORTER
             .set(handle.clone())
             .expect("EXPORTER is set only here, under INITIALISING");
+        // Every linked function's series exist from start-up, at zero, so dashboards and
+        // absence alerts see them before the first call.
+        site::all_sites().for_each(site::CallSite::register_now);
         Ok(Guard {
             handle,
             metrics_addr: self.metrics_addr,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
+    }
+}
+
+impl Builder {
+    /// The recorder, with its listener (or upkeep task) spawned on `io`.
+    fn build_recorder(
+        &self,
+        prometheus: PrometheusBuilder,
+        io: &tokio::runtime::Runtime,
+    ) -> Result<PrometheusRecorder, Error> {
+        let _entered = io.enter();
+        let Some(addr) = self.metrics_addr else {
+            let recorder = prometheus.build_recorder();
+            let handle = recorder.handle();
+            io.spawn(async move {
+                loop {
+                    tokio::time::sleep(UPKEEP_INTERVAL).await;
+                    handle.run_upkeep();
+                }
+            });
+            return Ok(recorder);
+        };
+        let (recorder, listener) = prometheus
+            .with_http_listener(addr)
+            .build()
+            .map_err(|source| Error::MetricsListener { addr, source })?;
+        io.spawn(async move {
+            if let Err(error) = listener.await {
+                tracing::error!(?error, "observe: the /metrics listener stopped");
+            }
+        });
+        Ok(recorder)
     }
 }
 

@@ -88,6 +88,11 @@ impl CallSite {
         }
     }
 
+    /// Registers this site's series now (at `init`), so they exist before the first call.
+    pub(crate) fn register_now(&'static self) {
+        let _ = self.handles();
+    }
+
     #[cold]
     fn register(&'static self) -> Option<&'static Handles> {
         if !crate::runtime::is_initialised() {

@@ -1,0 +1,333 @@
+//! End to end with a real Prometheus: it scrapes the example service under load, and the
+//! RFC's queries answer with sensible values. Skipped (loudly) without `prometheus` on
+//! PATH, unless `OBSERVE_REQUIRE_PROMETHEUS=1`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::Client;
+use support::{ChildProcess, Kind, Service, TempDir, http_client};
+
+const JOB: &str = "parsing";
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The load: 20 messages a second for 8 seconds, in cycles of 10 messages with 1 bad
+/// in 5, so a whole number of cycles is sent.
+const REQUESTS_PER_SECOND: u64 = 20;
+const LOAD_CYCLES: usize = 16;
+const CYCLE: [Kind; 10] = [
+    Kind::Good,
+    Kind::Good,
+    Kind::Good,
+    Kind::Good,
+    Kind::InvalidJson,
+    Kind::Good,
+    Kind::Good,
+    Kind::Good,
+    Kind::Good,
+    Kind::EmptyBody,
+];
+/// Annotated calls per cycle: a good message goes through decode, validate and
+/// normalise (3 calls, no failure); malformed JSON stops at decode (1 call, 1 failure);
+/// an empty body stops at validate (2 calls, 1 failure). So 8×3 + 1 + 2 = 27 calls and
+/// 2 failures per cycle.
+const CALLS_PER_CYCLE: f64 = 27.0;
+const FAILURES_PER_CYCLE: f64 = 2.0;
+
+const RATE_PROCESSED: &str = "rate(copilot_parsing_messages_processed_total[5m])";
+const P95_DURATION: &str =
+    "histogram_quantile(0.95, rate(copilot_parsing_duration_seconds_bucket[5m]))";
+const FAILURE_RATIO: &str = "sum by (service) (rate(copilot_parsing_failures_total[5m])) / sum by (service) (rate(copilot_parsing_messages_processed_total[5m]))";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prometheus_scrapes_the_service_and_answers_the_rfc_queries() {
+    let Some(prometheus_bin) = support::tool_or_skip("prometheus") else {
+        return;
+    };
+    let started = Instant::now();
+    let client = http_client();
+    let service = Service::start(&client).await;
+
+    // One cycle before Prometheus starts: every series exists from the first scrape on,
+    // holding exactly one cycle. See `assert_failure_ratio` for why that matters.
+    send_cycles(&client, &service, 1).await;
+
+    // Declared first so it is dropped last, after Prometheus stopped writing to it.
+    let dir = TempDir::new("observe-prometheus-e2e");
+    let prometheus =
+        Prometheus::start(&client, &prometheus_bin, dir.path(), service.metrics_addr).await;
+    let api = prometheus.api(&client);
+
+    // A first scrape before the load, so the load's increase is measured from it.
+    let up = api
+        .poll(&format!("up{{job=\"{JOB}\"}}"), |r| !r.is_empty())
+        .await;
+    assert_eq!(up[0].value, 1.0, "the service's target is down: {up:?}");
+
+    send_cycles(&client, &service, LOAD_CYCLES).await;
+
+    // Until a scrape after the load: every call of warm-up and load is in Prometheus.
+    let total_calls = (1 + LOAD_CYCLES) as f64 * CALLS_PER_CYCLE;
+    api.poll("sum(copilot_parsing_messages_processed_total)", |r| {
+        r.len() == 1 && r[0].value == total_calls
+    })
+    .await;
+
+    let rates = api.poll(RATE_PROCESSED, |r| !r.is_empty()).await;
+    let p95 = api.poll(P95_DURATION, |r| !r.is_empty()).await;
+    let ratio = api.poll(FAILURE_RATIO, |r| !r.is_empty()).await;
+    // Shown with `--nocapture`, to see what Prometheus answered.
+    println!(
+        "{RATE_PROCESSED}:\n{rates:#?}\n{P95_DURATION}:\n{p95:#?}\n{FAILURE_RATIO}:\n{ratio:#?}"
+    );
+    assert_processed_rates(&rates);
+    assert_p95_durations(&p95);
+    assert_failure_ratio(&ratio);
+
+    println!("prometheus_e2e took {:?}", started.elapsed());
+}
+
+/// Sends `cycles` cycles at [`REQUESTS_PER_SECOND`], checking every response.
+async fn send_cycles(client: &Client, service: &Service, cycles: usize) {
+    let mut ticks = tokio::time::interval(Duration::from_millis(1000 / REQUESTS_PER_SECOND));
+    for n in 0..cycles * CYCLE.len() {
+        ticks.tick().await;
+        // The cycle's number: each bad kind comes once a cycle, and varies its shape by it.
+        service
+            .send(client, CYCLE[n % CYCLE.len()], n / CYCLE.len())
+            .await;
+    }
+}
+
+/// Every (operation, outcome) with traffic has a positive rate; normalise never fails, so
+/// its failure series is present at exactly 0.
+fn assert_processed_rates(result: &[Sample]) {
+    let rates: BTreeMap<(String, String), f64> = result
+        .iter()
+        .map(|s| ((s.label("operation"), s.label("outcome")), s.value))
+        .collect();
+    let keys: Vec<_> = rates.keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            ("decode", "failure"),
+            ("decode", "success"),
+            ("normalise", "failure"),
+            ("normalise", "success"),
+            ("validate", "failure"),
+            ("validate", "success"),
+        ]
+        .map(|(op, outcome)| (op.to_owned(), outcome.to_owned())),
+        "{RATE_PROCESSED}: {result:?}"
+    );
+    for ((operation, outcome), rate) in rates {
+        assert!(
+            rate.is_finite(),
+            "{RATE_PROCESSED}: {operation}/{outcome} = {rate}"
+        );
+        if (operation.as_str(), outcome.as_str()) == ("normalise", "failure") {
+            assert_eq!(rate, 0.0, "{RATE_PROCESSED}: normalise cannot fail");
+        } else {
+            assert!(
+                rate > 0.0,
+                "{RATE_PROCESSED}: {operation}/{outcome} = {rate}"
+            );
+        }
+    }
+    for sample in result {
+        sample.assert_service_labels();
+    }
+}
+
+/// Series without observations in the window give NaN; the others a finite p95 within
+/// the histogram's finite buckets (the largest is 60 s).
+fn assert_p95_durations(result: &[Sample]) {
+    let finite: Vec<_> = result.iter().filter(|s| s.value.is_finite()).collect();
+    assert!(
+        !finite.is_empty(),
+        "{P95_DURATION}: no finite value in {result:?}"
+    );
+    for sample in finite {
+        assert!(
+            sample.value > 0.0 && sample.value <= 60.0,
+            "{P95_DURATION}: {sample:?}"
+        );
+        sample.assert_service_labels();
+    }
+}
+
+/// Every series held exactly one cycle at the first scrape and gained exactly
+/// `LOAD_CYCLES` cycles by the last: the first value is the same fraction of the increase
+/// on every series, and all series share their scrape timestamps, so `rate` extrapolates
+/// every series by the same factor and it cancels out of the ratio. The ratio is then the
+/// per-cycle one, 2 failures / 27 calls ≈ 0.074 (sent: 1 bad message in 5; each good one
+/// counts 3 calls). The 1 % tolerance is for float rounding only.
+fn assert_failure_ratio(result: &[Sample]) {
+    assert_eq!(result.len(), 1, "{FAILURE_RATIO}: {result:?}");
+    let ratio = result[0].value;
+    let want = FAILURES_PER_CYCLE / CALLS_PER_CYCLE;
+    assert!(
+        ratio.is_finite() && ratio > 0.0 && ratio < 1.0,
+        "{FAILURE_RATIO} = {ratio}"
+    );
+    assert!(
+        (ratio - want).abs() <= want * 0.01,
+        "{FAILURE_RATIO} = {ratio}, want {want} (2 failures per 27 calls)"
+    );
+    assert_eq!(result[0].label("service"), support::SERVICE);
+}
+
+/// A Prometheus server scraping the service every second, killed on drop.
+struct Prometheus {
+    process: ChildProcess,
+    addr: SocketAddr,
+}
+
+impl Prometheus {
+    /// Starts Prometheus on a free port and waits until it is ready; started again on
+    /// another port if that one was taken meanwhile (see `Service::start`).
+    async fn start(client: &Client, binary: &Path, dir: &Path, target: SocketAddr) -> Prometheus {
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+                 scrape_configs:\n  \
+                 - job_name: {JOB}\n    \
+                   static_configs:\n      \
+                     - targets: ['{target}']\n"
+            ),
+        )
+        .expect("write prometheus.yml");
+        let mut attempt = 1;
+        loop {
+            let addr = support::free_addr();
+            let mut command = Command::new(binary);
+            command
+                .arg(format!("--config.file={}", config.display()))
+                // A fresh database per attempt: a failed start may leave its lock behind.
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.join(format!("data-{attempt}")).display()
+                ))
+                .arg(format!("--web.listen-address={addr}"));
+            let mut process = ChildProcess::spawn("prometheus", command);
+            let url = format!("http://{addr}/-/ready");
+            match support::wait_for(client, &url, &mut process, READY_TIMEOUT, |body| {
+                body.contains("Ready")
+            })
+            .await
+            {
+                Ok(()) => return Prometheus { process, addr },
+                Err(_) if attempt < support::START_ATTEMPTS && process.port_clash() => {
+                    attempt += 1;
+                }
+                Err(status) => panic!("prometheus exited ({status})\n{}", process.output()),
+            }
+        }
+    }
+
+    fn api<'a>(&'a self, client: &'a Client) -> Api<'a> {
+        Api {
+            client,
+            url: format!("http://{}/api/v1/query", self.addr),
+            prometheus: self,
+        }
+    }
+}
+
+/// The instant-query API.
+struct Api<'a> {
+    client: &'a Client,
+    url: String,
+    prometheus: &'a Prometheus,
+}
+
+impl Api<'_> {
+    /// The result vector of `promql`, evaluated now.
+    async fn query(&self, promql: &str) -> Vec<Sample> {
+        let response = self
+            .client
+            .get(&self.url)
+            .query(&[("query", promql)])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("query {promql}: {e}"));
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("query {promql}: not JSON: {e}"));
+        assert_eq!(body["status"], "success", "query {promql}: {body}");
+        assert_eq!(
+            body["data"]["resultType"], "vector",
+            "query {promql}: {body}"
+        );
+        body["data"]["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("query {promql}: no result array: {body}"))
+            .iter()
+            .map(Sample::from_json)
+            .collect()
+    }
+
+    /// Queries until `done` accepts the result (rates need two scrapes, and a scrape
+    /// happens only every second), failing after [`QUERY_TIMEOUT`].
+    async fn poll(&self, promql: &str, done: impl Fn(&[Sample]) -> bool) -> Vec<Sample> {
+        let deadline = Instant::now() + QUERY_TIMEOUT;
+        loop {
+            let result = self.query(promql).await;
+            if done(&result) {
+                return result;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{promql}: no acceptable answer after {QUERY_TIMEOUT:?}, last {result:?}\n{}",
+                self.prometheus.process.output()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// One element of an instant vector.
+#[derive(Debug)]
+struct Sample {
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+impl Sample {
+    /// `{"metric": {..}, "value": [<time>, "<value>"]}`; values are strings, possibly
+    /// `NaN` or `+Inf`.
+    fn from_json(json: &serde_json::Value) -> Sample {
+        let labels = json["metric"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let value = json["value"][1]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no value in {json}"));
+        Sample { labels, value }
+    }
+
+    fn label(&self, name: &str) -> String {
+        self.labels.get(name).cloned().unwrap_or_default()
+    }
+
+    fn assert_service_labels(&self) {
+        assert_eq!(self.label("service"), support::SERVICE, "{self:?}");
+        assert_eq!(self.label("environment"), support::ENVIRONMENT, "{self:?}");
+        assert_eq!(self.label("job"), JOB, "{self:?}");
+    }
+}
