@@ -2,7 +2,7 @@
 //! keep their tokens for spans; each key has a set-once slot so a duplicate is reported in
 //! one place. Meaning and rules live in `check`.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
@@ -211,11 +211,6 @@ impl InstrumentedArgs {
                 None
             }
         };
-    }
-
-    /// Where to point an error about a missing argument: the attribute's arguments.
-    pub(crate) fn span_of_missing() -> Span {
-        Span::call_site()
     }
 }
 

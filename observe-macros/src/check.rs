@@ -90,8 +90,9 @@ fn check_service(cx: &Ctxt, args: &InstrumentedArgs, convention: &Convention) ->
             Some(service) => service.clone(),
             None if args.attempted.contains(&"service") => String::from("service"),
             None => {
+                // Nothing to point at but the attribute itself.
                 cx.error_at(
-                    InstrumentedArgs::span_of_missing(),
+                    proc_macro2::Span::call_site(),
                     "missing argument `service`",
                     Some("name the service the metrics belong to, e.g. `#[instrumented(service = \"parsing\")]`, or set `service` in `observe.toml`".to_owned()),
                 );

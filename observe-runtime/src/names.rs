@@ -11,6 +11,13 @@ pub const LABEL_OUTCOME: &str = "outcome";
 /// Label carrying the error class of a failed call.
 pub const LABEL_ERROR_TYPE: &str = "error_type";
 
+/// `outcome` of a call that returned normally.
+pub const OUTCOME_SUCCESS: &str = "success";
+/// `outcome` of a call that returned an error or panicked.
+pub const OUTCOME_FAILURE: &str = "failure";
+/// `outcome` of an async call dropped before it completed.
+pub const OUTCOME_CANCELLED: &str = "cancelled";
+
 /// `error_type` of a call that panicked.
 pub const PANIC_ERROR_TYPE: &str = "Panic";
 

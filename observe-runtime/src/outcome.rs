@@ -3,6 +3,7 @@
 //! most specific of three impls at the call site.
 
 use crate::error_label::{ErrorLabel, short_type_name};
+use crate::names::{OUTCOME_CANCELLED, OUTCOME_FAILURE, OUTCOME_SUCCESS};
 
 /// How one call of an instrumented function ended. Computed once per call and shared by
 /// the span and every metric of that call.
@@ -23,9 +24,9 @@ impl Outcome {
     /// The value of the `outcome` label.
     pub const fn label(self) -> &'static str {
         match self {
-            Outcome::Success => "success",
-            Outcome::Failure { .. } => "failure",
-            Outcome::Cancelled => "cancelled",
+            Outcome::Success => OUTCOME_SUCCESS,
+            Outcome::Failure { .. } => OUTCOME_FAILURE,
+            Outcome::Cancelled => OUTCOME_CANCELLED,
         }
     }
 }

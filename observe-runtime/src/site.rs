@@ -8,7 +8,10 @@ use metrics::{
     Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString, Unit,
 };
 
-use crate::names::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE};
+use crate::names::{
+    LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE, OUTCOME_CANCELLED,
+    OUTCOME_FAILURE, OUTCOME_SUCCESS,
+};
 use crate::outcome::Outcome;
 
 /// Everything the macro knows at compile time about one instrumented function.
@@ -52,10 +55,6 @@ pub struct CallSite {
 pub struct SiteRegistration(pub &'static CallSite);
 
 inventory::collect!(SiteRegistration);
-
-/// Outcomes whose series exist from a site's first call, so `rate()` starts from zero.
-/// `cancelled` is registered on first use: most functions can never be cancelled.
-const EAGER_OUTCOMES: [Outcome; 2] = [Outcome::Success, Outcome::Failure { error_type: "" }];
 
 pub(crate) struct Handles {
     duration: [Histogram; 2],
@@ -113,7 +112,7 @@ impl CallSite {
             Outcome::Cancelled => {
                 let (duration, processed) = handles
                     .cancelled
-                    .get_or_init(|| self.meta.register_outcome(Outcome::Cancelled));
+                    .get_or_init(|| self.meta.register_outcome(OUTCOME_CANCELLED));
                 duration.record(seconds);
                 processed.increment(1);
                 return;
@@ -142,7 +141,10 @@ impl CallSite {
 impl Handles {
     fn register(meta: &SiteMeta) -> Handles {
         meta.describe();
-        let [success, failure] = EAGER_OUTCOMES.map(|outcome| meta.register_outcome(outcome));
+        // `success` and `failure` exist from registration on, so `rate()` starts from zero;
+        // `cancelled` is registered on first use: most functions can never be cancelled.
+        let success = meta.register_outcome(OUTCOME_SUCCESS);
+        let failure = meta.register_outcome(OUTCOME_FAILURE);
         let active = Key::from_parts(meta.active.name, meta.key_labels(None));
         Handles {
             duration: [success.0, failure.0],
@@ -174,8 +176,8 @@ impl SiteMeta {
     }
 
     /// The duration histogram and processed counter of one outcome.
-    fn register_outcome(&self, outcome: Outcome) -> (Histogram, Counter) {
-        let labels = self.key_labels(Some((LABEL_OUTCOME, outcome.label())));
+    fn register_outcome(&self, outcome: &'static str) -> (Histogram, Counter) {
+        let labels = self.key_labels(Some((LABEL_OUTCOME, outcome)));
         let duration = Key::from_parts(self.duration.name, labels.clone());
         let processed = Key::from_parts(self.processed.name, labels);
         metrics::with_recorder(|r| {
