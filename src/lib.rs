@@ -51,13 +51,33 @@
 //! - `labels(queue = "parsing", ..)`: extra constant labels on every series.
 //! - `crate = path`: where `observe` is, if it is renamed.
 //!
+//! # Metrics that are not function-shaped
+//! `counter!`, `gauge!` and `histogram!` take a full metric name, checked like the
+//! attribute's, HELP text, and labels whose literal values are checked at compile time and
+//! whose runtime values are checked against the label's declared set (others are recorded
+//! as `_OTHER` and counted in `observe_runtime_label_overflow_total`):
+//!
+//! ```no_run
+//! # fn f(queue: &str, depth: usize) {
+//! observe::gauge!(
+//!     "copilot_parsing_queue_depth_messages",
+//!     help = "Messages waiting in the queue.",
+//!     labels(queue = queue),
+//! )
+//! .set(depth as f64);
+//! # }
+//! ```
+//!
 //! # The convention
 //! `observe.toml`, found from the crate's directory up to its workspace root, sets the
-//! `namespace` (default: the package name in snake_case) and a default `service`.
+//! `namespace` (default: the package name in snake_case), the services, required and
+//! forbidden labels, label value sets and bounds, histogram presets, metric name templates,
+//! outcome values and the per-metric series budget. `RULES.md` lists every rule.
 
-pub use observe_macros::{ErrorLabel, instrumented};
+pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
 pub use observe_runtime::{
-    Builder, Error, ErrorLabel, Guard, Outcome, builder, init, names, render,
+    Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, Outcome, builder, init,
+    names, render,
 };
 
 #[doc(hidden)]

@@ -9,20 +9,23 @@ use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
 use crate::args::{InstrumentedArgs, LabelArg, LevelArg};
-use crate::config::Convention;
+use crate::config::{Convention, NameTemplates};
 use crate::convention::{
-    BASELINE_LABELS, FORBIDDEN_LABELS, NAME_SUFFIXES_RESERVED, Preset, RESERVED_LABELS, Unit,
-    closest, one_of, snake_case_violation, to_snake_case,
+    NAME_SUFFIXES_RESERVED, Preset, Unit, closest, one_of, snake_case_violation, to_snake_case,
 };
 use crate::ctxt::Ctxt;
+use crate::labels::{self, CheckedLabel, Domain, Factor, LabelUse, LabelValue};
+use crate::rules::{self, Kind, NameContext};
 
 /// Everything `expand` needs, validated.
 pub(crate) struct Site {
     pub(crate) krate: syn::Path,
     pub(crate) fn_name: String,
     pub(crate) service: String,
-    /// `<namespace>_<service>[_<name>]`: the common prefix of the four metric names.
-    pub(crate) stem: String,
+    /// The four metrics' names, from the convention's templates.
+    pub(crate) names: MetricNames,
+    /// `outcome` values: success, failure, cancelled.
+    pub(crate) outcomes: [String; 3],
     /// `name`, if given, for the HELP text.
     pub(crate) name: Option<String>,
     pub(crate) operation: String,
@@ -53,15 +56,37 @@ pub(crate) fn site(
         .map_or_else(|| fn_name.clone(), |lit| check_operation(cx, lit));
     let preset = check_histogram(cx, args.histogram.get(), convention);
     let level = check_level(cx, args.level.get());
-    let labels = args
-        .labels
-        .get()
-        .map_or_else(Vec::new, |labels| check_labels(cx, labels));
+    let checked = check_labels(
+        cx,
+        convention,
+        args.labels.get().map_or(&[][..], Vec::as_slice),
+    );
     let recorded_args = check_skip(cx, args, arg_idents);
-    let mut stem = format!("{}_{service}", convention.namespace);
+    let mut prefix = format!("{}_{service}", convention.namespace);
     if let Some(name) = &name {
-        stem = format!("{stem}_{name}");
+        prefix = format!("{prefix}_{name}");
     }
+    let names = MetricNames::of(&convention.names, &prefix, preset.unit);
+    let name_span = args.name.get().map_or_else(
+        || {
+            args.service
+                .get()
+                .map_or_else(proc_macro2::Span::call_site, LitStr::span)
+        },
+        LitStr::span,
+    );
+    if snake_case_violation(&service).is_none() {
+        check_metric_names(cx, &names, convention, &service, name_span);
+    }
+    check_budgets(cx, &names, &checked, &preset, convention);
+    let labels = checked
+        .into_iter()
+        .filter_map(|label| match label.domain {
+            Domain::Const { value, .. } => Some((label.name, value)),
+            _ => None,
+        })
+        .collect();
+    let outcomes = convention.outcomes.all().map(str::to_owned);
     Site {
         krate: args
             .krate
@@ -70,7 +95,8 @@ pub(crate) fn site(
             .unwrap_or_else(|| syn::parse_quote!(::observe)),
         fn_name,
         service,
-        stem,
+        names,
+        outcomes,
         name,
         operation,
         preset,
@@ -107,8 +133,32 @@ fn check_service(cx: &Ctxt, args: &InstrumentedArgs, convention: &Convention) ->
             format!("service `{service}` {reason}"),
             Some(format!("write `service = \"{}\"`", to_snake_case(&service))),
         );
+    } else {
+        check_service_allowed(cx, lit, &service, convention);
     }
     service
+}
+
+/// S002: with a `services` list in `observe.toml`, the service is one of them.
+/// Valid: `services = ["parsing"]` and `service = "parsing"`.
+pub(crate) fn check_service_allowed(
+    cx: &Ctxt,
+    lit: &LitStr,
+    service: &str,
+    convention: &Convention,
+) {
+    let Some(services) = &convention.services else {
+        return;
+    };
+    if services.iter().any(|s| s == service) {
+        return;
+    }
+    let listed = one_of(services.iter().map(String::as_str));
+    let help = match closest(service, services.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`? the services are {listed}"),
+        None => format!("the services are {listed}; add it to `services` in `observe.toml`"),
+    };
+    cx.error_spanned_by(lit, format!("unknown service `{service}`"), Some(help));
 }
 
 /// `name` becomes part of every metric name, so it is snake_case and carries no suffix
@@ -225,62 +275,141 @@ fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
     Ident::new("INFO", span)
 }
 
-/// Extra constant labels: snake_case names, none reserved by the exposition, none that
-/// observe sets itself, none of the RFC's unbounded identifiers, no duplicates.
-/// Valid: `labels(queue = "parsing")`.
-fn check_labels(cx: &Ctxt, labels: &[LabelArg]) -> Vec<(String, String)> {
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for LabelArg { key, value } in labels {
-        let name = key.unraw().to_string();
-        if !seen.insert(name.clone()) {
-            cx.error_spanned_by(
-                key,
-                format!("duplicate label `{name}`"),
-                Some(format!("remove one of the `{name}` labels")),
-            );
-            continue;
-        }
-        if let Some(reason) = snake_case_violation(&name) {
-            cx.error_spanned_by(
-                key,
-                format!("label name `{name}` {reason}"),
-                Some(format!("rename it to `{}`", to_snake_case(&name))),
-            );
-        } else if RESERVED_LABELS.contains(&name.as_str()) || name.starts_with("__") {
-            cx.error_spanned_by(
-                key,
-                format!("label name `{name}` is reserved by the Prometheus exposition format"),
-                Some("choose another label name".to_owned()),
-            );
-        } else if BASELINE_LABELS.contains(&name.as_str()) {
-            cx.error_spanned_by(
-                key,
-                format!("label `{name}` is set by observe on every series"),
-                Some(match name.as_str() {
-                    "service" => "set it with the `service` argument".to_owned(),
-                    "operation" => "set it with the `operation` argument".to_owned(),
-                    "environment" => "it comes from `OBSERVE_ENVIRONMENT` at runtime".to_owned(),
-                    _ => format!("remove `{name}`: observe computes it per call"),
-                }),
-            );
-        } else if FORBIDDEN_LABELS.contains(&name.as_str()) {
-            cx.error_spanned_by(
-                key,
-                format!("label `{name}` is forbidden: its values are unbounded, and every value would be a new series"),
-                Some(format!("record it on the span instead: `fields({name} = …)`")),
-            );
-        } else if value.value().is_empty() {
-            cx.error_spanned_by(
-                value,
-                format!("label `{name}` has an empty value"),
-                Some("give it a value or remove it".to_owned()),
-            );
-        } else {
-            out.push((name, value.value()));
+/// Extra constant labels: every label rule (see `labels`), with the five labels observe
+/// sets itself on this function's metrics reserved. Valid: `labels(queue = "parsing")`.
+fn check_labels(cx: &Ctxt, convention: &Convention, labels: &[LabelArg]) -> Vec<CheckedLabel> {
+    let uses: Vec<LabelUse<'_>> = labels
+        .iter()
+        .map(|LabelArg { key, value }| LabelUse {
+            key,
+            value: LabelValue::Literal(value),
+        })
+        .collect();
+    labels::check_labels(
+        cx,
+        convention,
+        &uses,
+        SET_BY_INSTRUMENTED,
+        proc_macro2::Span::call_site(),
+    )
+}
+
+/// Labels `#[instrumented]` sets on its series, and where each comes from.
+const SET_BY_INSTRUMENTED: &[(&str, &str)] = &[
+    ("service", "set it with the `service` argument"),
+    ("operation", "set it with the `operation` argument"),
+    (
+        "environment",
+        "it comes from `OBSERVE_ENVIRONMENT` at runtime",
+    ),
+    ("outcome", "remove `outcome`: observe computes it per call"),
+    (
+        "error_type",
+        "remove `error_type`: observe computes it per call",
+    ),
+];
+
+/// N001–N012 on the four generated names: a `name` part can still bring a type word or
+/// a non-base unit into them. Reported on `name` (or `service`).
+fn check_metric_names(
+    cx: &Ctxt,
+    names: &MetricNames,
+    convention: &Convention,
+    service: &str,
+    at: proc_macro2::Span,
+) {
+    let context = NameContext {
+        namespace: &convention.namespace,
+        service,
+    };
+    let mut reported = BTreeSet::new();
+    for (name, kind) in names.with_kinds() {
+        for v in rules::metric_name(name, kind, &context) {
+            if reported.insert(v.rule) {
+                cx.error_at(at, v.message, Some(v.help));
+            }
         }
     }
-    out
+}
+
+/// C001 for each of the four metrics: operation × outcome (or error class) × the extra
+/// labels' bounds (× bucket series for the histogram) within `series_budget`.
+fn check_budgets(
+    cx: &Ctxt,
+    names: &MetricNames,
+    labels: &[CheckedLabel],
+    preset: &Preset,
+    convention: &Convention,
+) {
+    let bound = |label: &str| convention.label(label).map_or(1, |r| r.max);
+    let with = |base: &[&str], tail: Option<Factor>| {
+        let mut factors: Vec<Factor> = base.iter().map(|l| Factor::new(*l, bound(l))).collect();
+        factors.extend(labels.iter().map(Factor::of));
+        factors.extend(tail);
+        factors
+    };
+    let buckets = Factor::new(
+        "bucket series: buckets, `+Inf`, `_sum`, `_count`",
+        preset.buckets.len() as u64 + 3,
+    );
+    let at = proc_macro2::Span::call_site();
+    labels::check_budget(
+        cx,
+        at,
+        &names.duration,
+        &with(&["operation", "outcome"], Some(buckets)),
+        convention,
+    );
+    labels::check_budget(
+        cx,
+        at,
+        &names.processed,
+        &with(&["operation", "outcome"], None),
+        convention,
+    );
+    labels::check_budget(
+        cx,
+        at,
+        &names.failures,
+        &with(&["operation", "error_type"], None),
+        convention,
+    );
+    labels::check_budget(
+        cx,
+        at,
+        &names.active,
+        &with(&["operation"], None),
+        convention,
+    );
+}
+
+/// The names of `#[instrumented]`'s four metrics.
+pub(crate) struct MetricNames {
+    pub(crate) duration: String,
+    pub(crate) processed: String,
+    pub(crate) failures: String,
+    pub(crate) active: String,
+}
+
+impl MetricNames {
+    fn of(templates: &NameTemplates, prefix: &str, unit: Unit) -> Self {
+        let render = |t: &str| NameTemplates::render(t, prefix, unit);
+        MetricNames {
+            duration: render(&templates.duration),
+            processed: render(&templates.processed),
+            failures: render(&templates.failures),
+            active: render(&templates.active),
+        }
+    }
+
+    fn with_kinds(&self) -> [(&str, Kind); 4] {
+        [
+            (&self.duration, Kind::Histogram),
+            (&self.processed, Kind::Counter),
+            (&self.failures, Kind::Counter),
+            (&self.active, Kind::Gauge),
+        ]
+    }
 }
 
 /// `skip(..)` names arguments of the function; the rest are recorded on the span with

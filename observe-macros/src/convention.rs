@@ -1,30 +1,5 @@
-//! The convention's rules on plain strings (pure, unit-tested): name shapes, reserved and
-//! forbidden labels, histogram presets, and nearest-match suggestions.
-
-/// Labels observe sets itself on every series of an instrumented function.
-pub(crate) const BASELINE_LABELS: &[&str] = &[
-    "service",
-    "environment",
-    "operation",
-    "outcome",
-    "error_type",
-];
-
-/// Labels the exposition format reserves.
-pub(crate) const RESERVED_LABELS: &[&str] = &["le", "quantile"];
-
-/// Unbounded identifiers the RFC forbids as labels: they belong on spans or in logs.
-pub(crate) const FORBIDDEN_LABELS: &[&str] = &[
-    "user_id",
-    "email",
-    "ip_address",
-    "message_id",
-    "document_id",
-    "thread_id",
-    "timestamp",
-    "request_id",
-    "trace_id",
-];
+//! The convention's vocabulary on plain strings (pure, unit-tested): name shapes, units and
+//! histogram presets, case conversion, and nearest-match suggestions.
 
 /// Suffixes observe appends itself (`_duration_seconds`, `_total`, …) or that the
 /// exposition reserves; a metric `name` ending in one would read twice.
@@ -46,15 +21,23 @@ pub(crate) enum Unit {
     Seconds,
     Bytes,
     Tokens,
+    Messages,
 }
 
 impl Unit {
+    pub(crate) const ALL: [Unit; 4] = [Unit::Seconds, Unit::Bytes, Unit::Tokens, Unit::Messages];
+
     pub(crate) fn suffix(self) -> &'static str {
         match self {
             Unit::Seconds => "seconds",
             Unit::Bytes => "bytes",
             Unit::Tokens => "tokens",
+            Unit::Messages => "messages",
         }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Unit> {
+        Unit::ALL.into_iter().find(|u| u.suffix() == s)
     }
 }
 
@@ -88,6 +71,12 @@ pub(crate) fn builtin_presets() -> Vec<Preset> {
             "tokens",
             Unit::Tokens,
             &[100.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0],
+        ),
+        // Not in the RFC's table; its recommended `_batch_size_messages` needs one.
+        preset(
+            "batch",
+            Unit::Messages,
+            &[1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0],
         ),
     ]
 }

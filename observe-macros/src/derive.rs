@@ -13,6 +13,7 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
         Err(error) => return error.into_compile_error(),
     };
     let cx = Ctxt::new();
+    let mut labels = Vec::new();
     let body = match &input.data {
         Data::Enum(data) => {
             let arms: Vec<TokenStream> = data
@@ -27,6 +28,7 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
                         &variant.ident.to_string(),
                         &variant.fields,
                         ident,
+                        &mut labels,
                     );
                     let pattern = binding_pattern(&variant.fields);
                     quote!(Self::#ident #pattern => #arm,)
@@ -46,6 +48,7 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
                 &input.ident.to_string(),
                 &data.fields,
                 &input.ident,
+                &mut labels,
             );
             let pattern = binding_pattern(&data.fields);
             quote!(match self { Self #pattern => #arm })
@@ -59,6 +62,10 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
             TokenStream::new()
         }
     };
+    match crate::config::load() {
+        Ok(convention) => check_against_convention(&cx, &convention, &input.ident, &labels),
+        Err(messages) => crate::expand::config_errors(&cx, messages),
+    }
     if let Err(errors) = cx.check() {
         return errors.into_compile_error();
     }
@@ -113,14 +120,17 @@ fn label_expr(
     default: &str,
     fields: &Fields,
     at: &syn::Ident,
+    labels: &mut Vec<(String, Span)>,
 ) -> TokenStream {
     match attr {
         LabelAttr::Name => {
             check_class_name(cx, default, at);
+            labels.push((default.to_owned(), at.span()));
             quote!(#default)
         }
         LabelAttr::Rename(lit) => {
             check_class_name(cx, &lit.value(), &lit);
+            labels.push((lit.value(), lit.span()));
             quote!(#lit)
         }
         LabelAttr::Transparent(span) => {
@@ -137,6 +147,56 @@ fn label_expr(
                 (&&::observe::__private::LabelOf(__observe_field_0)).__observe_error_label()
             }}
         }
+    }
+}
+
+/// D003/D004: the labels fit the convention's `error_type` label: at most its bound of
+/// distinct values per type, each in its declared set if it has one. (A `transparent`
+/// variant's labels are its inner type's, checked where that type is derived.)
+fn check_against_convention(
+    cx: &Ctxt,
+    convention: &crate::config::Convention,
+    ident: &syn::Ident,
+    labels: &[(String, Span)],
+) {
+    let Some(rule) = convention.label("error_type") else {
+        return;
+    };
+    if let Some(values) = &rule.values {
+        for (label, span) in labels {
+            if !values.contains(label) {
+                let listed = crate::convention::one_of(values.iter().map(String::as_str));
+                let help = match crate::convention::closest(
+                    label,
+                    values.iter().map(String::as_str),
+                ) {
+                    Some(near) => format!(
+                        "use `#[error_label(rename = \"{near}\")]`; the declared values are {listed}"
+                    ),
+                    None => format!(
+                        "the declared values are {listed}; rename it to one of them or add it to `[labels.error_type] values` in `observe.toml`"
+                    ),
+                };
+                cx.error_at(
+                    *span,
+                    format!("`{label}` is not a declared `error_type` value"),
+                    Some(help),
+                );
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<&str> =
+        labels.iter().map(|(l, _)| l.as_str()).collect();
+    if distinct.len() as u64 > rule.max {
+        cx.error_spanned_by(
+            ident,
+            format!(
+                "`{ident}` has {} distinct error labels, over the `error_type` bound of {}",
+                distinct.len(),
+                rule.max
+            ),
+            Some("give related variants one class with `#[error_label(rename = \"…\")]`, or raise `[labels.error_type] max` in `observe.toml`".to_owned()),
+        );
     }
 }
 

@@ -29,12 +29,8 @@ pub(crate) fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream 
             &item_fn,
             &model.arg_idents,
         )),
-        Err(message) => {
-            cx.error_at(
-                proc_macro2::Span::call_site(),
-                message,
-                Some("fix or remove the file".to_owned()),
-            );
+        Err(messages) => {
+            config_errors(&cx, messages);
             None
         }
     };
@@ -42,6 +38,20 @@ pub(crate) fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream 
         (Ok(()), Some(site)) => gen_function(&site, &model, item_fn),
         (Err(errors), _) => fallback(errors, item),
         (Ok(()), None) => unreachable!("a failed config load reports an error"),
+    }
+}
+
+/// A malformed `observe.toml`: each problem at the macro's call site.
+pub(crate) fn config_errors(cx: &Ctxt, messages: Vec<String>) {
+    for message in messages {
+        cx.error_at(
+            proc_macro2::Span::call_site(),
+            message,
+            Some(format!(
+                "fix `{}`; `RULES.md` lists what it may set",
+                config::FILE_NAME
+            )),
+        );
     }
 }
 
@@ -145,11 +155,12 @@ fn gen_site_static(site: &Site) -> TokenStream {
         .iter()
         .map(|b| Literal::f64_suffixed(*b));
     let metric = |name: String, help: String| quote!(#krate::__private::MetricMeta { name: #name, help: #help });
-    let names = MetricNames::of(site);
-    let duration = metric(names.duration, help_duration(site));
-    let processed = metric(names.processed, help_processed(site));
-    let failures = metric(names.failures, help_failures(site));
-    let active = metric(names.active, help_active(site));
+    let names = &site.names;
+    let duration = metric(names.duration.clone(), help_duration(site));
+    let processed = metric(names.processed.clone(), help_processed(site));
+    let failures = metric(names.failures.clone(), help_failures(site));
+    let active = metric(names.active.clone(), help_active(site));
+    let [success, failure, cancelled] = &site.outcomes;
     let tracked = site.convention_source.as_ref().map(|path| {
         let path = path.display().to_string();
         quote!(
@@ -169,6 +180,7 @@ fn gen_site_static(site: &Site) -> TokenStream {
                 failures: #failures,
                 active: #active,
                 buckets: &[#(#buckets),*],
+                outcomes: [#success, #failure, #cancelled],
             });
         #krate::__private::inventory::submit! {
             #krate::__private::SiteRegistration(&__OBSERVE_SITE)
@@ -197,25 +209,6 @@ fn gen_span(site: &Site) -> TokenStream {
     fields.extend(site.fields.clone());
     quote! {
         #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
-    }
-}
-
-struct MetricNames {
-    duration: String,
-    processed: String,
-    failures: String,
-    active: String,
-}
-
-impl MetricNames {
-    fn of(site: &Site) -> Self {
-        let stem = &site.stem;
-        MetricNames {
-            duration: format!("{stem}_duration_{}", site.preset.unit.suffix()),
-            processed: format!("{stem}_messages_processed_total"),
-            failures: format!("{stem}_failures_total"),
-            active: format!("{stem}_active_workers_current"),
-        }
     }
 }
 
@@ -259,7 +252,8 @@ fn help_active(site: &Site) -> String {
 
 /// Appends to the function's rustdoc the exact series each call records.
 fn doc_attrs(site: &Site) -> Vec<Attribute> {
-    let names = MetricNames::of(site);
+    let names = &site.names;
+    let [success, failure, cancelled] = &site.outcomes;
     let mut constant = format!(
         "service=\"{}\", operation=\"{}\"",
         site.service, site.operation
@@ -288,7 +282,7 @@ fn doc_attrs(site: &Site) -> Vec<Attribute> {
             site.fn_name, site.level
         ),
         String::new(),
-        "`outcome` is `success`, `failure` (an `Err`, or a panic with `error_type=\"Panic\"`) or `cancelled` (a future dropped before it completed).".to_owned(),
+        format!("`outcome` is `{success}`, `{failure}` (an `Err`, or a panic with `error_type=\"Panic\"`) or `{cancelled}` (a future dropped before it completed)."),
     ];
     lines
         .iter()

@@ -14,6 +14,9 @@ mod ctxt;
 mod derive;
 mod expand;
 mod item;
+mod labels;
+mod metric;
+mod rules;
 
 use proc_macro::TokenStream;
 
@@ -31,4 +34,26 @@ pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(ErrorLabel, attributes(error_label))]
 pub fn derive_error_label(input: TokenStream) -> TokenStream {
     derive::error_label(input.into()).into()
+}
+
+/// A counter checked against the convention at compile time, its handle cached per call
+/// site: `counter!("copilot_parsing_retry_attempts_total", help = "…", labels(queue = q)).increment(1)`.
+#[proc_macro]
+pub fn counter(input: TokenStream) -> TokenStream {
+    metric::expand(rules::Kind::Counter, input.into()).into()
+}
+
+/// A gauge checked against the convention at compile time, its handle cached per call
+/// site: `gauge!("copilot_parsing_queue_depth_messages", help = "…", labels(queue = q)).set(n)`.
+#[proc_macro]
+pub fn gauge(input: TokenStream) -> TokenStream {
+    metric::expand(rules::Kind::Gauge, input.into()).into()
+}
+
+/// A histogram checked against the convention at compile time, its handle cached per call
+/// site: `histogram!("copilot_parsing_batch_size_messages", help = "…").record(n)`. Its
+/// buckets are the preset of its unit, or `preset = "…"`.
+#[proc_macro]
+pub fn histogram(input: TokenStream) -> TokenStream {
+    metric::expand(rules::Kind::Histogram, input.into()).into()
 }

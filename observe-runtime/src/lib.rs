@@ -6,12 +6,14 @@
 
 mod error_label;
 mod guard;
+mod metric_site;
 pub mod names;
 mod outcome;
 mod runtime;
 mod site;
 
 pub use error_label::ErrorLabel;
+pub use metric_site::{CounterRef, GaugeRef, HistogramRef};
 pub use outcome::Outcome;
 pub use runtime::{Builder, Error, Guard, builder, init, render};
 
@@ -23,6 +25,9 @@ pub mod __private {
 
     pub use crate::error_label::{LabelOf, LabelViaTrait, LabelViaTypeName};
     pub use crate::guard::{CallFuture, CallGuard};
+    pub use crate::metric_site::{
+        LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,
+    };
     pub use crate::outcome::{
         Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, Outcome,
     };

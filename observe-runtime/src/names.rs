@@ -29,3 +29,8 @@ pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";
 /// Buckets of the convention's `latency` preset, in seconds. Histograms that no call site
 /// claims get these, so no histogram is ever exported as a summary.
 pub const LATENCY_BUCKETS: &[f64] = &[0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// Value recorded for a runtime label value outside its declared set or past its bound.
+pub const OTHER_LABEL_VALUE: &str = "_OTHER";
+/// Self-metric counting label values recorded as [`OTHER_LABEL_VALUE`], by `metric` and `label`.
+pub const LABEL_OVERFLOW_METRIC: &str = "observe_runtime_label_overflow_total";

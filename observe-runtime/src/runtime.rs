@@ -14,7 +14,7 @@ use metrics_exporter_prometheus::{
 use tokio::sync::oneshot;
 
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
-use crate::site;
+use crate::{metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
 static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -195,6 +195,7 @@ impl Builder {
         // Every linked function's series exist from start-up, at zero, so dashboards and
         // absence alerts see them before the first call.
         site::all_sites().for_each(site::CallSite::register_now);
+        metric_site::all_metric_sites().for_each(metric_site::MetricSite::register_now);
         Ok(Guard {
             handle,
             metrics_addr: self.metrics_addr,
@@ -305,6 +306,28 @@ fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
             None => {
                 builder = builder
                     .set_buckets_for_metric(Matcher::Full(meta.duration.name.into()), meta.buckets)
+                    .map_err(exporter_error)?;
+                claimed.push(meta);
+            }
+        }
+    }
+    let histograms = metric_site::all_metric_sites()
+        .map(metric_site::MetricSite::meta)
+        .filter(|m| m.kind == metric_site::MetricKind::Histogram);
+    let mut claimed: Vec<&'static metric_site::MetricSiteMeta> = Vec::new();
+    for meta in histograms {
+        match claimed.iter().find(|m| m.name == meta.name) {
+            Some(first) if first.buckets != meta.buckets => {
+                return Err(Error::ConflictingBuckets {
+                    metric: meta.name,
+                    first: first.module_path,
+                    second: meta.module_path,
+                });
+            }
+            Some(_) => {}
+            None => {
+                builder = builder
+                    .set_buckets_for_metric(Matcher::Full(meta.name.into()), meta.buckets)
                     .map_err(exporter_error)?;
                 claimed.push(meta);
             }

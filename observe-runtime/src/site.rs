@@ -8,10 +8,7 @@ use metrics::{
     Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString, Unit,
 };
 
-use crate::names::{
-    LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE, OUTCOME_CANCELLED,
-    OUTCOME_FAILURE, OUTCOME_SUCCESS,
-};
+use crate::names::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE};
 use crate::outcome::Outcome;
 
 /// Everything the macro knows at compile time about one instrumented function.
@@ -29,6 +26,8 @@ pub struct SiteMeta {
     pub active: MetricMeta,
     /// Bucket bounds of the duration histogram (the preset's).
     pub buckets: &'static [f64],
+    /// The convention's `outcome` values: success, failure, cancelled.
+    pub outcomes: [&'static str; 3],
 }
 
 /// Name and HELP text of one metric.
@@ -112,7 +111,7 @@ impl CallSite {
             Outcome::Cancelled => {
                 let (duration, processed) = handles
                     .cancelled
-                    .get_or_init(|| self.meta.register_outcome(OUTCOME_CANCELLED));
+                    .get_or_init(|| self.meta.register_outcome(self.meta.outcomes[2]));
                 duration.record(seconds);
                 processed.increment(1);
                 return;
@@ -143,8 +142,8 @@ impl Handles {
         meta.describe();
         // `success` and `failure` exist from registration on, so `rate()` starts from zero;
         // `cancelled` is registered on first use: most functions can never be cancelled.
-        let success = meta.register_outcome(OUTCOME_SUCCESS);
-        let failure = meta.register_outcome(OUTCOME_FAILURE);
+        let success = meta.register_outcome(meta.outcomes[0]);
+        let failure = meta.register_outcome(meta.outcomes[1]);
         let active = Key::from_parts(meta.active.name, meta.key_labels(None));
         Handles {
             duration: [success.0, failure.0],

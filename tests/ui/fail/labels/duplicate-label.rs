@@ -1,6 +1,6 @@
 use observe::instrumented;
 
-#[instrumented(service = "parsing", labels(queue = "a", queue = "b"))]
+#[instrumented(service = "parsing", labels(queue = "parsing", queue = "chunking"))]
 fn parse() {}
 
 fn main() {}
