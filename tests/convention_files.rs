@@ -67,15 +67,21 @@ fn a_crate_with_its_own_convention() {
     let has = |line: &str| lines.contains(&line);
     // Its namespace, its `fast` preset, its processed-metric template and outcome value.
     assert!(
-        has(r#"acme_billing_duration_seconds_bucket{environment="test",service="billing",operation="charge",outcome="success",team="payments",le="0.001"} 2"#),
+        has(
+            r#"acme_billing_duration_seconds_bucket{environment="test",service="billing",operation="charge",outcome="success",team="payments",le="0.001"} 2"#
+        ),
         "{text}"
     );
     assert!(
-        has(r#"acme_billing_calls_total{environment="test",service="billing",operation="charge",outcome="error",team="payments"} 1"#),
+        has(
+            r#"acme_billing_calls_total{environment="test",service="billing",operation="charge",outcome="error",team="payments"} 1"#
+        ),
         "{text}"
     );
     assert!(
-        has(r#"acme_billing_failures_total{environment="test",service="billing",operation="charge",error_type="Declined",team="payments"} 1"#),
+        has(
+            r#"acme_billing_failures_total{environment="test",service="billing",operation="charge",error_type="Declined",team="payments"} 1"#
+        ),
         "{text}"
     );
     // `region` is bounded at 2: the third value is recorded as `_OTHER`.
@@ -94,8 +100,15 @@ fn a_crate_with_its_own_convention() {
             .stdin(std::fs::File::open(&exposition).unwrap())
             .output()
             .unwrap();
-        let said = format!("{}{}", String::from_utf8_lossy(&check.stdout), stderr(&check));
-        assert!(check.status.success() && said.trim().is_empty(), "promtool: {said}");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            stderr(&check)
+        );
+        assert!(
+            check.status.success() && said.trim().is_empty(),
+            "promtool: {said}"
+        );
     }
 }
 
@@ -125,7 +138,10 @@ fn malformed_files_name_file_line_and_key() {
     ];
     for (name, expected) in cases {
         let errors = compile_errors(name);
-        assert!(errors.contains(expected), "{name}: expected\n{expected}\nin\n{errors}");
+        assert!(
+            errors.contains(expected),
+            "{name}: expected\n{expected}\nin\n{errors}"
+        );
         assert!(errors.contains("= help: fix `observe.toml`"), "{errors}");
     }
 }
@@ -166,7 +182,8 @@ fn editing_the_convention_recompiles() {
     let second = cargo(&dir, "build");
     assert!(!second.status.success());
     assert!(
-        stderr(&second).contains("metric `acme_ledger_entries_total` must start with the namespace `globex_`"),
+        stderr(&second)
+            .contains("metric `acme_ledger_entries_total` must start with the namespace `globex_`"),
         "{}",
         stderr(&second)
     );

@@ -17,6 +17,8 @@ mod item;
 mod labels;
 mod metric;
 mod rules;
+#[cfg(test)]
+mod rules_properties;
 
 use proc_macro::TokenStream;
 

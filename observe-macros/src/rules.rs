@@ -98,18 +98,20 @@ pub(crate) struct NameContext<'a> {
 /// (characters, case) the shape violation alone is returned: the other rules would only
 /// restate it.
 pub(crate) fn metric_name(name: &str, kind: Kind, cx: &NameContext<'_>) -> Vec<Violation> {
-    if let Some(shape) = name_shape(name) {
+    if let Some(mut shape) = name_shape(name) {
+        let snake = to_snake_case(&name.replace(':', "_"));
+        if name_shape(&snake).is_none() && !name.is_empty() {
+            shape.help = format!("rename it to `{}`", fixed_name(&snake, kind, cx));
+        }
         return vec![shape];
     }
     let mut out = Vec::new();
     let segments: Vec<&str> = name.split('_').collect();
     let prefix = format!("{}_{}_", cx.namespace, cx.service);
+    // Every help names the name with all fixes applied, so following any one help
+    // fixes them all.
+    let fixed = fixed_name(name, kind, cx);
     if !name.starts_with(&format!("{}_", cx.namespace)) {
-        let fixed = if name.starts_with(&format!("{}_", cx.service)) {
-            format!("{}_{name}", cx.namespace)
-        } else {
-            format!("{prefix}{name}")
-        };
         out.push(Violation::new(
             "N002",
             format!(
@@ -119,13 +121,12 @@ pub(crate) fn metric_name(name: &str, kind: Kind, cx: &NameContext<'_>) -> Vec<V
             format!("rename it to `{fixed}`"),
         ));
     } else if !name.starts_with(&prefix) {
-        let rest = &name[cx.namespace.len() + 1..];
         out.push(Violation::new(
             "N003",
             format!(
                 "metric `{name}` must start with its service's prefix `{prefix}` (`<namespace>_<service>_`)"
             ),
-            format!("rename it to `{prefix}{rest}`"),
+            format!("rename it to `{fixed}`"),
         ));
     } else if is_bare_suffix(&name[prefix.len()..]) {
         out.push(Violation::new(
@@ -134,20 +135,7 @@ pub(crate) fn metric_name(name: &str, kind: Kind, cx: &NameContext<'_>) -> Vec<V
             format!("name what it measures, e.g. `{prefix}retry_attempts_total`"),
         ));
     }
-    // The name with every fix below applied: each help names it, so following any one
-    // help fixes them all.
     let last = *segments.last().unwrap_or(&"");
-    let mut fixed: Vec<&str> = segments.clone();
-    if EXPOSITION_SUFFIXES.contains(&last) {
-        fixed.pop();
-    }
-    fixed.retain(|s| !TYPE_WORDS.contains(s));
-    for segment in &mut fixed {
-        if let Some((_, base)) = NON_BASE_UNITS.iter().find(|(u, _)| u == segment) {
-            *segment = base;
-        }
-    }
-    let fixed = with_kind_suffix(&fixed.join("_"), kind);
     let before = out.len();
     if EXPOSITION_SUFFIXES.contains(&last) {
         out.push(Violation::new(
@@ -181,9 +169,50 @@ pub(crate) fn metric_name(name: &str, kind: Kind, cx: &NameContext<'_>) -> Vec<V
     }
     // The type's ending is a rule of its own only when no fix above already gives it.
     if out.len() == before {
-        out.extend(kind_suffix(name, last, kind));
+        out.extend(kind_suffix(name, last, kind, &fixed));
     }
     out
+}
+
+/// `name` with every rule's fix applied: exposition suffix and type words dropped, units
+/// made base units, the type's ending added, and the namespace and service prefixed.
+fn fixed_name(name: &str, kind: Kind, cx: &NameContext<'_>) -> String {
+    let mut segments: Vec<&str> = name.split('_').collect();
+    if segments
+        .last()
+        .is_some_and(|s| EXPOSITION_SUFFIXES.contains(s))
+    {
+        segments.pop();
+    }
+    if kind != Kind::Counter && segments.last() == Some(&"total") {
+        segments.pop();
+    }
+    segments.retain(|s| !TYPE_WORDS.contains(s));
+    for segment in &mut segments {
+        if let Some((_, base)) = NON_BASE_UNITS.iter().find(|(u, _)| u == segment) {
+            *segment = base;
+        }
+    }
+    let body = match segments.join("_") {
+        body if body.is_empty() => "value".to_owned(),
+        body => body,
+    };
+    let prefix = format!("{}_{}_", cx.namespace, cx.service);
+    let prefixed = if body.starts_with(&prefix) {
+        body
+    } else if let Some(rest) = body.strip_prefix(&format!("{}_", cx.namespace)) {
+        format!("{prefix}{rest}")
+    } else if body.starts_with(&format!("{}_", cx.service)) {
+        format!("{}_{body}", cx.namespace)
+    } else {
+        format!("{prefix}{body}")
+    };
+    let mut fixed = with_kind_suffix(&prefixed, kind);
+    if is_bare_suffix(&fixed[prefix.len().min(fixed.len())..]) {
+        // Nothing left between prefix and suffix: keep a word of the original.
+        fixed = with_kind_suffix(&format!("{prefix}value"), kind);
+    }
+    fixed
 }
 
 fn is_bare_suffix(rest: &str) -> bool {
@@ -232,12 +261,12 @@ pub(crate) fn name_shape(name: &str) -> Option<Violation> {
 }
 
 /// N005–N008: the ending each type must (and must not) have.
-fn kind_suffix(name: &str, last: &str, kind: Kind) -> Option<Violation> {
+fn kind_suffix(name: &str, last: &str, kind: Kind, fixed: &str) -> Option<Violation> {
     match kind {
         Kind::Counter if last != "total" => Some(Violation::new(
             "N005",
             format!("counter `{name}` must end in `_total`"),
-            format!("rename it to `{name}_total`"),
+            format!("rename it to `{fixed}`"),
         )),
         Kind::Counter => None,
         Kind::Gauge | Kind::Histogram if last == "total" => Some(Violation::new(
@@ -246,10 +275,7 @@ fn kind_suffix(name: &str, last: &str, kind: Kind) -> Option<Violation> {
                 "{} `{name}` must not end in `_total`: only counters do",
                 kind.noun()
             ),
-            format!(
-                "rename it to `{}`, or make it a counter",
-                with_kind_suffix(trim_last(name), kind)
-            ),
+            format!("rename it to `{fixed}`, or make it a counter"),
         )),
         Kind::Histogram if !HISTOGRAM_UNITS.contains(&last) => Some(Violation::new(
             "N007",
@@ -257,7 +283,7 @@ fn kind_suffix(name: &str, last: &str, kind: Kind) -> Option<Violation> {
                 "histogram `{name}` must end in its base unit: one of {}",
                 suffix_list(HISTOGRAM_UNITS)
             ),
-            format!("rename it to `{name}_seconds` (or the unit it measures)"),
+            format!("rename it to `{fixed}` (or the unit it measures)"),
         )),
         Kind::Gauge if !GAUGE_SUFFIXES.contains(&last) => Some(Violation::new(
             "N008",
@@ -265,7 +291,7 @@ fn kind_suffix(name: &str, last: &str, kind: Kind) -> Option<Violation> {
                 "gauge `{name}` must end in a unit or `_current`: one of {}",
                 suffix_list(GAUGE_SUFFIXES)
             ),
-            format!("rename it to `{name}_current` (or the unit it measures)"),
+            format!("rename it to `{fixed}` (or the unit it measures)"),
         )),
         _ => None,
     }
@@ -280,10 +306,6 @@ fn with_kind_suffix(name: &str, kind: Kind) -> String {
         Kind::Gauge if !GAUGE_SUFFIXES.contains(&last) => format!("{name}_current"),
         _ => name.to_owned(),
     }
-}
-
-fn trim_last(name: &str) -> &str {
-    name.rsplit_once('_').map_or(name, |(head, _)| head)
 }
 
 fn suffix_list(items: &[&str]) -> String {
