@@ -1,9 +1,62 @@
 //! Compile-time behaviour: every function shape compiles and keeps its value (`pass/`),
-//! every misuse is a spanned error with a fix (`fail/<family>/`).
+//! every misuse is a spanned error with a fix (`fail/<family>/`). Each pass case also runs
+//! with observe initialised, and its exposition must pass `promtool check metrics`.
+
+mod support;
+
+use std::process::Command;
 
 #[test]
 fn pass() {
-    trybuild::TestCases::new().pass("tests/ui/pass/*.rs");
+    let dir = support::TempDir::new("observe-ui-expositions");
+    // Read by `tests/ui/pass/support/exposition.rs` in each case's process.
+    // SAFETY: set before trybuild spawns anything; no other thread of this test binary
+    // reads the environment through libc.
+    unsafe { std::env::set_var("OBSERVE_EXPOSITION_DIR", dir.path()) };
+    {
+        let cases = trybuild::TestCases::new();
+        cases.pass("tests/ui/pass/*.rs");
+        // The cases build and run when `cases` drops.
+    }
+    let pass_cases = std::fs::read_dir("tests/ui/pass")
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "rs")
+        })
+        .count();
+    let expositions: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        expositions.len(),
+        pass_cases,
+        "one exposition per pass case"
+    );
+    let Some(promtool) = support::tool_or_skip("promtool") else {
+        return;
+    };
+    for exposition in expositions {
+        let output = Command::new(&promtool)
+            .args(["check", "metrics"])
+            .stdin(std::fs::File::open(&exposition).unwrap())
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success() && said.trim().is_empty(),
+            "promtool on {}: {said}",
+            exposition.display()
+        );
+    }
 }
 
 // Compiler output drifts between releases; the snapshots are rustc 1.95's.

@@ -24,6 +24,10 @@ fn generate(message: &Message, secret: &str) -> usize {
 fn level_as_ident() {}
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(generate(&Message { id: 1 }, "ab"), 3);
     level_as_ident();
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

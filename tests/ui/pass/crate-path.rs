@@ -17,6 +17,10 @@ fn string_path(x: u8) -> u8 {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(through_reexport(1), 1);
     assert_eq!(string_path(2), 2);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -45,6 +45,7 @@ fn option_question(v: Option<u32>) -> Option<u32> {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(parse_sum("1", "2"), Ok(3));
     assert_eq!(parse_sum("-1", "x"), Ok(0));
     assert_eq!(parse_sum("1", "x"), Err(AppError::Parse));
@@ -55,3 +56,6 @@ fn main() {
     assert_eq!(option_question(None), None);
     assert_eq!(option_question(Some(1)), Some(2));
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -40,6 +40,7 @@ enum Generic<E: std::fmt::Debug> {
 enum Never {}
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(StoreError::ConnectionError.error_label(), "ConnectionError");
     assert_eq!(StoreError::Timeout(1).error_label(), "TimeoutError");
     assert_eq!(StoreError::Query { statement: String::new() }.error_label(), "Query");
@@ -51,3 +52,6 @@ fn main() {
     assert_eq!(Generic::<std::io::Error>::Other.error_label(), "Other");
     let _ = std::marker::PhantomData::<Never>;
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

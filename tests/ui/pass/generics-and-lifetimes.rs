@@ -46,6 +46,7 @@ fn first_mut(values: &mut [u8]) -> &mut u8 {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(largest(&[3, 9, 2]), Some(9));
     assert_eq!(convert_all(vec![1, 2], |x: i32| x.to_string()), vec!["1", "2"]);
     assert_eq!(longest("ab", "abc"), "abc");
@@ -56,3 +57,6 @@ fn main() {
     *first_mut(&mut v) = 7;
     assert_eq!(v, [7, 2]);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -31,6 +31,7 @@ async fn async_impl_display(n: u32) -> impl Display {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(join([1, 2, 3]), "1,2,3");
     assert_eq!(evens(5).collect::<Vec<_>>(), [0, 2, 4]);
     assert_eq!(boxed_display(4).to_string(), "4");
@@ -38,3 +39,6 @@ fn main() {
     assert!(fallible_iter(false).is_err());
     assert_eq!(futures::executor::block_on(async_impl_display(1)).to_string(), "2");
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

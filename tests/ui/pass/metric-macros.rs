@@ -29,6 +29,7 @@ fn handles(job: &Job) -> (CounterRef, GaugeRef, HistogramRef) {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     let job = Job {
         queue: String::from("parsing"),
     };
@@ -42,3 +43,6 @@ fn main() {
     observe::counter!("copilot_chunking_retry_attempts_total", help = "Retries.", labels(queue = queue))
         .increment(2);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

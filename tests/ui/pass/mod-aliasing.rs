@@ -16,5 +16,9 @@ fn aliased(x: u8) -> u8 {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(aliased(3), 3);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -29,8 +29,12 @@ fn assert_send<T: Send>(t: T) -> T {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(futures::executor::block_on(assert_send(later(1))).unwrap(), 2);
     assert_eq!(futures::executor::block_on(borrowing("abc")), 3);
     assert_eq!(futures::executor::block_on(assert_send(boxed(2))), 6);
     assert_eq!(futures::executor::block_on(ready(5)), 5);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -52,6 +52,7 @@ impl Counter {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     let mut c = Counter::associated(1);
     assert_eq!(c.by_ref(), 1);
     assert_eq!(c.by_mut(2), 3);
@@ -61,3 +62,6 @@ fn main() {
     assert_eq!(Box::new(c.clone()).by_box(), 4);
     assert_eq!(c.by_value(), 4);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

@@ -17,8 +17,12 @@ fn unit_fn() {}
 async fn async_unit_fn() {}
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     assert_eq!(sync_fn(1, 2), 3);
     unit_fn();
     assert_eq!(futures::executor::block_on(async_fn(4)).unwrap(), 8);
     futures::executor::block_on(async_unit_fn());
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

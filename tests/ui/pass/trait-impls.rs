@@ -47,6 +47,7 @@ impl<T: Clone + std::fmt::Debug> Generic<T> {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     let m = Memory;
     assert_eq!(m.get("a"), Some(1));
     assert_eq!(futures::executor::block_on(m.fetch("a")).unwrap(), 1);
@@ -55,3 +56,6 @@ fn main() {
     assert_eq!(m.with_default("z"), 42);
     assert_eq!(Generic(5).value(), 5);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;

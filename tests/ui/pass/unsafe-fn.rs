@@ -19,8 +19,12 @@ pub extern "C" fn c_abi(x: u32) -> u32 {
 }
 
 fn main() {
+    let _exposition = exposition::Dump::start(file!());
     let value = 7u32;
     assert_eq!(unsafe { read(&value) }, 7);
     assert_eq!(unsafe { read_in_block(&value) }, 7);
     assert_eq!(c_abi(1), 2);
 }
+
+#[path = "support/exposition.rs"]
+mod exposition;
