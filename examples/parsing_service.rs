@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -140,8 +140,40 @@ impl Parser {
     }
 }
 
-async fn parse(State(parser): State<Arc<Parser>>, raw: Bytes) -> Response {
-    match parser.process(raw).await {
+/// The queue a message was taken from, for the per-queue metrics: the `X-Queue` header,
+/// else `parsing`. A queue `observe.toml` does not declare is recorded as `_OTHER`.
+fn source_queue(headers: &HeaderMap) -> &str {
+    headers
+        .get("x-queue")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("parsing")
+}
+
+async fn parse(State(parser): State<Arc<Parser>>, headers: HeaderMap, raw: Bytes) -> Response {
+    // Not function-shaped, so the function-like macros: names and labels are checked at
+    // compile time like the attribute's, the queue's value at runtime.
+    let queue = source_queue(&headers);
+    observe::counter!(
+        "copilot_parsing_messages_received_total",
+        help = "Messages received on POST /parse, by the queue they came from.",
+        labels(queue = queue),
+    )
+    .increment(1);
+    observe::histogram!(
+        "copilot_parsing_message_size_bytes",
+        help = "Size of the raw messages received on POST /parse.",
+        labels(queue = queue),
+    )
+    .record(raw.len() as f64);
+    let waiting = observe::gauge!(
+        "copilot_parsing_queue_depth_messages",
+        help = "Messages received and not yet answered, by queue.",
+        labels(queue = queue),
+    );
+    waiting.increment(1.0);
+    let result = parser.process(raw).await;
+    waiting.decrement(1.0);
+    match result {
         Ok(summary) => (StatusCode::OK, Json(summary)).into_response(),
         Err(error) => {
             let body = serde_json::json!({

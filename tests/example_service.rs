@@ -12,7 +12,7 @@ use futures::future::join_all;
 use prometheus_parse::Value;
 use support::{
     ACTIVE, DURATION, DURATION_COUNT, ENVIRONMENT, FAILURES, Kind, PROCESSED, SERVICE, Service,
-    expected, http_client, parse_exposition, values_by,
+    expected, http_client, parse_exposition, queue, values_by,
 };
 
 /// The traffic of the main test.
@@ -85,6 +85,57 @@ async fn exports_exact_red_metrics_for_known_traffic() {
         "{ACTIVE}: every call finished"
     );
 
+    // The function-like macros: each message counted and sized under its queue; the
+    // queue `observe.toml` does not declare is recorded as `_OTHER`, and counted as such.
+    let mut per_queue: std::collections::BTreeMap<Vec<String>, f64> = Default::default();
+    for count in [GOOD, INVALID_JSON, EMPTY_BODY, TOO_LARGE] {
+        for n in 0..count {
+            let recorded = match queue(n) {
+                "mystery" => "_OTHER",
+                declared => declared,
+            };
+            *per_queue.entry(vec![recorded.to_owned()]).or_default() += 1.0;
+        }
+    }
+    let others = per_queue[&vec!["_OTHER".to_owned()]];
+    assert_eq!(
+        values_by(
+            &scrape,
+            "copilot_parsing_messages_received_total",
+            &["queue"]
+        ),
+        per_queue
+    );
+    assert_eq!(
+        values_by(
+            &scrape,
+            "copilot_parsing_message_size_bytes_count",
+            &["queue"]
+        ),
+        per_queue
+    );
+    assert!(
+        values_by(&scrape, "copilot_parsing_queue_depth_messages", &["queue"])
+            .values()
+            .all(|v| *v == 0.0),
+        "every message answered"
+    );
+    assert_eq!(
+        values_by(
+            &scrape,
+            "observe_runtime_label_overflow_total",
+            &["metric", "label"]
+        ),
+        expected(&[
+            (&["copilot_parsing_message_size_bytes", "queue"], others),
+            (
+                &["copilot_parsing_messages_received_total", "queue"],
+                others
+            ),
+            (&["copilot_parsing_queue_depth_messages", "queue"], others),
+        ]),
+    );
+
     assert_histogram_buckets_match_counts(&scrape);
     assert_every_series_is_labelled(&scrape);
     for family in [PROCESSED, FAILURES, DURATION, ACTIVE] {
@@ -146,8 +197,11 @@ fn assert_every_series_is_labelled(scrape: &prometheus_parse::Scrape) {
             "{}",
             sample.metric
         );
+        let instrumented = [PROCESSED, FAILURES, ACTIVE, DURATION]
+            .iter()
+            .any(|family| sample.metric.starts_with(family));
         assert!(
-            sample.labels.get("operation").is_some(),
+            !instrumented || sample.labels.get("operation").is_some(),
             "{}",
             sample.metric
         );
