@@ -218,8 +218,9 @@ fn sleep_for(duration: Duration) {
 #[test]
 fn durations_land_in_the_preset_buckets() {
     observe();
-    sleep_for(Duration::from_millis(20));
-    sleep_for(Duration::from_millis(20));
+    // 15 ms sits well inside (0.01, 0.05]: a loaded machine oversleeps, never undersleeps.
+    sleep_for(Duration::from_millis(15));
+    sleep_for(Duration::from_millis(15));
     sleep_for(Duration::from_millis(0));
     let m = scrape();
     let buckets = m.buckets(DURATION, &[("operation", "sleepy"), ("outcome", "success")]);
@@ -241,13 +242,13 @@ fn durations_land_in_the_preset_buckets() {
         ]
     );
     assert_eq!(buckets[0], (0.01, 1.0), "the 0 ms call only");
-    assert_eq!(buckets[1], (0.05, 3.0), "and the two 20 ms calls");
+    assert_eq!(buckets[1], (0.05, 3.0), "and the two 15 ms calls");
     assert_eq!(buckets[10], (f64::INFINITY, 3.0));
     let sum = m.count(
         &format!("{DURATION}_sum"),
         &[("operation", "sleepy"), ("outcome", "success")],
     );
-    assert!((0.04..0.05).contains(&sum), "sum of durations {sum}");
+    assert!((0.03..0.1).contains(&sum), "sum of durations {sum}");
 }
 
 #[instrumented(service = "outcomes", labels(queue = "parsing", vhost = "copilot"))]
