@@ -11,15 +11,16 @@ use tracing::Span;
 
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
-use crate::site::{CallSite, Handles};
+use crate::site::CallSite;
+use crate::storage::Storage;
 
 /// Guards one call of an instrumented function.
 #[doc(hidden)]
 pub struct CallGuard {
-    site: &'static CallSite,
     /// `None` when the call started before `init`: then nothing is recorded for it.
-    handles: Option<&'static Handles>,
-    start: quanta::Instant,
+    storage: Option<&'static Storage>,
+    /// The raw clock reading at entry (one TSC read; scaled only at exit).
+    start: u64,
     span: Span,
     outcome: Option<Outcome>,
     /// Set when a poll of the call's future unwound: the executor may drop the future
@@ -30,14 +31,17 @@ pub struct CallGuard {
 impl CallGuard {
     #[inline]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
-        let handles = site.handles();
-        if let Some(handles) = handles {
-            handles.active.increment(1.0);
-        }
+        let storage = site.storage();
+        let start = match storage {
+            Some(storage) => {
+                storage.start();
+                storage.now()
+            }
+            None => 0,
+        };
         CallGuard {
-            site,
-            handles,
-            start: quanta::Instant::now(),
+            storage,
+            start,
             span,
             outcome: None,
             poll_panicked: AtomicBool::new(false),
@@ -72,10 +76,8 @@ impl Drop for CallGuard {
         if let Outcome::Failure { error_type } = outcome {
             mark_span_failed(&self.span, error_type);
         }
-        if let Some(handles) = self.handles {
-            let seconds = self.start.elapsed().as_secs_f64();
-            self.site.record(handles, outcome, seconds);
-            handles.active.decrement(1.0);
+        if let Some(storage) = self.storage {
+            storage.finish(self.start, outcome);
         }
     }
 }

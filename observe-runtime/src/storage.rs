@@ -1,0 +1,360 @@
+//! One call site's metric state, pre-aggregated at record time: per outcome a histogram in
+//! the preset's buckets (integer nanoseconds) whose count is also the processed counter,
+//! calls started (the in-flight gauge is started minus finished), and failures per cached
+//! `error_type`. Memory is fixed at registration whatever the call rate.
+//!
+//! The state is split into cache-line-aligned stripes, one per thread (see `stripe`): a
+//! warm call does two TSC reads and three uncontended word updates, with no allocation,
+//! lock or lookup.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::outcome::Outcome;
+use crate::stripe;
+
+/// Words of one cache line pair: adjacent-line prefetch pulls lines in pairs.
+const LINE_WORDS: usize = 16;
+
+#[repr(align(128))]
+struct Line([AtomicU64; LINE_WORDS]);
+
+/// Outcomes with a histogram, in this order.
+pub(crate) const OUTCOMES: [&str; 3] = [
+    crate::names::OUTCOME_SUCCESS,
+    crate::names::OUTCOME_FAILURE,
+    crate::names::OUTCOME_CANCELLED,
+];
+
+/// Distinct `error_type` values counted in the stripes; more than this (far above a sane
+/// enum) are still counted, behind a lock.
+pub(crate) const FAILURE_SLOTS: usize = 16;
+
+/// Word offsets inside one stripe.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// Finite bucket bounds; the outcome block holds these, `+Inf`, then the sum.
+    finite: usize,
+    started: usize,
+    failures: usize,
+    /// Words per stripe, whole line pairs.
+    stride: usize,
+}
+
+impl Layout {
+    fn new(finite: usize) -> Self {
+        let per_outcome = finite + 2;
+        let started = OUTCOMES.len() * per_outcome;
+        let failures = started + 1;
+        let words = failures + FAILURE_SLOTS;
+        Layout {
+            finite,
+            started,
+            failures,
+            stride: words.div_ceil(LINE_WORDS) * LINE_WORDS,
+        }
+    }
+
+    fn bucket(&self, outcome: usize, bucket: usize) -> usize {
+        outcome * (self.finite + 2) + bucket
+    }
+
+    fn sum(&self, outcome: usize) -> usize {
+        outcome * (self.finite + 2) + self.finite + 1
+    }
+}
+
+/// A site's striped counters, its clock, and its failure classes.
+pub(crate) struct Storage {
+    clock: quanta::Clock,
+    bounds_nanos: Box<[u64]>,
+    layout: Layout,
+    /// Owned stripes, then the shared one.
+    lines: Box<[Line]>,
+    shared_stripe: usize,
+    failure_labels: [OnceLock<&'static str>; FAILURE_SLOTS],
+    /// Classes beyond the slots: a bounded fallback, never a lost count.
+    failure_overflow: Mutex<Vec<(&'static str, u64)>>,
+}
+
+/// What one render reads back from a site.
+pub(crate) struct Snapshot {
+    /// Per outcome: non-cumulative bucket counts (finite bounds then `+Inf`) and the sum.
+    pub(crate) histograms: [(Vec<u64>, u64); 3],
+    pub(crate) in_flight: u64,
+    pub(crate) failures: Vec<(&'static str, u64)>,
+}
+
+impl Snapshot {
+    pub(crate) fn count(&self, outcome: usize) -> u64 {
+        self.histograms[outcome].0.iter().sum()
+    }
+}
+
+impl Storage {
+    pub(crate) fn new(buckets_seconds: &[f64], clock: quanta::Clock) -> Self {
+        let layout = Layout::new(buckets_seconds.len());
+        let owned = stripe::owned_count();
+        let line_count = (owned + 1) * layout.stride / LINE_WORDS;
+        Storage {
+            clock,
+            bounds_nanos: buckets_seconds
+                .iter()
+                .map(|&s| seconds_to_nanos(s))
+                .collect(),
+            layout,
+            lines: (0..line_count)
+                .map(|_| Line([const { AtomicU64::new(0) }; LINE_WORDS]))
+                .collect(),
+            shared_stripe: owned,
+            failure_labels: [const { OnceLock::new() }; FAILURE_SLOTS],
+            failure_overflow: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The raw clock reading a call's duration starts from.
+    #[inline(always)]
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.raw()
+    }
+
+    #[inline(always)]
+    fn word(&self, index: usize) -> &AtomicU64 {
+        &self.lines[index / LINE_WORDS].0[index % LINE_WORDS]
+    }
+
+    /// This thread's stripe.
+    #[inline(always)]
+    fn stripe(&self) -> Stripe<'_> {
+        match stripe::current() {
+            Some(owned) => Stripe {
+                storage: self,
+                base: owned * self.layout.stride,
+                owned: true,
+            },
+            None => Stripe {
+                storage: self,
+                base: self.shared_stripe * self.layout.stride,
+                owned: false,
+            },
+        }
+    }
+
+    /// A call started: in flight until it finishes.
+    #[inline(always)]
+    pub(crate) fn start(&self) {
+        self.stripe().add(self.layout.started, 1);
+    }
+
+    /// A call that started at `start` (a [`Storage::now`] reading) finished with `outcome`.
+    #[inline(always)]
+    pub(crate) fn finish(&self, start: u64, outcome: Outcome) {
+        let nanos = self.clock.delta_as_nanos(start, self.clock.raw());
+        let stripe = self.stripe();
+        let index = match outcome {
+            Outcome::Success => 0,
+            Outcome::Failure { error_type } => {
+                self.count_failure(&stripe, error_type);
+                1
+            }
+            Outcome::Cancelled => 2,
+        };
+        let bucket = self
+            .bounds_nanos
+            .iter()
+            .position(|&bound| nanos <= bound)
+            .unwrap_or(self.layout.finite);
+        stripe.add(self.layout.bucket(index, bucket), 1);
+        stripe.add(self.layout.sum(index), nanos);
+    }
+
+    /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
+    /// by pointer first (labels are `&'static str`s, usually the same literal).
+    fn count_failure(&self, stripe: &Stripe<'_>, error_type: &'static str) {
+        for (slot, label) in self.failure_labels.iter().enumerate() {
+            let label = label.get_or_init(|| error_type);
+            if core::ptr::eq(*label, error_type) || *label == error_type {
+                stripe.add(self.layout.failures + slot, 1);
+                return;
+            }
+        }
+        self.count_overflowing_failure(error_type);
+    }
+
+    #[cold]
+    fn count_overflowing_failure(&self, error_type: &'static str) {
+        let mut overflow = self
+            .failure_overflow
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match overflow.iter_mut().find(|(label, _)| *label == error_type) {
+            Some((_, count)) => *count += 1,
+            None => overflow.push((error_type, 1)),
+        }
+    }
+
+    /// Sums every stripe. Finished calls are read before started ones: a call whose finish
+    /// is seen has its start seen too (its start happened before its finish, and the
+    /// finish's Release store is read with Acquire), so in flight never goes negative.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let stripes = self.shared_stripe + 1;
+        let total = |offset: usize| -> u64 {
+            (0..stripes)
+                .map(|s| {
+                    self.word(s * self.layout.stride + offset)
+                        .load(Ordering::Acquire)
+                })
+                .fold(0u64, u64::wrapping_add)
+        };
+        let histogram = |outcome: usize| {
+            let buckets = (0..=self.layout.finite)
+                .map(|b| total(self.layout.bucket(outcome, b)))
+                .collect();
+            (buckets, total(self.layout.sum(outcome)))
+        };
+        let histograms = [histogram(0), histogram(1), histogram(2)];
+        let mut failures: Vec<(&'static str, u64)> = self
+            .failure_labels
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, label)| Some((*label.get()?, total(self.layout.failures + slot))))
+            .collect();
+        failures.extend(
+            self.failure_overflow
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .iter()
+                .copied(),
+        );
+        let finished: u64 = histograms.iter().flat_map(|(buckets, _)| buckets).sum();
+        let started = total(self.layout.started);
+        Snapshot {
+            histograms,
+            in_flight: started.saturating_sub(finished),
+            failures,
+        }
+    }
+}
+
+/// One thread's stripe of a site.
+struct Stripe<'a> {
+    storage: &'a Storage,
+    base: usize,
+    /// Only this thread writes it.
+    owned: bool,
+}
+
+impl Stripe<'_> {
+    /// Adds `n` to word `offset` of the stripe. Release pairs with the render's Acquire
+    /// (see [`Storage::snapshot`]).
+    #[inline(always)]
+    fn add(&self, offset: usize, n: u64) {
+        let word = self.storage.word(self.base + offset);
+        if self.owned {
+            // The only writer: a plain load and store, no locked read-modify-write.
+            word.store(
+                word.load(Ordering::Relaxed).wrapping_add(n),
+                Ordering::Release,
+            );
+        } else {
+            word.fetch_add(n, Ordering::Release);
+        }
+    }
+}
+
+fn seconds_to_nanos(seconds: f64) -> u64 {
+    // `as` saturates: an enormous bound is simply never exceeded.
+    (seconds * 1e9).round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage() -> Storage {
+        Storage::new(&[0.01, 0.05, 1.0], quanta::Clock::new())
+    }
+
+    #[test]
+    fn stripes_are_whole_line_pairs() {
+        let layout = Layout::new(10);
+        assert_eq!(layout.stride % LINE_WORDS, 0);
+        assert!(layout.failures + FAILURE_SLOTS <= layout.stride);
+        assert_eq!(std::mem::align_of::<Line>(), 128);
+        assert_eq!(std::mem::size_of::<Line>(), 128);
+    }
+
+    #[test]
+    fn bounds_convert_exactly() {
+        assert_eq!(seconds_to_nanos(0.01), 10_000_000);
+        assert_eq!(seconds_to_nanos(2.5), 2_500_000_000);
+        assert_eq!(seconds_to_nanos(60.0), 60_000_000_000);
+    }
+
+    #[test]
+    fn records_outcomes_failures_and_in_flight() {
+        let storage = storage();
+        storage.start();
+        storage.start();
+        storage.finish(storage.now(), Outcome::Success);
+        let in_flight = storage.snapshot();
+        assert_eq!(in_flight.in_flight, 1);
+        storage.start();
+        storage.finish(storage.now(), Outcome::Failure { error_type: "Io" });
+        storage.finish(storage.now(), Outcome::Failure { error_type: "Io" });
+        let snapshot = storage.snapshot();
+        assert_eq!(snapshot.count(0), 1);
+        assert_eq!(snapshot.count(1), 2);
+        assert_eq!(snapshot.count(2), 0);
+        assert_eq!(snapshot.histograms[0].0.len(), 4, "3 bounds and +Inf");
+        assert_eq!(snapshot.failures, [("Io", 2)]);
+        assert_eq!(snapshot.in_flight, 0);
+    }
+
+    #[test]
+    fn failure_classes_past_the_slots_are_still_counted() {
+        let storage = storage();
+        let labels: Vec<&'static str> = (0..FAILURE_SLOTS + 3)
+            .map(|i| &*Box::leak(format!("E{i}").into_boxed_str()))
+            .collect();
+        for label in &labels {
+            storage.finish(storage.now(), Outcome::Failure { error_type: label });
+        }
+        storage.finish(
+            storage.now(),
+            Outcome::Failure {
+                error_type: labels[FAILURE_SLOTS + 1],
+            },
+        );
+        let failures = storage.snapshot().failures;
+        assert_eq!(failures.len(), FAILURE_SLOTS + 3);
+        assert!(failures.contains(&(labels[FAILURE_SLOTS + 1], 2)));
+        assert!(failures.contains(&(labels[0], 1)));
+    }
+
+    #[test]
+    fn threads_beyond_the_owned_stripes_share_one_exactly() {
+        let _claims = stripe::TEST_CLAIMS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let storage = storage();
+        let threads = stripe::owned_count() + 4;
+        // Every thread holds its claim until all have one: some must share.
+        let all_claimed = std::sync::Barrier::new(threads);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    stripe::current();
+                    all_claimed.wait();
+                    for _ in 0..1000 {
+                        storage.start();
+                        storage.finish(storage.now(), Outcome::Success);
+                    }
+                });
+            }
+        });
+        let snapshot = storage.snapshot();
+        assert_eq!(snapshot.count(0), threads as u64 * 1000);
+        assert_eq!(snapshot.in_flight, 0);
+    }
+}
