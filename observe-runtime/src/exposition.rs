@@ -79,7 +79,7 @@ pub(crate) fn append<'a>(
         |out, read| {
             let name = read.meta.duration.name;
             for (index, outcome) in OUTCOMES.iter().enumerate() {
-                let (buckets, sum_nanos) = &read.snapshot.histograms[index];
+                let (buckets, sum) = &read.snapshot.histograms[index];
                 let count: u64 = buckets.iter().sum();
                 if !outcome_exists(index, count) {
                     continue;
@@ -91,7 +91,6 @@ pub(crate) fn append<'a>(
                     let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
                 }
                 let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
-                let sum = *sum_nanos as f64 / 1e9;
                 let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
                 let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
             }

@@ -29,7 +29,7 @@ pub struct CallGuard {
 }
 
 impl CallGuard {
-    #[inline]
+    #[inline(always)]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         let storage = site.storage();
         let start = match storage {
@@ -62,8 +62,20 @@ impl CallGuard {
 }
 
 impl Drop for CallGuard {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
+        match (self.outcome, self.storage) {
+            (Some(Outcome::Success), Some(storage)) => storage.finish(self.start, Outcome::Success),
+            _ => self.record_other(),
+        }
+    }
+}
+
+impl CallGuard {
+    /// Every exit but a success after `init`: failures, panics, cancellations, and calls
+    /// that started before `init` (recorded nowhere).
+    #[inline(never)]
+    fn record_other(&mut self) {
         let outcome = match self.outcome {
             Some(outcome) => outcome,
             None if std::thread::panicking() || self.poll_panicked.load(Ordering::Relaxed) => {

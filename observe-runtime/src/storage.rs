@@ -1,11 +1,12 @@
 //! One call site's metric state, pre-aggregated at record time: per outcome a histogram in
-//! the preset's buckets (integer nanoseconds) whose count is also the processed counter,
+//! the preset's buckets whose count is also the processed counter,
 //! calls started (the in-flight gauge is started minus finished), and failures per cached
 //! `error_type`. Memory is fixed at registration whatever the call rate.
 //!
 //! The state is split into cache-line-aligned stripes, one per thread (see `stripe`): a
 //! warm call does two TSC reads and three uncontended word updates, with no allocation,
-//! lock or lookup.
+//! lock or lookup. Durations stay raw clock ticks on the hot path: bucket bounds are
+//! converted to ticks at registration and sums to seconds at render, so no call scales.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -67,7 +68,8 @@ impl Layout {
 /// A site's striped counters, its clock, and its failure classes.
 pub(crate) struct Storage {
     clock: quanta::Clock,
-    bounds_nanos: Box<[u64]>,
+    /// Largest duration in ticks of each finite bucket.
+    bounds_ticks: Box<[u64]>,
     layout: Layout,
     /// Owned stripes, then the shared one.
     lines: Box<[Line]>,
@@ -79,8 +81,9 @@ pub(crate) struct Storage {
 
 /// What one render reads back from a site.
 pub(crate) struct Snapshot {
-    /// Per outcome: non-cumulative bucket counts (finite bounds then `+Inf`) and the sum.
-    pub(crate) histograms: [(Vec<u64>, u64); 3],
+    /// Per outcome: non-cumulative bucket counts (finite bounds then `+Inf`) and the sum
+    /// in seconds.
+    pub(crate) histograms: [(Vec<u64>, f64); 3],
     pub(crate) in_flight: u64,
     pub(crate) failures: Vec<(&'static str, u64)>,
 }
@@ -97,10 +100,9 @@ impl Storage {
         let owned = stripe::owned_count();
         let line_count = (owned + 1) * layout.stride / LINE_WORDS;
         Storage {
-            clock,
-            bounds_nanos: buckets_seconds
+            bounds_ticks: buckets_seconds
                 .iter()
-                .map(|&s| seconds_to_nanos(s))
+                .map(|&s| ticks_within(&clock, seconds_to_nanos(s)))
                 .collect(),
             layout,
             lines: (0..line_count)
@@ -109,6 +111,7 @@ impl Storage {
             shared_stripe: owned,
             failure_labels: [const { OnceLock::new() }; FAILURE_SLOTS],
             failure_overflow: Mutex::new(Vec::new()),
+            clock,
         }
     }
 
@@ -123,18 +126,23 @@ impl Storage {
         &self.lines[index / LINE_WORDS].0[index % LINE_WORDS]
     }
 
+    /// The lines of stripe `index`.
+    #[inline(always)]
+    fn stripe_lines(&self, index: usize) -> &[Line] {
+        let lines = self.layout.stride / LINE_WORDS;
+        &self.lines[index * lines..][..lines]
+    }
+
     /// This thread's stripe.
     #[inline(always)]
     fn stripe(&self) -> Stripe<'_> {
         match stripe::current() {
             Some(owned) => Stripe {
-                storage: self,
-                base: owned * self.layout.stride,
+                lines: self.stripe_lines(owned),
                 owned: true,
             },
             None => Stripe {
-                storage: self,
-                base: self.shared_stripe * self.layout.stride,
+                lines: self.stripe_lines(self.shared_stripe),
                 owned: false,
             },
         }
@@ -149,7 +157,8 @@ impl Storage {
     /// A call that started at `start` (a [`Storage::now`] reading) finished with `outcome`.
     #[inline(always)]
     pub(crate) fn finish(&self, start: u64, outcome: Outcome) {
-        let nanos = self.clock.delta_as_nanos(start, self.clock.raw());
+        // A TSC read on another core may be a little behind: a zero duration, not a wrap.
+        let ticks = self.clock.raw().saturating_sub(start);
         let stripe = self.stripe();
         let index = match outcome {
             Outcome::Success => 0,
@@ -160,12 +169,12 @@ impl Storage {
             Outcome::Cancelled => 2,
         };
         let bucket = self
-            .bounds_nanos
+            .bounds_ticks
             .iter()
-            .position(|&bound| nanos <= bound)
+            .position(|&bound| ticks <= bound)
             .unwrap_or(self.layout.finite);
         stripe.add(self.layout.bucket(index, bucket), 1);
-        stripe.add(self.layout.sum(index), nanos);
+        stripe.add(self.layout.sum(index), ticks);
     }
 
     /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
@@ -210,7 +219,8 @@ impl Storage {
             let buckets = (0..=self.layout.finite)
                 .map(|b| total(self.layout.bucket(outcome, b)))
                 .collect();
-            (buckets, total(self.layout.sum(outcome)))
+            let sum_nanos = ticks_to_nanos(&self.clock, total(self.layout.sum(outcome)));
+            (buckets, sum_nanos as f64 / 1e9)
         };
         let histograms = [histogram(0), histogram(1), histogram(2)];
         let mut failures: Vec<(&'static str, u64)> = self
@@ -238,8 +248,7 @@ impl Storage {
 
 /// One thread's stripe of a site.
 struct Stripe<'a> {
-    storage: &'a Storage,
-    base: usize,
+    lines: &'a [Line],
     /// Only this thread writes it.
     owned: bool,
 }
@@ -249,7 +258,7 @@ impl Stripe<'_> {
     /// (see [`Storage::snapshot`]).
     #[inline(always)]
     fn add(&self, offset: usize, n: u64) {
-        let word = self.storage.word(self.base + offset);
+        let word = &self.lines[offset / LINE_WORDS].0[offset % LINE_WORDS];
         if self.owned {
             // The only writer: a plain load and store, no locked read-modify-write.
             word.store(
@@ -260,6 +269,36 @@ impl Stripe<'_> {
             word.fetch_add(n, Ordering::Release);
         }
     }
+}
+
+fn ticks_to_nanos(clock: &quanta::Clock, ticks: u64) -> u64 {
+    if ticks == 0 {
+        0
+    } else {
+        clock.delta_as_nanos(0, ticks)
+    }
+}
+
+/// The largest tick count that scales to at most `nanos`, so that `ticks <= bound` is
+/// exactly `nanos(ticks) <= bound`: a binary search, as the clock's scaling is monotonic.
+fn ticks_within(clock: &quanta::Clock, nanos: u64) -> u64 {
+    let mut above = nanos.max(1);
+    while ticks_to_nanos(clock, above) <= nanos {
+        if above >= u64::MAX / 4 {
+            return u64::MAX;
+        }
+        above *= 2;
+    }
+    let mut within = 0;
+    while above - within > 1 {
+        let mid = within + (above - within) / 2;
+        if ticks_to_nanos(clock, mid) <= nanos {
+            within = mid;
+        } else {
+            above = mid;
+        }
+    }
+    within
 }
 
 fn seconds_to_nanos(seconds: f64) -> u64 {
@@ -289,6 +328,13 @@ mod tests {
         assert_eq!(seconds_to_nanos(0.01), 10_000_000);
         assert_eq!(seconds_to_nanos(2.5), 2_500_000_000);
         assert_eq!(seconds_to_nanos(60.0), 60_000_000_000);
+        let clock = quanta::Clock::new();
+        for nanos in [1, 1_000, 10_000_000, 60_000_000_000] {
+            let ticks = ticks_within(&clock, nanos);
+            assert!(ticks_to_nanos(&clock, ticks) <= nanos);
+            assert!(ticks_to_nanos(&clock, ticks + 1) > nanos);
+        }
+        assert_eq!(ticks_within(&clock, u64::MAX), u64::MAX);
     }
 
     #[test]
