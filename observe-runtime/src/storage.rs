@@ -1,6 +1,7 @@
 //! One call site's metric state, pre-aggregated at record time: per outcome a histogram in
 //! the preset's buckets whose count is also the processed counter,
-//! calls started (the in-flight gauge is started minus finished), and failures per cached
+//! calls in flight (up at entry, down at exit, in the stripe of the thread doing each), and
+//! failures per cached
 //! `error_type`. Memory is fixed at registration whatever the call rate.
 //!
 //! The state is split into cache-line-aligned stripes, one per thread (see `stripe`): a
@@ -36,7 +37,7 @@ pub(crate) const FAILURE_SLOTS: usize = 16;
 struct Layout {
     /// Finite bucket bounds; the outcome block holds these, `+Inf`, then the sum.
     finite: usize,
-    started: usize,
+    in_flight: usize,
     failures: usize,
     /// Words per stripe, whole line pairs.
     stride: usize,
@@ -45,12 +46,12 @@ struct Layout {
 impl Layout {
     fn new(finite: usize) -> Self {
         let per_outcome = finite + 2;
-        let started = OUTCOMES.len() * per_outcome;
-        let failures = started + 1;
+        let in_flight = OUTCOMES.len() * per_outcome;
+        let failures = in_flight + 1;
         let words = failures + FAILURE_SLOTS;
         Layout {
             finite,
-            started,
+            in_flight,
             failures,
             stride: words.div_ceil(LINE_WORDS) * LINE_WORDS,
         }
@@ -151,7 +152,7 @@ impl Storage {
     /// A call started: in flight until it finishes.
     #[inline(always)]
     pub(crate) fn start(&self) {
-        self.stripe().add(self.layout.started, 1);
+        self.stripe().add(self.layout.in_flight, 1);
     }
 
     /// A call that started at `start` (a [`Storage::now`] reading) finished with `outcome`.
@@ -175,6 +176,8 @@ impl Storage {
             .unwrap_or(self.layout.finite);
         stripe.add(self.layout.bucket(index, bucket), 1);
         stripe.add(self.layout.sum(index), ticks);
+        // Wrapping: an async call may finish on another thread's stripe than it started on.
+        stripe.add(self.layout.in_flight, u64::MAX);
     }
 
     /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
@@ -202,9 +205,8 @@ impl Storage {
         }
     }
 
-    /// Sums every stripe. Finished calls are read before started ones: a call whose finish
-    /// is seen has its start seen too (its start happened before its finish, and the
-    /// finish's Release store is read with Acquire), so in flight never goes negative.
+    /// Sums every stripe; each word is read whole, so counts are exact at some moment of
+    /// the read.
     pub(crate) fn snapshot(&self) -> Snapshot {
         let stripes = self.shared_stripe + 1;
         let total = |offset: usize| -> u64 {
@@ -236,11 +238,12 @@ impl Storage {
                 .iter()
                 .copied(),
         );
-        let finished: u64 = histograms.iter().flat_map(|(buckets, _)| buckets).sum();
-        let started = total(self.layout.started);
+        // Each stripe is read at a slightly different moment, so the sum is a gauge's
+        // usual approximation (bounded by the calls in flight during the read), clamped.
+        let in_flight = total(self.layout.in_flight) as i64;
         Snapshot {
             histograms,
-            in_flight: started.saturating_sub(finished),
+            in_flight: in_flight.max(0) as u64,
             failures,
         }
     }
