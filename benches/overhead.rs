@@ -207,6 +207,14 @@ fn concurrently(threads: usize, iters: u64, f: fn(u64) -> Result<u64, Odd>) -> D
 fn two_threads(c: &mut Criterion) {
     start_observe();
     let mut group = c.benchmark_group("two_threads");
+    // The control: on a shared 2-vCPU machine, two threads also slow each other down
+    // through scheduling, whatever they run.
+    group.bench_function("bare_1_thread", |b| {
+        b.iter_custom(|iters| concurrently(1, iters, bare))
+    });
+    group.bench_function("bare_2_threads", |b| {
+        b.iter_custom(|iters| concurrently(2, iters, bare))
+    });
     group.bench_function("observe_1_thread", |b| {
         b.iter_custom(|iters| concurrently(1, iters, observed))
     });

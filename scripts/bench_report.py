@@ -89,15 +89,28 @@ w("")
 
 w("## Two threads calling the same instrumented function")
 w("")
-w("Time per call on the measuring thread while the other thread calls the same function.")
+w("Wall time per call on the measuring thread while the other thread calls the same function.")
+w("The bare function is the control: what two threads cost each other on this machine anyway")
+w("(scheduling on 2 shared vCPUs). The last column compares the instrumentation's added cost.")
 w("")
-w("| variant | 1 thread | 2 threads | 2 threads / 1 thread |")
-w("|---|---|---|---|")
+w("| variant | 1 thread | 2 threads | 2 threads / 1 thread | added, 2 threads / 1 thread |")
+w("|---|---|---|---|---|")
 group = "two_threads"
-for stem, label in [("observe", "observe `#[instrumented]`"), ("metrics_cached_handles_quanta", "cached `metrics` handles, `quanta`")]:
+bare_one = estimate(group, "bare_1_thread")[0]
+bare_two = estimate(group, "bare_2_threads")[0]
+for stem, label in [
+    ("bare", "bare function (control)"),
+    ("observe", "observe `#[instrumented]`"),
+    ("metrics_cached_handles_quanta", "cached `metrics` handles, `quanta`"),
+]:
     one, two = f"{stem}_1_thread", f"{stem}_2_threads"
     r, low, high = ratio(group, two, one)
-    w(f"| {label} | {cell(group, one)} | {cell(group, two)} | {r:.2f} [{low:.2f}, {high:.2f}] |")
+    added = ""
+    if stem != "bare":
+        added_one = estimate(group, one)[0] - bare_one
+        added_two = estimate(group, two)[0] - bare_two
+        added = f"{added_two / added_one:.2f}"
+    w(f"| {label} | {cell(group, one)} | {cell(group, two)} | {r:.2f} [{low:.2f}, {high:.2f}] | {added} |")
 w("")
 
 w("## Realistic handler: deserialise and validate a ~1 KB JSON message")

@@ -4,6 +4,7 @@
 //! Users depend on the `observe` crate, which re-exports this one with the macros.
 #![warn(missing_docs, unreachable_pub)]
 
+mod clock;
 mod error_label;
 mod exposition;
 mod guard;

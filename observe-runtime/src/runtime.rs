@@ -13,6 +13,7 @@ use metrics_exporter_prometheus::{
 };
 use tokio::sync::oneshot;
 
+use crate::clock::Ticks;
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 use crate::{exposition, http, site};
 
@@ -25,7 +26,7 @@ static SITES: OnceLock<SitesConfig> = OnceLock::new();
 struct SitesConfig {
     environment: String,
     /// Calibrated once: every site's durations are TSC deltas scaled by it.
-    clock: quanta::Clock,
+    clock: Ticks,
 }
 /// Claimed by the first `init` that gets past configuration; released if it fails.
 static INITIALISING: AtomicBool = AtomicBool::new(false);
@@ -206,7 +207,7 @@ impl Builder {
         SITES
             .set(SitesConfig {
                 environment: self.environment,
-                clock: quanta::Clock::new(),
+                clock: Ticks::new(),
             })
             .expect("SITES is set only here, under INITIALISING");
         EXPORTER
@@ -301,7 +302,7 @@ fn render_with(handle: &PrometheusHandle) -> String {
 
 /// The clock call sites time with, once [`init`] has started.
 #[inline]
-pub(crate) fn clock() -> Option<&'static quanta::Clock> {
+pub(crate) fn clock() -> Option<&'static Ticks> {
     SITES.get().map(|sites| &sites.clock)
 }
 

@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::clock::Ticks;
 use crate::outcome::Outcome;
 use crate::stripe;
 
@@ -68,7 +69,7 @@ impl Layout {
 
 /// A site's striped counters, its clock, and its failure classes.
 pub(crate) struct Storage {
-    clock: quanta::Clock,
+    clock: Ticks,
     /// Largest duration in ticks of each finite bucket.
     bounds_ticks: Box<[u64]>,
     layout: Layout,
@@ -96,7 +97,7 @@ impl Snapshot {
 }
 
 impl Storage {
-    pub(crate) fn new(buckets_seconds: &[f64], clock: quanta::Clock) -> Self {
+    pub(crate) fn new(buckets_seconds: &[f64], clock: Ticks) -> Self {
         let layout = Layout::new(buckets_seconds.len());
         let owned = stripe::owned_count();
         let line_count = (owned + 1) * layout.stride / LINE_WORDS;
@@ -119,7 +120,7 @@ impl Storage {
     /// The raw clock reading a call's duration starts from.
     #[inline(always)]
     pub(crate) fn now(&self) -> u64 {
-        self.clock.raw()
+        self.clock.now()
     }
 
     #[inline(always)]
@@ -159,7 +160,7 @@ impl Storage {
     #[inline(always)]
     pub(crate) fn finish(&self, start: u64, outcome: Outcome) {
         // A TSC read on another core may be a little behind: a zero duration, not a wrap.
-        let ticks = self.clock.raw().saturating_sub(start);
+        let ticks = self.clock.now().saturating_sub(start);
         let stripe = self.stripe();
         let index = match outcome {
             Outcome::Success => 0,
@@ -221,7 +222,7 @@ impl Storage {
             let buckets = (0..=self.layout.finite)
                 .map(|b| total(self.layout.bucket(outcome, b)))
                 .collect();
-            let sum_nanos = ticks_to_nanos(&self.clock, total(self.layout.sum(outcome)));
+            let sum_nanos = self.clock.nanos(total(self.layout.sum(outcome)));
             (buckets, sum_nanos as f64 / 1e9)
         };
         let histograms = [histogram(0), histogram(1), histogram(2)];
@@ -274,19 +275,11 @@ impl Stripe<'_> {
     }
 }
 
-fn ticks_to_nanos(clock: &quanta::Clock, ticks: u64) -> u64 {
-    if ticks == 0 {
-        0
-    } else {
-        clock.delta_as_nanos(0, ticks)
-    }
-}
-
 /// The largest tick count that scales to at most `nanos`, so that `ticks <= bound` is
 /// exactly `nanos(ticks) <= bound`: a binary search, as the clock's scaling is monotonic.
-fn ticks_within(clock: &quanta::Clock, nanos: u64) -> u64 {
+fn ticks_within(clock: &Ticks, nanos: u64) -> u64 {
     let mut above = nanos.max(1);
-    while ticks_to_nanos(clock, above) <= nanos {
+    while clock.nanos(above) <= nanos {
         if above >= u64::MAX / 4 {
             return u64::MAX;
         }
@@ -295,7 +288,7 @@ fn ticks_within(clock: &quanta::Clock, nanos: u64) -> u64 {
     let mut within = 0;
     while above - within > 1 {
         let mid = within + (above - within) / 2;
-        if ticks_to_nanos(clock, mid) <= nanos {
+        if clock.nanos(mid) <= nanos {
             within = mid;
         } else {
             above = mid;
@@ -314,7 +307,7 @@ mod tests {
     use super::*;
 
     fn storage() -> Storage {
-        Storage::new(&[0.01, 0.05, 1.0], quanta::Clock::new())
+        Storage::new(&[0.01, 0.05, 1.0], Ticks::new())
     }
 
     #[test]
@@ -331,11 +324,11 @@ mod tests {
         assert_eq!(seconds_to_nanos(0.01), 10_000_000);
         assert_eq!(seconds_to_nanos(2.5), 2_500_000_000);
         assert_eq!(seconds_to_nanos(60.0), 60_000_000_000);
-        let clock = quanta::Clock::new();
+        let clock = Ticks::new();
         for nanos in [1, 1_000, 10_000_000, 60_000_000_000] {
             let ticks = ticks_within(&clock, nanos);
-            assert!(ticks_to_nanos(&clock, ticks) <= nanos);
-            assert!(ticks_to_nanos(&clock, ticks + 1) > nanos);
+            assert!(clock.nanos(ticks) <= nanos);
+            assert!(clock.nanos(ticks + 1) > nanos);
         }
         assert_eq!(ticks_within(&clock, u64::MAX), u64::MAX);
     }
