@@ -1,16 +1,24 @@
-//! Per-call cost of instrumenting a tiny handler, side by side in one run: the bare
-//! function, observe's `#[instrumented]` under `observe::init()`'s defaults, and what users
-//! would write instead (`tracing::instrument`, `metrics` macros on every call, handles
-//! cached once).
+//! Per-call cost of instrumentation, side by side in one run (see BENCHMARKS.md, which
+//! `scripts/bench.sh` regenerates from this bench's results):
+//!
+//! - `tiny_handler`: a ~1 ns function bare, with observe's `#[instrumented]` under
+//!   `observe::init()`'s defaults, and with what users would write instead.
+//! - `two_threads`: two threads calling the same instrumented function (per call per thread).
+//! - `realistic_handler`: a handler deserialising and validating a ~1 KB JSON message,
+//!   bare and instrumented, sync and async (tokio).
+//! - `subscribers`: observe and `tracing::instrument` with a span-recording fmt subscriber.
 //!
 //! `cargo bench --bench overhead`
 
+#[path = "support/handlers.rs"]
+mod handlers;
+
 use std::hint::black_box;
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::sync::{Barrier, OnceLock};
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use metrics::{Counter, Histogram};
+use metrics::{Counter, Gauge, Histogram};
 use observe::instrumented;
 
 #[derive(Debug)]
@@ -40,55 +48,263 @@ fn traced(n: u64) -> Result<u64, Odd> {
     work(n)
 }
 
+#[fastrace::trace]
+fn fastraced(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+#[autometrics::autometrics]
+fn autometricked(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
 /// The `metrics` macros on every call: a registry lookup per metric per call.
 fn per_call_macros(n: u64) -> Result<u64, Odd> {
+    let in_flight =
+        metrics::gauge!("bench_macros_active_workers_current", "operation" => "per_call_macros");
+    in_flight.increment(1.0);
     let start = Instant::now();
     let result = work(n);
     let outcome = if result.is_ok() { "success" } else { "failure" };
     metrics::histogram!("bench_macros_duration_seconds", "operation" => "per_call_macros", "outcome" => outcome)
         .record(start.elapsed().as_secs_f64());
     metrics::counter!("bench_macros_processed_total", "operation" => "per_call_macros", "outcome" => outcome).increment(1);
+    in_flight.decrement(1.0);
     result
 }
 
-/// Handles looked up once and cached, as a careful hand-written version would.
-fn cached_handles(n: u64) -> Result<u64, Odd> {
-    static HANDLES: OnceLock<(Histogram, Counter)> = OnceLock::new();
-    let (histogram, counter) = HANDLES.get_or_init(|| {
-        (
-            metrics::histogram!("bench_cached_duration_seconds", "operation" => "cached_handles", "outcome" => "success"),
-            metrics::counter!("bench_cached_processed_total", "operation" => "cached_handles", "outcome" => "success"),
-        )
-    });
+/// Handles looked up once and cached, as a careful hand-written version would: the same
+/// histogram, counter and in-flight gauge as observe, without the span.
+struct Handles {
+    duration: Histogram,
+    processed: Counter,
+    in_flight: Gauge,
+}
+
+fn handles() -> &'static Handles {
+    static HANDLES: OnceLock<Handles> = OnceLock::new();
+    HANDLES.get_or_init(|| Handles {
+        duration: metrics::histogram!("bench_cached_duration_seconds", "operation" => "cached", "outcome" => "success"),
+        processed: metrics::counter!("bench_cached_processed_total", "operation" => "cached", "outcome" => "success"),
+        in_flight: metrics::gauge!("bench_cached_active_workers_current", "operation" => "cached"),
+    })
+}
+
+fn cached_handles_quanta(n: u64) -> Result<u64, Odd> {
+    let handles = handles();
+    handles.in_flight.increment(1.0);
+    let start = quanta::Instant::now();
+    let result = work(n);
+    handles.duration.record(start.elapsed().as_secs_f64());
+    handles.processed.increment(1);
+    handles.in_flight.decrement(1.0);
+    result
+}
+
+fn cached_handles_std(n: u64) -> Result<u64, Odd> {
+    let handles = handles();
+    handles.in_flight.increment(1.0);
     let start = Instant::now();
     let result = work(n);
-    histogram.record(start.elapsed().as_secs_f64());
-    counter.increment(1);
+    handles.duration.record(start.elapsed().as_secs_f64());
+    handles.processed.increment(1);
+    handles.in_flight.decrement(1.0);
     result
 }
 
-fn overhead(c: &mut Criterion) {
-    // The runtime as `observe::init()` sets it up, less the listener (no port in benches).
-    let guard = observe::builder()
-        .without_metrics_listener()
-        .init()
-        .expect("observe starts");
+/// Discards fastrace's spans: the cost measured is recording them.
+struct DiscardSpans;
+
+impl fastrace::collector::Reporter for DiscardSpans {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        black_box(spans);
+    }
+}
+
+/// Calls under a fastrace root span, a new root every 1000 calls (its submission is
+/// included, amortised), as if 1000 such calls made one traced request.
+fn under_fastrace_root(iters: u64) -> Duration {
+    let start = Instant::now();
+    let mut done = 0;
+    while done < iters {
+        let batch = (iters - done).min(1000);
+        let root = fastrace::Span::root("request", fastrace::prelude::SpanContext::random());
+        let _parent = root.set_local_parent();
+        for n in 0..batch {
+            black_box(fastraced(black_box(n)).ok());
+        }
+        done += batch;
+    }
+    start.elapsed()
+}
+
+/// The runtime as `observe::init()` sets it up (metrics exported, default log subscriber:
+/// events only, no OTLP), less the listener: no port in benches.
+fn start_observe() -> &'static observe::Guard {
+    static GUARD: OnceLock<observe::Guard> = OnceLock::new();
+    GUARD.get_or_init(|| {
+        observe::builder()
+            .without_metrics_listener()
+            .init()
+            .expect("observe starts")
+    })
+}
+
+fn tiny_handler(c: &mut Criterion) {
     let mut group = c.benchmark_group("tiny_handler");
     group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+    // Before `init` installs the events-only subscriber (after it, spans are off too).
+    group.bench_function("tracing_instrument_no_subscriber", |b| {
+        b.iter(|| traced(black_box(7)))
+    });
+    start_observe();
+    fastrace::set_reporter(DiscardSpans, fastrace::collector::Config::default());
     group.bench_function("observe_instrumented", |b| {
         b.iter(|| observed(black_box(7)))
     });
-    group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(7))));
+    group.bench_function("metrics_cached_handles_quanta", |b| {
+        b.iter(|| cached_handles_quanta(black_box(7)))
+    });
+    group.bench_function("metrics_cached_handles_std_instant", |b| {
+        b.iter(|| cached_handles_std(black_box(7)))
+    });
     group.bench_function("metrics_macros_per_call", |b| {
         b.iter(|| per_call_macros(black_box(7)))
     });
-    group.bench_function("metrics_cached_handles", |b| {
-        b.iter(|| cached_handles(black_box(7)))
+    group.bench_function("fastrace_trace_under_root", |b| {
+        b.iter_custom(under_fastrace_root)
+    });
+    group.bench_function("autometrics_metrics_backend", |b| {
+        b.iter(|| autometricked(black_box(7)))
     });
     group.finish();
+    fastrace::flush();
     // Drain the samples the exporter buffered, as a scrape would.
-    black_box(guard.render().len());
+    black_box(observe::render().map(|text| text.len()));
 }
 
-criterion_group!(benches, overhead);
+/// `threads` threads calling `f` at once; the time of the measuring thread's calls.
+fn concurrently(threads: usize, iters: u64, f: fn(u64) -> Result<u64, Odd>) -> Duration {
+    let start = Barrier::new(threads);
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(|| {
+                start.wait();
+                for n in 0..iters {
+                    black_box(f(black_box(n)).ok());
+                }
+            });
+        }
+        start.wait();
+        let began = Instant::now();
+        for n in 0..iters {
+            black_box(f(black_box(n)).ok());
+        }
+        began.elapsed()
+    })
+}
+
+fn two_threads(c: &mut Criterion) {
+    start_observe();
+    let mut group = c.benchmark_group("two_threads");
+    // The control: on a shared 2-vCPU machine, two threads also slow each other down
+    // through scheduling, whatever they run.
+    group.bench_function("bare_1_thread", |b| {
+        b.iter_custom(|iters| concurrently(1, iters, bare))
+    });
+    group.bench_function("bare_2_threads", |b| {
+        b.iter_custom(|iters| concurrently(2, iters, bare))
+    });
+    group.bench_function("observe_1_thread", |b| {
+        b.iter_custom(|iters| concurrently(1, iters, observed))
+    });
+    group.bench_function("observe_2_threads", |b| {
+        b.iter_custom(|iters| concurrently(2, iters, observed))
+    });
+    group.bench_function("metrics_cached_handles_quanta_1_thread", |b| {
+        b.iter_custom(|iters| concurrently(1, iters, cached_handles_quanta))
+    });
+    group.bench_function("metrics_cached_handles_quanta_2_threads", |b| {
+        b.iter_custom(|iters| concurrently(2, iters, cached_handles_quanta))
+    });
+    group.finish();
+    black_box(observe::render().map(|text| text.len()));
+}
+
+fn realistic_handler(c: &mut Criterion) {
+    start_observe();
+    let message = handlers::message();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let mut group = c.benchmark_group("realistic_handler");
+    group.bench_function("sync_bare", |b| {
+        b.iter(|| handlers::handle_bare(black_box(&message)))
+    });
+    group.bench_function("sync_observe", |b| {
+        b.iter(|| handlers::handle_observed(black_box(&message)))
+    });
+    group.bench_function("async_bare", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(handlers::handle_async_bare(black_box(&message)).await.ok());
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("async_observe", |b| {
+        b.iter_custom(|iters| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(
+                        handlers::handle_async_observed(black_box(&message))
+                            .await
+                            .ok(),
+                    );
+                }
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+/// A span-recording subscriber: `fmt` to a sink (it formats every span's fields).
+fn fmt_to_sink() -> impl tracing::Subscriber + Send + Sync {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::sink)
+        .with_max_level(tracing::Level::INFO)
+        .finish()
+}
+
+/// Last: a scoped subscriber that records spans makes their callsites interesting, and
+/// the interest stays cached after it is dropped.
+fn subscribers(c: &mut Criterion) {
+    start_observe();
+    let mut group = c.benchmark_group("subscribers");
+    group.bench_function("observe_metrics_only", |b| {
+        b.iter(|| observed(black_box(7)))
+    });
+    tracing::subscriber::with_default(fmt_to_sink(), || {
+        group.bench_function("observe_metrics_and_fmt_subscriber", |b| {
+            b.iter(|| observed(black_box(7)))
+        });
+        group.bench_function("tracing_instrument_fmt_subscriber", |b| {
+            b.iter(|| traced(black_box(7)))
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    tiny_handler,
+    two_threads,
+    realistic_handler,
+    subscribers
+);
 criterion_main!(benches);

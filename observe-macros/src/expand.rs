@@ -13,7 +13,9 @@ use crate::config;
 use crate::ctxt::Ctxt;
 use crate::item::{BodyKind, FnModel, inferable_return_type};
 
-pub(crate) fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
+/// The expansion, or with `enabled` false (the `observe/enabled` feature off) the
+/// function unchanged once its attribute is checked: the same misuse errors either way.
+pub(crate) fn instrumented(args: TokenStream, item: TokenStream, enabled: bool) -> TokenStream {
     let item_fn = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(item_fn) => item_fn,
         Err(_) => return not_a_function(item),
@@ -35,6 +37,7 @@ pub(crate) fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream 
         }
     };
     match (cx.check(), site) {
+        (Ok(()), Some(_)) if !enabled => item,
         (Ok(()), Some(site)) => gen_function(&site, &model, item_fn),
         (Err(errors), _) => fallback(errors, item),
         (Ok(()), None) => unreachable!("a failed config load reports an error"),
@@ -302,6 +305,7 @@ mod tests {
             quote!(
                 fn parse_message() {}
             ),
+            true,
         )
         .to_string();
         for line in [
@@ -322,13 +326,39 @@ mod tests {
                 x
             }
         );
-        let out =
-            super::instrumented(quote!(service = "Bad", servce = "x"), item.clone()).to_string();
+        let out = super::instrumented(quote!(service = "Bad", servce = "x"), item.clone(), true)
+            .to_string();
         assert!(out.ends_with(&item.to_string()), "{out}");
         assert_eq!(
             out.matches("compile_error").count(),
             2,
             "both errors: {out}"
         );
+    }
+
+    /// With the `enabled` feature off, the function is emitted exactly as written: no
+    /// static, no guard, no span.
+    #[test]
+    fn disabled_emits_the_function_unchanged() {
+        let item = quote!(
+            fn parse_message(x: u8) -> Result<u8, std::fmt::Error> {
+                Ok(x)
+            }
+        );
+        let out = super::instrumented(quote!(service = "parsing"), item.clone(), false);
+        assert_eq!(out.to_string(), item.to_string());
+        let enabled = super::instrumented(quote!(service = "parsing"), item.clone(), true);
+        assert!(enabled.to_string().contains("CallGuard"), "{enabled}");
+    }
+
+    /// Misuse is still an error with the feature off: turning it off never hides a bug.
+    #[test]
+    fn disabled_still_reports_misuse() {
+        let item = quote!(
+            fn parse_message() {}
+        );
+        let out = super::instrumented(quote!(service = "Bad"), item.clone(), false).to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.ends_with(&item.to_string()), "{out}");
     }
 }

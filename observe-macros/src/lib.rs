@@ -25,9 +25,12 @@ use proc_macro::TokenStream;
 /// Instruments a function: a `tracing` span, a duration histogram, processed and failure
 /// counters and an in-flight gauge, with names and labels checked against the convention
 /// at compile time. See the `observe` crate for the arguments and what each call records.
+///
+/// Without the `enabled` feature (on by default), the function is emitted unchanged once
+/// the attribute is checked.
 #[proc_macro_attribute]
 pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::instrumented(args.into(), item.into()).into()
+    expand::instrumented(args.into(), item.into(), cfg!(feature = "enabled")).into()
 }
 
 /// Derives `ErrorLabel`: each enum variant is labelled with its name, or with

@@ -11,15 +11,16 @@ use tracing::Span;
 
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
-use crate::site::{CallSite, Handles};
+use crate::site::CallSite;
+use crate::storage::Storage;
 
 /// Guards one call of an instrumented function.
 #[doc(hidden)]
 pub struct CallGuard {
-    site: &'static CallSite,
     /// `None` when the call started before `init`: then nothing is recorded for it.
-    handles: Option<&'static Handles>,
-    start: quanta::Instant,
+    storage: Option<&'static Storage>,
+    /// The raw clock reading at entry (one TSC read; scaled only at exit).
+    start: u64,
     span: Span,
     outcome: Option<Outcome>,
     /// Set when a poll of the call's future unwound: the executor may drop the future
@@ -28,16 +29,19 @@ pub struct CallGuard {
 }
 
 impl CallGuard {
-    #[inline]
+    #[inline(always)]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
-        let handles = site.handles();
-        if let Some(handles) = handles {
-            handles.active.increment(1.0);
-        }
+        let storage = site.storage();
+        let start = match storage {
+            Some(storage) => {
+                storage.start();
+                storage.now()
+            }
+            None => 0,
+        };
         CallGuard {
-            site,
-            handles,
-            start: quanta::Instant::now(),
+            storage,
+            start,
             span,
             outcome: None,
             poll_panicked: AtomicBool::new(false),
@@ -58,8 +62,20 @@ impl CallGuard {
 }
 
 impl Drop for CallGuard {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
+        match (self.outcome, self.storage) {
+            (Some(Outcome::Success), Some(storage)) => storage.finish(self.start, Outcome::Success),
+            _ => self.record_other(),
+        }
+    }
+}
+
+impl CallGuard {
+    /// Every exit but a success after `init`: failures, panics, cancellations, and calls
+    /// that started before `init` (recorded nowhere).
+    #[inline(never)]
+    fn record_other(&mut self) {
         let outcome = match self.outcome {
             Some(outcome) => outcome,
             None if std::thread::panicking() || self.poll_panicked.load(Ordering::Relaxed) => {
@@ -72,10 +88,8 @@ impl Drop for CallGuard {
         if let Outcome::Failure { error_type } = outcome {
             mark_span_failed(&self.span, error_type);
         }
-        if let Some(handles) = self.handles {
-            let seconds = self.start.elapsed().as_secs_f64();
-            self.site.record(handles, outcome, seconds);
-            handles.active.decrement(1.0);
+        if let Some(storage) = self.storage {
+            storage.finish(self.start, outcome);
         }
     }
 }

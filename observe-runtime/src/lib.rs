@@ -1,16 +1,21 @@
-//! The thin runtime behind `observe`: call-site metric handles cached once, outcome
+//! The thin runtime behind `observe`: call-site metric storage pre-aggregated per thread, outcome
 //! classification, the drop guard that records every exit path, and Prometheus export.
 //!
 //! Users depend on the `observe` crate, which re-exports this one with the macros.
 #![warn(missing_docs, unreachable_pub)]
 
+mod clock;
 mod error_label;
+mod exposition;
 mod guard;
+mod http;
 mod metric_site;
 pub mod names;
 mod outcome;
 mod runtime;
 mod site;
+mod storage;
+mod stripe;
 
 pub use error_label::ErrorLabel;
 pub use metric_site::{CounterRef, GaugeRef, HistogramRef};

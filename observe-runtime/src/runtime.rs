@@ -1,6 +1,6 @@
-//! Start-up: configuration from the environment or from code, the Prometheus recorder with
-//! every call site's buckets, the `/metrics` listener on its own thread, and the guard
-//! that stops it.
+//! Start-up: configuration from the environment or from code, the Prometheus recorder for
+//! every metric that is not a call site's, the `/metrics` listener on its own thread, and
+//! the guard that stops it.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -13,11 +13,21 @@ use metrics_exporter_prometheus::{
 };
 use tokio::sync::oneshot;
 
+use crate::clock::Ticks;
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
-use crate::{metric_site, site};
+use crate::{exposition, http, metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
 static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
+/// What call sites' own storage needs, set by [`init`] just before `EXPORTER`.
+static SITES: OnceLock<SitesConfig> = OnceLock::new();
+
+#[derive(Debug)]
+struct SitesConfig {
+    environment: String,
+    /// Calibrated once: every site's durations are TSC deltas scaled by it.
+    clock: Ticks,
+}
 /// Claimed by the first `init` that gets past configuration; released if it fails.
 static INITIALISING: AtomicBool = AtomicBool::new(false);
 
@@ -50,9 +60,9 @@ pub enum Error {
     MetricsListener {
         /// The address that could not be bound.
         addr: SocketAddr,
-        /// The exporter's error.
+        /// Why binding failed.
         #[source]
-        source: BuildError,
+        source: std::io::Error,
     },
     /// Two call sites ask for different buckets on one histogram.
     #[error(
@@ -159,11 +169,16 @@ impl Builder {
 
     fn start(self) -> Result<Guard, Error> {
         let prometheus = prometheus_builder(&self.environment)?;
+        // Bound here, before anything is installed, so a taken port is a clean error.
+        let listener = match self.metrics_addr {
+            Some(addr) => Some(bind(addr)?),
+            None => None,
+        };
         let io = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Exporter(e.to_string()))?;
-        let recorder = match self.build_recorder(prometheus, &io) {
+        let recorder = match self.build_recorder(prometheus, listener, &io) {
             Ok(recorder) => recorder,
             Err(error) => {
                 // Dropping a runtime blocks, which panics inside the caller's runtime.
@@ -189,6 +204,12 @@ impl Builder {
         if self.logging {
             install_log_subscriber();
         }
+        SITES
+            .set(SitesConfig {
+                environment: self.environment,
+                clock: Ticks::new(),
+            })
+            .expect("SITES is set only here, under INITIALISING");
         EXPORTER
             .set(handle.clone())
             .expect("EXPORTER is set only here, under INITIALISING");
@@ -206,33 +227,28 @@ impl Builder {
 }
 
 impl Builder {
-    /// The recorder, with its listener (or upkeep task) spawned on `io`.
+    /// The recorder and its upkeep task, and the `/metrics` responder if `listener`, on
+    /// `io`. The exporter's own listener would serve only its render, without the sites'.
     fn build_recorder(
         &self,
         prometheus: PrometheusBuilder,
+        listener: Option<std::net::TcpListener>,
         io: &tokio::runtime::Runtime,
     ) -> Result<PrometheusRecorder, Error> {
         let _entered = io.enter();
-        let Some(addr) = self.metrics_addr else {
-            let recorder = prometheus.build_recorder();
-            let handle = recorder.handle();
-            io.spawn(async move {
-                loop {
-                    tokio::time::sleep(UPKEEP_INTERVAL).await;
-                    handle.run_upkeep();
-                }
-            });
-            return Ok(recorder);
-        };
-        let (recorder, listener) = prometheus
-            .with_http_listener(addr)
-            .build()
-            .map_err(|source| Error::MetricsListener { addr, source })?;
+        let recorder = prometheus.build_recorder();
+        let handle = recorder.handle();
         io.spawn(async move {
-            if let Err(error) = listener.await {
-                tracing::error!(?error, "observe: the /metrics listener stopped");
+            loop {
+                tokio::time::sleep(UPKEEP_INTERVAL).await;
+                handle.run_upkeep();
             }
         });
+        if let Some(listener) = listener {
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| Error::Exporter(e.to_string()))?;
+            io.spawn(http::serve(listener, || render().unwrap_or_default()));
+        }
         Ok(recorder)
     }
 }
@@ -251,7 +267,7 @@ pub struct Guard {
 impl Guard {
     /// The Prometheus text exposition of everything recorded so far.
     pub fn render(&self) -> String {
-        self.handle.render()
+        render_with(&self.handle)
     }
 
     /// Where `/metrics` is served, if it is.
@@ -271,14 +287,38 @@ impl Drop for Guard {
     }
 }
 
-/// The Prometheus text exposition, or `None` before [`init`].
+/// The Prometheus text exposition, or `None` before [`init`]: the exporter's render of
+/// every other metric, then every call site's series.
 pub fn render() -> Option<String> {
-    EXPORTER.get().map(PrometheusHandle::render)
+    EXPORTER.get().map(render_with)
 }
 
+fn render_with(handle: &PrometheusHandle) -> String {
+    let mut text = handle.render();
+    if let Some(sites) = SITES.get() {
+        exposition::append(&mut text, &sites.environment, site::all_sites());
+    }
+    text
+}
+
+/// Whether the recorder is installed, so metric sites may register.
 #[inline]
 pub(crate) fn is_initialised() -> bool {
     EXPORTER.get().is_some()
+}
+
+/// The clock call sites time with, once [`init`] has started.
+#[inline]
+pub(crate) fn clock() -> Option<&'static Ticks> {
+    SITES.get().map(|sites| &sites.clock)
+}
+
+/// Binds the `/metrics` address, ready for the exporter's runtime.
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, Error> {
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|source| Error::MetricsListener { addr, source })?;
+    Ok(listener)
 }
 
 /// The recorder's configuration: the environment label and every call site's buckets, so

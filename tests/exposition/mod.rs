@@ -9,12 +9,21 @@ use prometheus_parse::{Sample, Scrape, Value};
 
 /// The runtime of this test process (no listener: tests render in-process).
 pub fn observe() -> &'static observe::Guard {
+    observe_started(false)
+}
+
+/// The same, with `init`'s default log subscriber, if this is the first start.
+pub fn observe_with_logging() -> &'static observe::Guard {
+    observe_started(true)
+}
+
+fn observe_started(logging: bool) -> &'static observe::Guard {
     static GUARD: OnceLock<observe::Guard> = OnceLock::new();
     GUARD.get_or_init(|| {
         observe::builder()
             .environment("test")
             .without_metrics_listener()
-            .logging(false)
+            .logging(logging)
             .init()
             .expect("observe starts")
     })

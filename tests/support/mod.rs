@@ -287,8 +287,8 @@ impl Service {
 
     /// Waits until `GET /health` answers `ok`, or the process exits (`Err`).
     pub async fn wait_healthy(&mut self, client: &Client) -> Result<(), ExitStatus> {
-        // The body too: the metrics listener answers 200 on any path, so a clash with
-        // another instance's metrics port would look healthy on the status alone.
+        // The body too: a clash with another HTTP server on the port would look healthy
+        // on the status alone.
         let url = self.url("/health");
         wait_for(client, &url, &mut self.process, STARTUP_TIMEOUT, |body| {
             body == "ok"

@@ -1,0 +1,112 @@
+//! Which stripe of a call site's storage the current thread writes to.
+//!
+//! Each thread claims a stripe index for its lifetime, the same index in every call site,
+//! so two threads never write to one cache line and a thread that owns its stripe can
+//! update it with a plain load and store instead of a locked read-modify-write. Threads
+//! beyond the number of owned stripes share one last stripe, with atomic adds.
+
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Upper bound of owned stripes, whatever the machine.
+const MAX_OWNED: usize = 64;
+
+static CLAIMED: [AtomicBool; MAX_OWNED] = [const { AtomicBool::new(false) }; MAX_OWNED];
+
+const UNASSIGNED: usize = usize::MAX;
+const SHARED: usize = usize::MAX - 1;
+
+/// Stripes that threads can own: twice the parallelism, so a thread pool of one thread
+/// per core and a few more threads all get their own.
+pub(crate) fn owned_count() -> usize {
+    static COUNT: OnceLock<usize> = OnceLock::new();
+    *COUNT.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+        (cores * 2).clamp(4, MAX_OWNED)
+    })
+}
+
+/// The thread's claim, released when the thread exits so another thread can own it.
+struct Claim(Cell<usize>);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let index = self.0.get();
+        if index < MAX_OWNED {
+            // Release: this thread's writes to the stripe happen before the next owner's.
+            CLAIMED[index].store(false, Ordering::Release);
+        }
+    }
+}
+
+thread_local! {
+    static CLAIM: Claim = const { Claim(Cell::new(UNASSIGNED)) };
+}
+
+/// The stripe this thread owns, or `None` if it shares the last stripe with other threads
+/// (every owned stripe is taken, or the thread is exiting).
+#[inline]
+pub(crate) fn current() -> Option<usize> {
+    let index = CLAIM
+        .try_with(|claim| match claim.0.get() {
+            UNASSIGNED => {
+                let index = claim_one();
+                claim.0.set(index);
+                index
+            }
+            index => index,
+        })
+        .unwrap_or(SHARED);
+    (index != SHARED).then_some(index)
+}
+
+#[cold]
+fn claim_one() -> usize {
+    (0..owned_count())
+        .find(|&i| {
+            CLAIMED[i]
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        })
+        .unwrap_or(SHARED)
+}
+
+/// Held by the unit tests that claim stripes, which are global to the process.
+#[cfg(test)]
+pub(crate) static TEST_CLAIMS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two live threads get two different owned stripes. Retried briefly: a thread of an
+    /// earlier test may still be running its exit destructors, holding its claim.
+    #[test]
+    fn concurrent_threads_own_distinct_stripes() {
+        let _claims = TEST_CLAIMS.lock().unwrap_or_else(|p| p.into_inner());
+        for _ in 0..100 {
+            let both = std::sync::Barrier::new(2);
+            let (a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| {
+                    let index = current();
+                    both.wait();
+                    (index, current())
+                });
+                let b = s.spawn(|| {
+                    let index = current();
+                    both.wait();
+                    index
+                });
+                (a.join().unwrap(), b.join().unwrap())
+            });
+            if let ((Some(a), again), Some(b)) = (a, b) {
+                assert_eq!(again, Some(a), "the claim is kept");
+                assert_ne!(a, b);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("no two stripes free");
+    }
+}
