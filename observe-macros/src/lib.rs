@@ -45,14 +45,19 @@ pub fn derive_error_label(input: TokenStream) -> TokenStream {
 /// site: `counter!("copilot_parsing_retry_attempts_total", help = "…", labels(queue = q)).increment(1)`.
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
-    metric::expand(rules::Kind::Counter, input.into()).into()
+    metric::expand(
+        rules::Kind::Counter,
+        input.into(),
+        cfg!(feature = "enabled"),
+    )
+    .into()
 }
 
 /// A gauge checked against the convention at compile time, its handle cached per call
 /// site: `gauge!("copilot_parsing_queue_depth_messages", help = "…", labels(queue = q)).set(n)`.
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
-    metric::expand(rules::Kind::Gauge, input.into()).into()
+    metric::expand(rules::Kind::Gauge, input.into(), cfg!(feature = "enabled")).into()
 }
 
 /// A histogram checked against the convention at compile time, its handle cached per call
@@ -60,5 +65,10 @@ pub fn gauge(input: TokenStream) -> TokenStream {
 /// buckets are the preset of its unit, or `preset = "…"`.
 #[proc_macro]
 pub fn histogram(input: TokenStream) -> TokenStream {
-    metric::expand(rules::Kind::Histogram, input.into()).into()
+    metric::expand(
+        rules::Kind::Histogram,
+        input.into(),
+        cfg!(feature = "enabled"),
+    )
+    .into()
 }

@@ -42,7 +42,9 @@ struct MetricArgs {
     krate: Option<syn::Path>,
 }
 
-pub(crate) fn expand(kind: Kind, input: TokenStream) -> TokenStream {
+/// The expansion, or with `enabled` false (the `observe/enabled` feature off) a handle that
+/// records nothing, once the call has passed every check.
+pub(crate) fn expand(kind: Kind, input: TokenStream, enabled: bool) -> TokenStream {
     let cx = Ctxt::new();
     let Some(args) = parse(&cx, input) else {
         return cx
@@ -59,15 +61,16 @@ pub(crate) fn expand(kind: Kind, input: TokenStream) -> TokenStream {
         }
     };
     match (cx.check(), site) {
+        (Ok(()), Some(_)) if !enabled => noop(kind, TokenStream::new(), &args),
         (Ok(()), Some(site)) => generate(kind, &args, &site),
-        (Err(errors), _) => fallback(kind, errors, &args),
+        (Err(errors), _) => noop(kind, errors.into_compile_error(), &args),
         (Ok(()), None) => unreachable!("a failed config load reports an error"),
     }
 }
 
-/// The errors, and an expression of the right type so the caller's code still checks.
-fn fallback(kind: Kind, errors: syn::Error, args: &MetricArgs) -> TokenStream {
-    let errors = errors.into_compile_error();
+/// The errors (if any), and a handle of the right type that records nothing, so the
+/// caller's code still checks; the label values are still evaluated, as they would be.
+fn noop(kind: Kind, errors: TokenStream, args: &MetricArgs) -> TokenStream {
     let krate = krate(args);
     let ty = match kind {
         Kind::Counter => quote!(CounterRef),
@@ -531,4 +534,32 @@ fn generate(kind: Kind, args: &MetricArgs, site: &MetricSite) -> TokenStream {
         }
         __OBSERVE_METRIC.#method(&[#(#runtime_values),*])
     }}
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use crate::rules::Kind;
+
+    /// With the `enabled` feature off the call is still checked, then records nothing.
+    #[test]
+    fn disabled_is_checked_then_a_noop() {
+        let call = quote!(
+            "copilot_parsing_retry_attempts_total",
+            help = "Retries.",
+            labels(queue = q)
+        );
+        let enabled = super::expand(Kind::Counter, call.clone(), true).to_string();
+        assert!(enabled.contains("MetricSite"), "{enabled}");
+        let disabled = super::expand(Kind::Counter, call, false).to_string();
+        assert!(disabled.contains("CounterRef :: noop"), "{disabled}");
+        assert!(!disabled.contains("MetricSite"), "{disabled}");
+        let bad = super::expand(
+            Kind::Counter,
+            quote!("copilot_parsing_retries", help = "R."),
+            false,
+        );
+        assert!(bad.to_string().contains("must end in `_total`"), "{bad}");
+    }
 }
