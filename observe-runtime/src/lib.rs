@@ -5,13 +5,20 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod error_label;
+mod export;
 mod guard;
+mod logs;
 pub mod names;
+mod otel;
 mod outcome;
 mod runtime;
+mod sampling;
 mod site;
 
 pub use error_label::ErrorLabel;
+pub use export::SPANS_DROPPED;
+pub use logs::LogFormat;
+pub use otel::OtlpProtocol;
 pub use outcome::Outcome;
 pub use runtime::{Builder, Error, Guard, builder, init, render};
 

@@ -13,7 +13,9 @@ use metrics_exporter_prometheus::{
 };
 use tokio::sync::oneshot;
 
+use crate::logs::{self, LogFormat};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
+use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
 use crate::site;
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
@@ -74,6 +76,16 @@ pub enum Error {
     /// The exporter could not be configured or its thread started.
     #[error("cannot start the metrics exporter: {0}")]
     Exporter(String),
+    /// The OTLP span exporter could not be built (for example, the endpoint is no URL).
+    #[error(
+        "cannot export spans to {endpoint}: {reason}; set OTEL_EXPORTER_OTLP_ENDPOINT to a URL such as `http://127.0.0.1:4317`, or unset it to disable export"
+    )]
+    TraceExporter {
+        /// The traces endpoint.
+        endpoint: String,
+        /// The exporter's error.
+        reason: String,
+    },
 }
 
 /// Runtime configuration. Start from [`builder`] (the defaults) or [`Builder::from_env`].
@@ -83,6 +95,9 @@ pub struct Builder {
     environment: String,
     metrics_addr: Option<SocketAddr>,
     logging: bool,
+    /// `None`: the environment's default.
+    log_format: Option<LogFormat>,
+    otel: OtelConfig,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -96,12 +111,16 @@ pub fn builder() -> Builder {
                 .expect("default address is valid"),
         ),
         logging: true,
+        log_format: None,
+        otel: OtelConfig::default(),
     }
 }
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
-/// `environment` label, default `dev`) and `OBSERVE_METRICS_ADDR` (the `/metrics`
-/// listener, default `127.0.0.1:9464`, `off` to disable). Keep the guard until shutdown.
+/// `environment` label, default `dev`), `OBSERVE_METRICS_ADDR` (the `/metrics`
+/// listener, default `127.0.0.1:9464`, `off` to disable), `OBSERVE_LOG_FORMAT` (`json` or
+/// `pretty`) and the standard `OTEL_*` variables (span export when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Keep the guard until shutdown.
 pub fn init() -> Result<Guard, Error> {
     Builder::from_env()?.init()
 }
@@ -116,6 +135,16 @@ impl Builder {
         if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
             builder.metrics_addr = parse_metrics_addr(&value)?;
         }
+        if let Some(value) = env_var("OBSERVE_LOG_FORMAT") {
+            builder.log_format = Some(LogFormat::parse(&value).ok_or(Error::InvalidEnv {
+                var: "OBSERVE_LOG_FORMAT",
+                value,
+                reason: "expected `json` or `pretty`",
+            })?);
+        }
+        builder
+            .otel
+            .read_env(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?;
         Ok(builder)
     }
 
@@ -144,6 +173,60 @@ impl Builder {
         self
     }
 
+    /// How log events are written: [`LogFormat::Json`] (default in `staging` and `prod`) or
+    /// [`LogFormat::Pretty`] (default elsewhere).
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = Some(format);
+        self
+    }
+
+    /// Export spans over OTLP to this collector (a base URL such as
+    /// `http://127.0.0.1:4317`, as `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otel.endpoint = Some(Endpoint::Base(url.into()));
+        self
+    }
+
+    /// The OTLP transport (default gRPC; `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.otel.protocol = protocol;
+        self
+    }
+
+    /// The `service.name` of exported spans and the `service` of JSON logs (default:
+    /// `OTEL_SERVICE_NAME`, else the one service the linked `#[instrumented]` functions name).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.otel.service_name = Some(name.into());
+        self
+    }
+
+    /// The `service.version` resource attribute, e.g. `env!("CARGO_PKG_VERSION")`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.otel.service_version = Some(version.into());
+        self
+    }
+
+    /// The ratio of traces the head sampler keeps (default by environment: `dev` 1.0,
+    /// `staging` 0.5, `prod` 0.1; `OTEL_TRACES_SAMPLER_ARG`). Spans that end with an error
+    /// are exported whatever the ratio. Values are clamped to 0..=1.
+    pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
+        self.otel.ratio = Some(ratio.clamp(0.0, 1.0));
+        self
+    }
+
+    /// How many finished spans may wait for export (default 2048). When the collector is
+    /// down or slow, spans past it are dropped and counted, never waited for.
+    pub fn span_queue_capacity(mut self, capacity: usize) -> Self {
+        self.otel.queue_capacity = capacity;
+        self
+    }
+
+    /// How long dropping the guard waits for pending spans (default 5 s).
+    pub fn span_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.otel.flush_timeout = timeout;
+        self
+    }
+
     /// Starts the runtime. Fails if it already runs, if the listener cannot bind, or if
     /// another `metrics` recorder is installed.
     pub fn init(self) -> Result<Guard, Error> {
@@ -163,6 +246,16 @@ impl Builder {
             .enable_all()
             .build()
             .map_err(|e| Error::Exporter(e.to_string()))?;
+        let span_exporter = match &self.otel.endpoint {
+            Some(endpoint) => match otel::Pipeline::exporter(&self.otel, endpoint, io.handle()) {
+                Ok(exporter) => Some(exporter),
+                Err(error) => {
+                    io.shutdown_background();
+                    return Err(error);
+                }
+            },
+            None => None,
+        };
         let recorder = match self.build_recorder(prometheus, &io) {
             Ok(recorder) => recorder,
             Err(error) => {
@@ -177,6 +270,27 @@ impl Builder {
             return Err(Error::RecorderAlreadySet);
         }
 
+        let log_format = self.logging.then(|| {
+            self.log_format
+                .unwrap_or_else(|| LogFormat::default_for(&self.environment))
+        });
+        let service_name = (span_exporter.is_some() || log_format == Some(LogFormat::Json))
+            .then(|| otel::service_name(&self.otel))
+            .unwrap_or_default();
+        let traces = span_exporter.map(|exporter| {
+            otel::Pipeline::start(
+                &self.otel,
+                exporter,
+                &self.environment,
+                &service_name,
+                io.handle(),
+            )
+        });
+        let (traces, tracer) = match traces {
+            Some((pipeline, tracer)) => (Some(pipeline), Some(tracer)),
+            None => (None, None),
+        };
+
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("observe-exporter".into())
@@ -186,9 +300,7 @@ impl Builder {
             })
             .map_err(|e| Error::Exporter(e.to_string()))?;
 
-        if self.logging {
-            install_log_subscriber();
-        }
+        logs::install(log_format, service_name, tracer);
         EXPORTER
             .set(handle.clone())
             .expect("EXPORTER is set only here, under INITIALISING");
@@ -198,6 +310,7 @@ impl Builder {
         Ok(Guard {
             handle,
             metrics_addr: self.metrics_addr,
+            traces,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -236,13 +349,15 @@ impl Builder {
     }
 }
 
-/// Keeps the runtime running; dropping it stops the `/metrics` listener. Metrics are
-/// pulled, so there is nothing to flush.
+/// Keeps the runtime running; dropping it exports the pending spans (waiting at most the
+/// span flush timeout) and stops the `/metrics` listener.
 #[must_use = "dropping the guard stops the /metrics listener"]
 #[derive(Debug)]
 pub struct Guard {
     handle: PrometheusHandle,
     metrics_addr: Option<SocketAddr>,
+    /// Span export, if an endpoint is configured; its task runs on the exporter thread.
+    traces: Option<otel::Pipeline>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -257,10 +372,21 @@ impl Guard {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
     }
+
+    /// Exports the spans finished so far, waiting at most the span flush timeout. `false`
+    /// if spans are not exported (no endpoint) or the wait timed out; spans the collector
+    /// refused are counted in [`SPANS_DROPPED`](crate::SPANS_DROPPED).
+    pub fn flush_spans(&self) -> bool {
+        self.traces.as_ref().is_some_and(otel::Pipeline::flush)
+    }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // Before the runtime stops: the export task runs on it.
+        if let Some(traces) = self.traces.take() {
+            traces.shutdown();
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -311,20 +437,6 @@ fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
         }
     }
     Ok(builder)
-}
-
-/// Logs events only: `fmt` formats every enabled span's fields into a fresh `String`, an
-/// allocation per instrumented call. Spans stay free until a layer that wants them (an
-/// OpenTelemetry exporter, say) is installed.
-fn install_log_subscriber() {
-    use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
-    use tracing_subscriber::layer::{Layer, SubscriberExt};
-    use tracing_subscriber::util::SubscriberInitExt;
-    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let events_only = filter_fn(|meta| meta.is_event()).and(env);
-    let logs = tracing_subscriber::fmt::layer().with_filter(events_only);
-    // A subscriber the program installed itself wins; that is not an error.
-    let _ = tracing_subscriber::registry().with(logs).try_init();
 }
 
 fn env_var(name: &'static str) -> Option<String> {

@@ -1,0 +1,198 @@
+//! The span processor between the SDK and the OTLP exporter: it keeps the spans to export
+//! (the sampled ones plus every span that ended with an error), queues them without ever
+//! blocking the thread that ended the span, and exports them in batches from a task on
+//! observe's own runtime. Every span it cannot deliver is counted.
+//!
+//! Why not the SDK's `BatchSpanProcessor`: it discards unsampled spans before any other
+//! rule can keep them, and its count of dropped spans is private.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use metrics::Counter;
+use opentelemetry::Context;
+use opentelemetry::trace::Status;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use tokio::sync::mpsc;
+
+/// The self-metric: spans that ended but never reached the collector, by `reason`
+/// (`queue_full`, `export_failed`, `shutdown`).
+pub const SPANS_DROPPED: &str = "observe_otlp_spans_dropped_total";
+
+/// Spans sent in one export request at most.
+const MAX_BATCH: usize = 512;
+/// How long a span may wait for a batch to fill before it is sent anyway.
+const SCHEDULE_DELAY: Duration = Duration::from_millis(500);
+/// An export that takes longer counts as failed; the batch is dropped.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Counters of the spans lost, one per reason, created once at start-up.
+#[derive(Clone)]
+pub(crate) struct Dropped {
+    queue_full: Counter,
+    export_failed: Counter,
+    shutdown: Counter,
+}
+
+impl Dropped {
+    /// Registers the series at zero, so an alert on them works before the first loss.
+    pub(crate) fn register(service: &str) -> Self {
+        metrics::describe_counter!(
+            SPANS_DROPPED,
+            "Number of finished spans observe could not export to the OTLP collector, by reason."
+        );
+        let counter = |reason: &'static str| {
+            let counter = metrics::counter!(SPANS_DROPPED, "service" => service.to_owned(), "reason" => reason);
+            counter.increment(0);
+            counter
+        };
+        Dropped {
+            queue_full: counter("queue_full"),
+            export_failed: counter("export_failed"),
+            shutdown: counter("shutdown"),
+        }
+    }
+}
+
+enum Control {
+    /// Export everything queued, then answer.
+    Flush(std::sync::mpsc::SyncSender<()>),
+}
+
+/// Forwards the spans worth exporting to the export task through a bounded queue.
+pub(crate) struct ExportProcessor {
+    spans: Mutex<Option<mpsc::Sender<SpanData>>>,
+    control: mpsc::UnboundedSender<Control>,
+    dropped: Dropped,
+    flush_timeout: Duration,
+}
+
+impl fmt::Debug for ExportProcessor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExportProcessor").finish_non_exhaustive()
+    }
+}
+
+impl ExportProcessor {
+    /// Spawns the export task on `io` and returns the processor feeding it.
+    pub(crate) fn start<E>(
+        exporter: E,
+        io: &tokio::runtime::Handle,
+        capacity: usize,
+        flush_timeout: Duration,
+        dropped: Dropped,
+    ) -> Self
+    where
+        E: SpanExporter + Send + Sync + 'static,
+    {
+        let (spans, spans_rx) = mpsc::channel(capacity.max(1));
+        let (control, control_rx) = mpsc::unbounded_channel();
+        io.spawn(export_loop(exporter, spans_rx, control_rx, dropped.clone()));
+        ExportProcessor {
+            spans: Mutex::new(Some(spans)),
+            control,
+            dropped,
+            flush_timeout,
+        }
+    }
+}
+
+/// Whether a finished span is exported: the head sampler chose it, or it failed.
+pub(crate) fn worth_exporting(span: &SpanData) -> bool {
+    span.span_context.is_sampled() || matches!(span.status, Status::Error { .. })
+}
+
+impl SpanProcessor for ExportProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !worth_exporting(&span) {
+            return;
+        }
+        let spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
+        match spans.as_ref().map(|tx| tx.try_send(span)) {
+            Some(Ok(())) => {}
+            Some(Err(mpsc::error::TrySendError::Full(_))) => self.dropped.queue_full.increment(1),
+            Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
+                self.dropped.shutdown.increment(1)
+            }
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.flush_within(self.flush_timeout)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let flushed = self.flush_within(timeout);
+        // Closing the queue ends the task once it has exported what is left.
+        let sender = self.spans.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(sender);
+        flushed
+    }
+}
+
+impl ExportProcessor {
+    /// Asks the task to export everything queued; waits at most `timeout` (a blocking wait
+    /// is safe here: the task runs on observe's runtime thread, never the caller's).
+    fn flush_within(&self, timeout: Duration) -> OTelSdkResult {
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        self.control
+            .send(Control::Flush(done))
+            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        wait.recv_timeout(timeout)
+            .map_err(|_| OTelSdkError::Timeout(timeout))
+    }
+}
+
+async fn export_loop<E: SpanExporter>(
+    exporter: E,
+    mut spans: mpsc::Receiver<SpanData>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    dropped: Dropped,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut tick = tokio::time::interval(SCHEDULE_DELAY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // Never zero: a full batch is exported as soon as it fills.
+        let room = MAX_BATCH - batch.len();
+        tokio::select! {
+            received = spans.recv_many(&mut batch, room) => {
+                if received == 0 {
+                    export(&exporter, &mut batch, &dropped).await;
+                    return;
+                }
+                if batch.len() >= MAX_BATCH {
+                    export(&exporter, &mut batch, &dropped).await;
+                }
+            }
+            _ = tick.tick() => export(&exporter, &mut batch, &dropped).await,
+            Some(Control::Flush(done)) = control.recv() => {
+                while let Ok(span) = spans.try_recv() {
+                    batch.push(span);
+                    if batch.len() >= MAX_BATCH {
+                        export(&exporter, &mut batch, &dropped).await;
+                    }
+                }
+                export(&exporter, &mut batch, &dropped).await;
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// Sends the batch; a failure or a timeout loses it, and is counted.
+async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, dropped: &Dropped) {
+    if batch.is_empty() {
+        return;
+    }
+    let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
+    let count = spans.len() as u64;
+    match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(spans)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) | Err(_) => dropped.export_failed.increment(count),
+    }
+}

@@ -1,0 +1,97 @@
+//! Spans exported over OTLP/gRPC to a real in-process receiver: names, OpenTelemetry
+//! attributes, error status, the resource, and parent/child links between annotated
+//! functions. (Own binary: it initialises the process's runtime.)
+
+mod otlp;
+
+use std::sync::OnceLock;
+
+use observe::{ErrorLabel, instrumented};
+use otlp::{Fixture, ReceivedSpan, STATUS_ERROR};
+
+fn fixture() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| Fixture::start(|b| b.service_name("exporting").service_version("1.2.3")))
+}
+
+#[derive(Debug, ErrorLabel)]
+enum StoreError {
+    ConnectionError,
+}
+
+#[instrumented(service = "exporting")]
+fn store(key: u32, fail: bool) -> Result<u32, StoreError> {
+    if fail {
+        Err(StoreError::ConnectionError)
+    } else {
+        Ok(key)
+    }
+}
+
+#[instrumented(service = "exporting", skip_all)]
+fn handle(request: u32) -> Result<u32, StoreError> {
+    store(request, false)
+}
+
+/// The spans with this name whose `key`/`request` argument is `id`.
+fn find(spans: &[ReceivedSpan], name: &str, arg: &str, id: u32) -> Vec<ReceivedSpan> {
+    spans
+        .iter()
+        .filter(|s| s.name == name && s.attr(arg) == Some(&id.to_string()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_failing_call_is_exported_with_error_status_and_attributes() {
+    let fx = fixture();
+    assert!(store(101, true).is_err());
+    let spans = fx.flushed_spans();
+    let found = find(&spans, "store", "key", 101);
+    assert_eq!(found.len(), 1, "{spans:#?}");
+    let span = &found[0];
+    assert_eq!(span.status, STATUS_ERROR, "{span:#?}");
+    assert_eq!(span.kind, otlp::KIND_INTERNAL, "{span:#?}");
+    assert_eq!(span.attr("error.type"), Some("ConnectionError"));
+    assert_eq!(span.attr("code.function"), Some("store"));
+    assert_eq!(span.attr("code.namespace"), Some("otlp_export"));
+    assert_eq!(span.attr("service.name"), Some("exporting"));
+    assert_eq!(span.attr("fail"), Some("true"));
+    assert_eq!(span.parent_span_id, "", "a root span");
+}
+
+#[test]
+fn the_resource_names_service_environment_and_version() {
+    let fx = fixture();
+    store(102, false).unwrap();
+    let spans = fx.flushed_spans();
+    let span = &find(&spans, "store", "key", 102)[0];
+    assert_ne!(span.status, STATUS_ERROR);
+    assert_eq!(span.attr("error.type"), None);
+    for (key, value) in [
+        ("service.name", "exporting"),
+        ("deployment.environment.name", "test"),
+        ("service.version", "1.2.3"),
+    ] {
+        assert_eq!(
+            span.resource.get(key).map(String::as_str),
+            Some(value),
+            "{span:#?}"
+        );
+    }
+}
+
+#[test]
+fn nested_annotated_calls_are_parent_and_child() {
+    let fx = fixture();
+    handle(103).unwrap();
+    let spans = fx.flushed_spans();
+    let child = &find(&spans, "store", "key", 103)[0];
+    let parents: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "handle" && s.span_id == child.parent_span_id)
+        .collect();
+    assert_eq!(parents.len(), 1, "store's parent is handle: {spans:#?}");
+    assert_eq!(parents[0].trace_id, child.trace_id);
+    assert_eq!(parents[0].parent_span_id, "");
+}
