@@ -57,7 +57,8 @@
 
 pub use observe_macros::{ErrorLabel, instrumented};
 pub use observe_runtime::{
-    Builder, Error, ErrorLabel, Guard, Outcome, builder, init, names, render,
+    Builder, Error, ErrorLabel, Guard, LogFormat, OtlpProtocol, Outcome, SPANS_DROPPED, builder,
+    init, names, render,
 };
 
 #[doc(hidden)]

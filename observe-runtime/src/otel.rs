@@ -145,7 +145,8 @@ pub(crate) fn service_name(config: &OtelConfig) -> String {
     let detected = Resource::builder().build();
     if let Some(name) = detected.get(&Key::from_static_str("service.name")) {
         let name = name.as_str();
-        if name != UNKNOWN_SERVICE {
+        // The SDK's own fallback is `unknown_service:<executable>`.
+        if !name.starts_with(UNKNOWN_SERVICE) {
             return name.into_owned();
         }
     }
