@@ -49,6 +49,8 @@
 //!   their `Debug` form, as `tracing::instrument` does; `self` is never recorded).
 //! - `fields(key = value, ..)`: extra span fields, in `tracing`'s field syntax.
 //! - `labels(queue = "parsing", ..)`: extra constant labels on every series.
+//! - `kind = "server"`: the OpenTelemetry span kind (`server`, `client`, `producer`,
+//!   `consumer` or `internal`, the default), recorded as `otel.kind`.
 //! - `crate = path`: where `observe` is, if it is renamed.
 //!
 //! # The convention

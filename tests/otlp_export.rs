@@ -33,6 +33,11 @@ fn handle(request: u32) -> Result<u32, StoreError> {
     store(request, false)
 }
 
+#[instrumented(service = "exporting", kind = "consumer")]
+fn consume(message: u32) -> u32 {
+    message
+}
+
 /// The spans with this name whose `key`/`request` argument is `id`.
 fn find(spans: &[ReceivedSpan], name: &str, arg: &str, id: u32) -> Vec<ReceivedSpan> {
     spans
@@ -94,4 +99,13 @@ fn nested_annotated_calls_are_parent_and_child() {
     assert_eq!(parents.len(), 1, "store's parent is handle: {spans:#?}");
     assert_eq!(parents[0].trace_id, child.trace_id);
     assert_eq!(parents[0].parent_span_id, "");
+}
+
+#[test]
+fn kind_sets_the_span_kind() {
+    let fx = fixture();
+    consume(104);
+    let spans = fx.flushed_spans();
+    let span = &find(&spans, "consume", "message", 104)[0];
+    assert_eq!(span.kind, otlp::KIND_CONSUMER, "{span:#?}");
 }

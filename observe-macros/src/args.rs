@@ -23,6 +23,7 @@ pub(crate) const KEYS: &[&str] = &[
     "fields",
     "labels",
     "crate",
+    "kind",
 ];
 
 /// One argument as written.
@@ -123,6 +124,7 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) fields: Slot<TokenStream>,
     pub(crate) labels: Slot<Vec<LabelArg>>,
     pub(crate) krate: Slot<syn::Path>,
+    pub(crate) kind: Slot<LitStr>,
     /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
     /// value was taken: a "missing argument" error for them would only repeat another.
     pub(crate) attempted: Vec<&'static str>,
@@ -142,6 +144,7 @@ impl InstrumentedArgs {
             fields: Slot::new("fields"),
             labels: Slot::new("labels"),
             krate: Slot::new("crate"),
+            kind: Slot::new("kind"),
             attempted: Vec::new(),
         };
         let parsed = Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(tokens);
@@ -199,6 +202,9 @@ impl InstrumentedArgs {
                 Err(error) => Some(cx.syn_error(error)),
             },
             ("crate", _) => expected(cx, &key, "crate = ::observe"),
+            ("kind", v) => {
+                string_value(cx, &key, v, "kind = \"server\"").map(|s| self.kind.set(cx, &key, s))
+            }
             (unknown, _) => {
                 let help = match closest(unknown, KEYS.iter().copied()) {
                     Some(near) => format!(

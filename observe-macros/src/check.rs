@@ -32,10 +32,14 @@ pub(crate) struct Site {
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) recorded_args: Vec<Ident>,
     pub(crate) fields: Option<TokenStream>,
+    /// The OpenTelemetry span kind (`otel.kind`), if not the default `internal`.
+    pub(crate) kind: Option<String>,
     pub(crate) convention_source: Option<PathBuf>,
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+/// OpenTelemetry's span kinds, as `tracing-opentelemetry` reads them from `otel.kind`.
+const KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
 
 pub(crate) fn site(
     cx: &Ctxt,
@@ -58,6 +62,7 @@ pub(crate) fn site(
         .get()
         .map_or_else(Vec::new, |labels| check_labels(cx, labels));
     let recorded_args = check_skip(cx, args, arg_idents);
+    let kind = args.kind.get().and_then(|lit| check_kind(cx, lit));
     let mut stem = format!("{}_{service}", convention.namespace);
     if let Some(name) = &name {
         stem = format!("{stem}_{name}");
@@ -78,6 +83,7 @@ pub(crate) fn site(
         labels,
         recorded_args,
         fields: args.fields.get().cloned(),
+        kind,
         convention_source: convention.source.clone(),
     }
 }
@@ -223,6 +229,23 @@ fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
     };
     cx.error_at(span, format!("unknown level `{text}`"), Some(help));
     Ident::new("INFO", span)
+}
+
+/// The span kind is one of OpenTelemetry's five. Valid: `kind = "consumer"`.
+fn check_kind(cx: &Ctxt, lit: &LitStr) -> Option<String> {
+    let kind = lit.value();
+    if KINDS.contains(&kind.as_str()) {
+        return Some(kind);
+    }
+    let help = match closest(&kind.to_ascii_lowercase(), KINDS.iter().copied()) {
+        Some(near) => format!(
+            "did you mean `{near}`? expected one of {}",
+            one_of(KINDS.iter().copied())
+        ),
+        None => format!("expected one of {}", one_of(KINDS.iter().copied())),
+    };
+    cx.error_spanned_by(lit, format!("unknown span kind `{kind}`"), Some(help));
+    None
 }
 
 /// Extra constant labels: snake_case names, none reserved by the exposition, none that

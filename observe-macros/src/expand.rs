@@ -190,6 +190,9 @@ fn gen_span(site: &Site) -> TokenStream {
         quote!("error.type" = #tracing::field::Empty),
         quote!("otel.status_code" = #tracing::field::Empty),
     ];
+    if let Some(kind) = &site.kind {
+        fields.push(quote!("otel.kind" = #kind));
+    }
     fields.extend(site.recorded_args.iter().map(|arg| {
         let name = format_ident!("{}", syn::ext::IdentExt::unraw(arg));
         quote!(#name = #tracing::field::debug(&#arg))
