@@ -51,6 +51,9 @@
 //! - `labels(queue = "parsing", ..)`: extra constant labels on every series.
 //! - `kind = "server"`: the OpenTelemetry span kind (`server`, `client`, `producer`,
 //!   `consumer` or `internal`, the default), recorded as `otel.kind`.
+//! - `parent = headers`: the span continues the trace whose W3C `traceparent` the
+//!   argument `headers` carries (an `http::HeaderMap` or a string map of message headers);
+//!   see [`propagation`] for injecting it into outgoing requests.
 //! - `crate = path`: where `observe` is, if it is renamed.
 //!
 //! # The convention
@@ -62,6 +65,8 @@ pub use observe_runtime::{
     Builder, Error, ErrorLabel, Guard, LogFormat, OtlpProtocol, Outcome, SPANS_DROPPED, builder,
     init, names, render,
 };
+
+pub use observe_runtime::propagation;
 
 #[doc(hidden)]
 pub use observe_runtime::__private;

@@ -38,6 +38,14 @@ fn consume(message: u32) -> u32 {
     message
 }
 
+/// Continues the caller's trace and returns the headers it would send downstream.
+#[instrumented(service = "exporting", kind = "server", parent = headers, skip(headers))]
+fn serve(request: u32, headers: &http::HeaderMap) -> http::HeaderMap {
+    let mut outgoing = http::HeaderMap::new();
+    observe::propagation::inject(&mut outgoing);
+    outgoing
+}
+
 /// The spans with this name whose `key`/`request` argument is `id`.
 fn find(spans: &[ReceivedSpan], name: &str, arg: &str, id: u32) -> Vec<ReceivedSpan> {
     spans
@@ -108,4 +116,39 @@ fn kind_sets_the_span_kind() {
     let spans = fx.flushed_spans();
     let span = &find(&spans, "consume", "message", 104)[0];
     assert_eq!(span.kind, otlp::KIND_CONSUMER, "{span:#?}");
+}
+
+#[test]
+fn parent_continues_the_incoming_traceparent_and_inject_propagates_it() {
+    let fx = fixture();
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let mut incoming = http::HeaderMap::new();
+    incoming.insert(
+        "traceparent",
+        format!("00-{trace_id}-{caller_span}-01").parse().unwrap(),
+    );
+    incoming.insert("tracestate", "vendor=x".parse().unwrap());
+    let outgoing = serve(105, &incoming);
+    let spans = fx.flushed_spans();
+    let span = &find(&spans, "serve", "request", 105)[0];
+    assert_eq!(span.trace_id, trace_id, "{span:#?}");
+    assert_eq!(span.parent_span_id, caller_span);
+    assert_eq!(span.kind, otlp::KIND_SERVER);
+    assert_eq!(
+        outgoing["traceparent"],
+        format!("00-{trace_id}-{}-01", span.span_id),
+        "downstream continues from serve's span"
+    );
+    assert_eq!(outgoing["tracestate"], "vendor=x");
+}
+
+#[test]
+fn without_incoming_context_parent_starts_a_new_trace() {
+    let fx = fixture();
+    serve(106, &http::HeaderMap::new());
+    let spans = fx.flushed_spans();
+    let span = &find(&spans, "serve", "request", 106)[0];
+    assert_eq!(span.parent_span_id, "");
+    assert_ne!(span.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
 }

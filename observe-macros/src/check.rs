@@ -34,6 +34,8 @@ pub(crate) struct Site {
     pub(crate) fields: Option<TokenStream>,
     /// The OpenTelemetry span kind (`otel.kind`), if not the default `internal`.
     pub(crate) kind: Option<String>,
+    /// The argument whose trace headers the span continues.
+    pub(crate) parent: Option<Ident>,
     pub(crate) convention_source: Option<PathBuf>,
 }
 
@@ -63,6 +65,10 @@ pub(crate) fn site(
         .map_or_else(Vec::new, |labels| check_labels(cx, labels));
     let recorded_args = check_skip(cx, args, arg_idents);
     let kind = args.kind.get().and_then(|lit| check_kind(cx, lit));
+    let parent = args
+        .parent
+        .get()
+        .and_then(|ident| check_parent(cx, ident, arg_idents));
     let mut stem = format!("{}_{service}", convention.namespace);
     if let Some(name) = &name {
         stem = format!("{stem}_{name}");
@@ -84,6 +90,7 @@ pub(crate) fn site(
         recorded_args,
         fields: args.fields.get().cloned(),
         kind,
+        parent,
         convention_source: convention.source.clone(),
     }
 }
@@ -245,6 +252,32 @@ fn check_kind(cx: &Ctxt, lit: &LitStr) -> Option<String> {
         None => format!("expected one of {}", one_of(KINDS.iter().copied())),
     };
     cx.error_spanned_by(lit, format!("unknown span kind `{kind}`"), Some(help));
+    None
+}
+
+/// `parent` names one of the function's arguments, whose headers carry the trace context
+/// to continue. Valid: `parent = headers` on `fn handle(headers: &HeaderMap)`.
+fn check_parent(cx: &Ctxt, ident: &Ident, arg_idents: &[Ident]) -> Option<Ident> {
+    let wanted = ident.unraw().to_string();
+    if let Some(arg) = arg_idents.iter().find(|arg| arg.unraw() == wanted) {
+        return Some(arg.clone());
+    }
+    let names: Vec<String> = arg_idents.iter().map(|i| i.unraw().to_string()).collect();
+    let help = match closest(&wanted, names.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None if names.is_empty() => {
+            "add an argument holding the incoming headers (an `http::HeaderMap` or a string map) and name it here".to_owned()
+        }
+        None => format!(
+            "name the argument holding the incoming headers: {}",
+            one_of(names.iter().map(String::as_str))
+        ),
+    };
+    cx.error_spanned_by(
+        ident,
+        format!("`parent` names no argument `{wanted}`"),
+        Some(help),
+    );
     None
 }
 

@@ -198,8 +198,21 @@ fn gen_span(site: &Site) -> TokenStream {
         quote!(#name = #tracing::field::debug(&#arg))
     }));
     fields.extend(site.fields.clone());
-    quote! {
+    let span = quote! {
         #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
+    };
+    match &site.parent {
+        None => span,
+        // Before the span is entered, so it starts in the caller's trace.
+        Some(headers) => quote! {{
+            let __observe_span = #span;
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::TraceHeaders as _;
+                #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
+            }
+            __observe_span
+        }},
     }
 }
 

@@ -11,6 +11,7 @@ mod logs;
 pub mod names;
 mod otel;
 mod outcome;
+pub mod propagation;
 mod runtime;
 mod sampling;
 mod site;
@@ -33,6 +34,7 @@ pub mod __private {
     pub use crate::outcome::{
         Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, Outcome,
     };
+    pub use crate::propagation::{TraceHeaders, continue_trace};
     pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.

@@ -287,7 +287,10 @@ impl Builder {
             )
         });
         let (traces, tracer) = match traces {
-            Some((pipeline, tracer)) => (Some(pipeline), Some(tracer)),
+            Some((pipeline, tracer)) => {
+                crate::propagation::enable();
+                (Some(pipeline), Some(tracer))
+            }
             None => (None, None),
         };
 
