@@ -12,7 +12,7 @@ use tracing::field::{Field, Visit};
 use tracing::{Dispatch, Event, Subscriber};
 use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-use tracing_subscriber::registry::{LookupSpan, Registry};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log events are written to stdout.
@@ -45,30 +45,36 @@ impl LogFormat {
     }
 }
 
-type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync>;
 
 /// Installs the subscriber unless the program installed one itself (that one wins; it is
 /// not an error). `logs: None` writes no logs; `tracer: None` exports no spans.
 pub(crate) fn install(logs: Option<LogFormat>, service: String, tracer: Option<SdkTracer>) {
-    let logs = logs.map(|format| log_layer(format, service));
-    let _ = match tracer {
+    // Layered rather than a `Vec` of layers: a `Vec` does not pass on the dispatch the
+    // JSON layer needs to read span ids.
+    let _ = match (tracer, logs.map(|format| (format, service))) {
         // Without export the subscriber stays what it was: spans are disabled at their
         // call site and cost nothing.
-        None => match logs {
-            Some(logs) => tracing_subscriber::registry().with(logs).try_init(),
-            None => return,
-        },
-        Some(tracer) => {
-            let mut layers: Vec<BoxedLayer> = vec![otel_layer(tracer)];
-            layers.extend(logs);
-            tracing_subscriber::registry().with(layers).try_init()
-        }
+        (None, None) => return,
+        (None, Some((format, service))) => tracing_subscriber::registry()
+            .with(log_layer(format, service))
+            .try_init(),
+        (Some(tracer), None) => tracing_subscriber::registry()
+            .with(otel_layer(tracer))
+            .try_init(),
+        (Some(tracer), Some((format, service))) => tracing_subscriber::registry()
+            .with(otel_layer(tracer))
+            .with(log_layer(format, service))
+            .try_init(),
     };
 }
 
 /// Events only, filtered by `RUST_LOG` (default `info`): formatting a span's fields would
 /// cost an allocation per instrumented call.
-fn log_layer(format: LogFormat, service: String) -> BoxedLayer {
+fn log_layer<S>(format: LogFormat, service: String) -> BoxedLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let events_only = filter_fn(|meta| meta.is_event()).and(env);
     match format {
@@ -82,7 +88,10 @@ fn log_layer(format: LogFormat, service: String) -> BoxedLayer {
 /// Every span (at any level: an instrumented fn's span is the trace) and the events
 /// `RUST_LOG` enables, except those of the export stack itself, which would otherwise
 /// trace their own exports.
-fn otel_layer(tracer: SdkTracer) -> BoxedLayer {
+fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let spans_or_enabled_events = filter_fn(|meta| meta.is_span()).or(env);
     let not_export_stack = filter_fn(|meta| !is_export_stack(meta.target()));
@@ -123,14 +132,17 @@ impl JsonLines {
         }
     }
 
-    /// `trace_id` and `span_id` of the innermost span, as exported.
-    fn ids<S>(&self, event: &Event<'_>, cx: &Context<'_, S>) -> Option<(String, String)>
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let span = cx.event_span(event)?;
+    /// `trace_id` and `span_id` of the event's span, as exported. Read through the
+    /// dispatch: this layer's own context hides spans, which its events-only filter
+    /// disables.
+    fn ids(&self, event: &Event<'_>) -> Option<(String, String)> {
         let dispatch = self.dispatch.get()?.upgrade()?;
-        let otel = tracing_opentelemetry::get_otel_context(&span.id(), &dispatch)?;
+        let span = match event.parent() {
+            Some(parent) => parent.clone(),
+            None if event.is_contextual() => dispatch.current_span().id()?.clone(),
+            None => return None,
+        };
+        let otel = tracing_opentelemetry::get_otel_context(&span, &dispatch)?;
         let span = otel.span();
         let ids = span.span_context();
         ids.is_valid()
@@ -146,7 +158,7 @@ where
         let _ = self.dispatch.set(subscriber.downgrade());
     }
 
-    fn on_event(&self, event: &Event<'_>, cx: Context<'_, S>) {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
         let meta = event.metadata();
         let mut fields = JsonFields::default();
         event.record(&mut fields);
@@ -160,7 +172,7 @@ where
             "message".into(),
             Value::String(fields.message.unwrap_or_default()),
         );
-        if let Some((trace_id, span_id)) = self.ids(event, &cx) {
+        if let Some((trace_id, span_id)) = self.ids(event) {
             line.insert("trace_id".into(), Value::String(trace_id));
             line.insert("span_id".into(), Value::String(span_id));
         }
