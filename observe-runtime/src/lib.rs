@@ -12,6 +12,7 @@ pub mod names;
 mod otel;
 mod outcome;
 pub mod propagation;
+mod push;
 mod runtime;
 mod sampling;
 mod site;

@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use crate::logs::{self, LogFormat};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
+use crate::push::{PushConfig, Pusher};
 use crate::site;
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
@@ -98,6 +99,7 @@ pub struct Builder {
     /// `None`: the environment's default.
     log_format: Option<LogFormat>,
     otel: OtelConfig,
+    push: Option<PushConfig>,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -113,13 +115,15 @@ pub fn builder() -> Builder {
         logging: true,
         log_format: None,
         otel: OtelConfig::default(),
+        push: None,
     }
 }
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
 /// `environment` label, default `dev`), `OBSERVE_METRICS_ADDR` (the `/metrics`
 /// listener, default `127.0.0.1:9464`, `off` to disable), `OBSERVE_LOG_FORMAT` (`json` or
-/// `pretty`) and the standard `OTEL_*` variables (span export when
+/// `pretty`), `OBSERVE_PUSHGATEWAY_URL` (+ `_JOB`, and `OBSERVE_PUSH_INTERVAL` such as
+/// `10s`) and the standard `OTEL_*` variables (span export when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Keep the guard until shutdown.
 pub fn init() -> Result<Guard, Error> {
     Builder::from_env()?.init()
@@ -141,6 +145,21 @@ impl Builder {
                 value,
                 reason: "expected `json` or `pretty`",
             })?);
+        }
+        if let Some(url) = env_var("OBSERVE_PUSHGATEWAY_URL") {
+            let mut push = PushConfig::new(url);
+            push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");
+            if let Some(value) = env_var("OBSERVE_PUSH_INTERVAL") {
+                push.interval = humantime::parse_duration(value.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or(Error::InvalidEnv {
+                        var: "OBSERVE_PUSH_INTERVAL",
+                        value,
+                        reason: "expected a duration such as `10s` or `500ms`",
+                    })?;
+            }
+            builder.push = Some(push);
         }
         builder
             .otel
@@ -227,6 +246,30 @@ impl Builder {
         self
     }
 
+    /// Push the exposition to the Prometheus Pushgateway at this URL (such as
+    /// `http://127.0.0.1:9091`) every push interval and when the guard is dropped, as job
+    /// [`service_name`](Self::service_name) unless [`push_job`](Self::push_job) names one.
+    pub fn pushgateway(mut self, url: impl Into<String>) -> Self {
+        self.push = Some(PushConfig::new(url.into()));
+        self
+    }
+
+    /// The Pushgateway job (`OBSERVE_PUSHGATEWAY_JOB`); needs [`pushgateway`](Self::pushgateway).
+    pub fn push_job(mut self, job: impl Into<String>) -> Self {
+        if let Some(push) = &mut self.push {
+            push.job = Some(job.into());
+        }
+        self
+    }
+
+    /// How often to push (default 10 s); needs [`pushgateway`](Self::pushgateway).
+    pub fn push_interval(mut self, interval: Duration) -> Self {
+        if let Some(push) = &mut self.push {
+            push.interval = interval.max(Duration::from_millis(1));
+        }
+        self
+    }
+
     /// Starts the runtime. Fails if it already runs, if the listener cannot bind, or if
     /// another `metrics` recorder is installed.
     pub fn init(self) -> Result<Guard, Error> {
@@ -242,6 +285,20 @@ impl Builder {
 
     fn start(self) -> Result<Guard, Error> {
         let prometheus = prometheus_builder(&self.environment)?;
+        let log_format = self.logging.then(|| {
+            self.log_format
+                .unwrap_or_else(|| LogFormat::default_for(&self.environment))
+        });
+        let named = self.otel.endpoint.is_some()
+            || self.push.is_some()
+            || log_format == Some(LogFormat::Json);
+        let service_name = named
+            .then(|| otel::service_name(&self.otel))
+            .unwrap_or_default();
+        let push_target = match &self.push {
+            Some(push) => Some((push.target(&service_name)?, push.interval)),
+            None => None,
+        };
         let io = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -270,13 +327,6 @@ impl Builder {
             return Err(Error::RecorderAlreadySet);
         }
 
-        let log_format = self.logging.then(|| {
-            self.log_format
-                .unwrap_or_else(|| LogFormat::default_for(&self.environment))
-        });
-        let service_name = (span_exporter.is_some() || log_format == Some(LogFormat::Json))
-            .then(|| otel::service_name(&self.otel))
-            .unwrap_or_default();
         let traces = span_exporter.map(|exporter| {
             otel::Pipeline::start(
                 &self.otel,
@@ -293,6 +343,9 @@ impl Builder {
             }
             None => (None, None),
         };
+
+        let pusher = push_target
+            .map(|(target, interval)| Pusher::start(target, interval, render, io.handle()));
 
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -314,6 +367,7 @@ impl Builder {
             handle,
             metrics_addr: self.metrics_addr,
             traces,
+            pusher,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -353,7 +407,8 @@ impl Builder {
 }
 
 /// Keeps the runtime running; dropping it exports the pending spans (waiting at most the
-/// span flush timeout) and stops the `/metrics` listener.
+/// span flush timeout), pushes to the Pushgateway one last time (if one is configured),
+/// and stops the `/metrics` listener.
 #[must_use = "dropping the guard stops the /metrics listener"]
 #[derive(Debug)]
 pub struct Guard {
@@ -361,6 +416,8 @@ pub struct Guard {
     metrics_addr: Option<SocketAddr>,
     /// Span export, if an endpoint is configured; its task runs on the exporter thread.
     traces: Option<otel::Pipeline>,
+    /// Pushes to a Pushgateway, if one is configured; also on the exporter thread.
+    pusher: Option<Pusher>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -389,6 +446,10 @@ impl Drop for Guard {
         // Before the runtime stops: the export task runs on it.
         if let Some(traces) = self.traces.take() {
             traces.shutdown();
+        }
+        // After the spans: the last push then includes the final dropped-span counts.
+        if let Some(pusher) = self.pusher.take() {
+            pusher.shutdown();
         }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());

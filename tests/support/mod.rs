@@ -178,6 +178,12 @@ impl ChildProcess {
         self.output().to_lowercase().contains("already in use")
     }
 
+    /// Kills the process at once (no graceful shutdown) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Asks the process to stop, as `docker stop` or Kubernetes would.
     #[cfg(unix)]
     pub fn terminate(&self) {
