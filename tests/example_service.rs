@@ -396,3 +396,44 @@ async fn traces_and_json_logs_correlate_across_http_hops() {
     assert_eq!(rejected_line["error"]["type"], "EmptyBody");
     assert_eq!(rejected_line["error"]["message"], "the message has no body");
 }
+
+/// The same spans over OTLP/HTTP with protobuf bodies (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_over_otlp_http_protobuf() {
+    let receiver = otlp::Receiver::start_http().await;
+    let client = http_client();
+    let service = Service::start_with(
+        &client,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+        ],
+    )
+    .await;
+    let trace = "2cf7651916cd43dd8448eb211c80319e";
+    let response = client
+        .post(service.url("/parse"))
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .body(Kind::Good.body(0))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let spans = receiver
+        .wait_for(Duration::from_secs(15), |spans| {
+            spans.iter().filter(|s| s.trace_id == trace).count() >= 4
+        })
+        .await;
+    let mut names: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.trace_id == trace)
+        .map(|s| s.name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["decode", "normalise", "process", "validate"],
+        "{spans:#?}\n{}",
+        service.process.output()
+    );
+}

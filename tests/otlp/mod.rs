@@ -57,8 +57,15 @@ impl TraceService for Store {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.ingest(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+    }
+}
+
+impl Store {
+    fn ingest(&self, request: ExportTraceServiceRequest) {
         let mut received = Vec::new();
-        for resource_spans in request.into_inner().resource_spans {
+        for resource_spans in request.resource_spans {
             let resource = resource_spans
                 .resource
                 .map(|r| flatten(&r.attributes))
@@ -80,7 +87,6 @@ impl TraceService for Store {
         }
         self.spans.lock().unwrap().extend(received);
         *self.requests.lock().unwrap() += 1;
-        Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
 }
 
@@ -110,6 +116,13 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether the receiver speaks OTLP/gRPC or OTLP/HTTP with protobuf bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Grpc,
+    HttpProtobuf,
+}
+
 /// A running receiver; `stop` takes it down (the collector-down case).
 pub struct Receiver {
     pub addr: SocketAddr,
@@ -119,6 +132,45 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// Starts an OTLP/HTTP receiver (`POST /v1/traces`, protobuf) on a free loopback port.
+    pub async fn start_http() -> Receiver {
+        use prost::Message;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the OTLP/HTTP receiver");
+        let addr = listener.local_addr().expect("receiver address");
+        let store = Store::default();
+        let sink = store.clone();
+        let app = axum::Router::new().route(
+            "/v1/traces",
+            axum::routing::post(move |body: axum::body::Bytes| async move {
+                match ExportTraceServiceRequest::decode(body) {
+                    Ok(request) => {
+                        sink.ingest(request);
+                        let ok = ExportTraceServiceResponse::default().encode_to_vec();
+                        (axum::http::StatusCode::OK, ok)
+                    }
+                    Err(_) => (axum::http::StatusCode::BAD_REQUEST, Vec::new()),
+                }
+            }),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("the OTLP/HTTP receiver runs");
+        });
+        Receiver {
+            addr,
+            store,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
     /// Starts on a free loopback port, on the current (multi-thread) tokio runtime.
     pub async fn start() -> Receiver {
         let incoming = tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into())
