@@ -196,3 +196,139 @@ async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, droppe
         Ok(Err(_)) | Err(_) => dropped.export_failed.increment(count),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+
+    use super::*;
+    use crate::sampling::RecordEverything;
+
+    /// Keeps what it is asked to export; or, `stalled`, never finishes an export (a
+    /// collector that accepts the connection and never answers).
+    #[derive(Debug, Clone, Default)]
+    struct Collector {
+        spans: Arc<Mutex<Vec<SpanData>>>,
+        stalled: bool,
+    }
+
+    impl SpanExporter for Collector {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            if self.stalled {
+                std::future::pending::<()>().await;
+            }
+            self.spans.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    struct Counts {
+        queue_full: Arc<AtomicU64>,
+        export_failed: Arc<AtomicU64>,
+    }
+
+    fn dropped() -> (Dropped, Counts) {
+        let queue_full = Arc::new(AtomicU64::new(0));
+        let export_failed = Arc::new(AtomicU64::new(0));
+        let dropped = Dropped {
+            queue_full: Counter::from_arc(queue_full.clone()),
+            export_failed: Counter::from_arc(export_failed.clone()),
+            shutdown: Counter::noop(),
+        };
+        (
+            dropped,
+            Counts {
+                queue_full,
+                export_failed,
+            },
+        )
+    }
+
+    fn provider(
+        collector: Collector,
+        sampler: Sampler,
+        capacity: usize,
+        flush_timeout: Duration,
+        io: &tokio::runtime::Runtime,
+    ) -> (SdkTracerProvider, Counts) {
+        let (dropped, counts) = dropped();
+        let processor =
+            ExportProcessor::start(collector, io.handle(), capacity, flush_timeout, dropped);
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(RecordEverything(sampler))
+            .build();
+        (provider, counts)
+    }
+
+    fn io() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The head sampler said no to both; only the one that failed is exported.
+    #[test]
+    fn unsampled_spans_are_exported_only_when_they_fail() {
+        let io = io();
+        let collector = Collector::default();
+        let (provider, counts) = provider(
+            collector.clone(),
+            Sampler::AlwaysOff,
+            16,
+            Duration::from_secs(5),
+            &io,
+        );
+        let tracer = provider.tracer("test");
+        tracer.start("succeeded").end();
+        let mut failed = tracer.start("failed");
+        failed.set_status(Status::error("ConnectionError"));
+        failed.end();
+        provider.force_flush().unwrap();
+        let spans = collector.spans.lock().unwrap();
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+        assert_eq!(names, ["failed"]);
+        assert!(!spans[0].span_context.is_sampled());
+        assert_eq!(counts.queue_full.load(Ordering::Relaxed), 0);
+    }
+
+    /// A collector that never answers: ending spans never waits, and what does not fit
+    /// in the queue is counted.
+    #[test]
+    fn a_stalled_collector_fills_the_queue_and_drops_are_counted() {
+        let io = io();
+        let collector = Collector {
+            stalled: true,
+            ..Collector::default()
+        };
+        let flush_timeout = Duration::from_millis(200);
+        let (provider, counts) = provider(collector, Sampler::AlwaysOn, 4, flush_timeout, &io);
+        let tracer = provider.tracer("test");
+        const SPANS: u64 = 2000;
+        for _ in 0..SPANS {
+            tracer.start("work").end();
+        }
+        // The task holds at most one batch besides the queue's 4.
+        let dropped = counts.queue_full.load(Ordering::Relaxed);
+        assert!(
+            dropped >= SPANS - 4 - MAX_BATCH as u64,
+            "dropped {dropped} of {SPANS}"
+        );
+        assert_eq!(counts.export_failed.load(Ordering::Relaxed), 0);
+        // Flushing gives up after its timeout instead of hanging.
+        let started = std::time::Instant::now();
+        assert!(provider.force_flush().is_err());
+        assert!(
+            started.elapsed() < flush_timeout * 5,
+            "{:?}",
+            started.elapsed()
+        );
+        io.shutdown_background();
+    }
+}
