@@ -179,10 +179,10 @@ impl Parser {
         match &result {
             Ok(summary) => {
                 tracing::info!(message.id = %summary.id, words = summary.words, "message parsed");
-                if let Some((client, url)) = &self.downstream {
-                    if let Err(error) = notify(client, url, summary).await {
-                        tracing::warn!(error.type = error.error_label(), error = %error, "summary not delivered");
-                    }
+                if let Some((client, url)) = &self.downstream
+                    && let Err(error) = notify(client, url, summary).await
+                {
+                    tracing::warn!(error.type = error.error_label(), error = %error, "summary not delivered");
                 }
             }
             Err(error) => {

@@ -7,7 +7,6 @@
 //! rule can keep them, and its count of dropped spans is private.
 
 use std::fmt;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use metrics::Counter;
@@ -59,11 +58,14 @@ impl Dropped {
 enum Control {
     /// Export everything queued, then answer.
     Flush(std::sync::mpsc::SyncSender<()>),
+    /// Export everything queued, answer, and stop: later spans are counted as lost.
+    Shutdown(std::sync::mpsc::SyncSender<()>),
 }
 
 /// Forwards the spans worth exporting to the export task through a bounded queue.
 pub(crate) struct ExportProcessor {
-    spans: Mutex<Option<mpsc::Sender<SpanData>>>,
+    /// Lock-free on the sending side: ending a span takes no lock.
+    spans: mpsc::Sender<SpanData>,
     control: mpsc::UnboundedSender<Control>,
     dropped: Dropped,
     flush_timeout: Duration,
@@ -91,7 +93,7 @@ impl ExportProcessor {
         let (control, control_rx) = mpsc::unbounded_channel();
         io.spawn(export_loop(exporter, spans_rx, control_rx, dropped.clone()));
         ExportProcessor {
-            spans: Mutex::new(Some(spans)),
+            spans,
             control,
             dropped,
             flush_timeout,
@@ -111,36 +113,36 @@ impl SpanProcessor for ExportProcessor {
         if !worth_exporting(&span) {
             return;
         }
-        let spans = self.spans.lock().unwrap_or_else(|e| e.into_inner());
-        match spans.as_ref().map(|tx| tx.try_send(span)) {
-            Some(Ok(())) => {}
-            Some(Err(mpsc::error::TrySendError::Full(_))) => self.dropped.queue_full.increment(1),
-            Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
-                self.dropped.shutdown.increment(1)
-            }
+        let Err(error) = self.spans.try_send(span) else {
+            return;
+        };
+        match error {
+            mpsc::error::TrySendError::Full(_) => self.dropped.queue_full.increment(1),
+            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
         }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
-        self.flush_within(self.flush_timeout)
+        self.ask(Control::Flush, self.flush_timeout)
     }
 
     fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        let flushed = self.flush_within(timeout);
-        // Closing the queue ends the task once it has exported what is left.
-        let sender = self.spans.lock().unwrap_or_else(|e| e.into_inner()).take();
-        drop(sender);
-        flushed
+        self.ask(Control::Shutdown, timeout)
     }
 }
 
 impl ExportProcessor {
-    /// Asks the task to export everything queued; waits at most `timeout` (a blocking wait
-    /// is safe here: the task runs on observe's runtime thread, never the caller's).
-    fn flush_within(&self, timeout: Duration) -> OTelSdkResult {
+    /// Asks the task to export everything queued (and, for `Shutdown`, to stop); waits at
+    /// most `timeout` (a blocking wait is safe here: the task runs on observe's runtime
+    /// thread, never the caller's).
+    fn ask(
+        &self,
+        request: fn(std::sync::mpsc::SyncSender<()>) -> Control,
+        timeout: Duration,
+    ) -> OTelSdkResult {
         let (done, wait) = std::sync::mpsc::sync_channel(1);
         self.control
-            .send(Control::Flush(done))
+            .send(request(done))
             .map_err(|_| OTelSdkError::AlreadyShutdown)?;
         wait.recv_timeout(timeout)
             .map_err(|_| OTelSdkError::Timeout(timeout))
@@ -170,7 +172,7 @@ async fn export_loop<E: SpanExporter>(
                 }
             }
             _ = tick.tick() => export(&exporter, &mut batch, &dropped).await,
-            Some(Control::Flush(done)) = control.recv() => {
+            Some(control) = control.recv() => {
                 while let Ok(span) = spans.try_recv() {
                     batch.push(span);
                     if batch.len() >= MAX_BATCH {
@@ -178,7 +180,15 @@ async fn export_loop<E: SpanExporter>(
                     }
                 }
                 export(&exporter, &mut batch, &dropped).await;
-                let _ = done.send(());
+                match control {
+                    Control::Flush(done) => {
+                        let _ = done.send(());
+                    }
+                    Control::Shutdown(done) => {
+                        let _ = done.send(());
+                        return;
+                    }
+                }
             }
         }
     }

@@ -292,9 +292,11 @@ impl Builder {
         let named = self.otel.endpoint.is_some()
             || self.push.is_some()
             || log_format == Some(LogFormat::Json);
-        let service_name = named
-            .then(|| otel::service_name(&self.otel))
-            .unwrap_or_default();
+        let service_name = if named {
+            otel::service_name(&self.otel)
+        } else {
+            String::new()
+        };
         let push_target = match &self.push {
             Some(push) => Some((push.target(&service_name)?, push.interval)),
             None => None,
