@@ -56,8 +56,13 @@ pub(crate) fn install(logs: Option<LogFormat>, service: String, tracer: Option<S
         // Without export the subscriber stays what it was: spans are disabled at their
         // call site and cost nothing.
         (None, None) => return,
-        (None, Some((format, service))) => tracing_subscriber::registry()
-            .with(log_layer(format, service))
+        // Concrete layers, exactly the subscriber observe installed before it exported
+        // spans: nothing is added to the calls' path.
+        (None, Some((LogFormat::Pretty, _))) => tracing_subscriber::registry()
+            .with(tracing_subscriber::fmt::layer().with_filter(events_only()))
+            .try_init(),
+        (None, Some((LogFormat::Json, service))) => tracing_subscriber::registry()
+            .with(JsonLines::new(service).with_filter(events_only()))
             .try_init(),
         (Some(tracer), None) => tracing_subscriber::registry()
             .with(otel_layer(tracer))
@@ -75,14 +80,18 @@ fn log_layer<S>(format: LogFormat, service: String) -> BoxedLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let events_only = filter_fn(|meta| meta.is_event()).and(env);
     match format {
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .with_filter(events_only)
+            .with_filter(events_only())
             .boxed(),
-        LogFormat::Json => JsonLines::new(service).with_filter(events_only).boxed(),
+        LogFormat::Json => JsonLines::new(service).with_filter(events_only()).boxed(),
     }
+}
+
+/// Log events `RUST_LOG` enables (default `info`), never spans.
+fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
+    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    filter_fn(|meta| meta.is_event()).and(env)
 }
 
 /// Every span (at any level: an instrumented fn's span is the trace) and the events
