@@ -8,8 +8,13 @@
 //! curl -s localhost:9464/metrics | grep copilot_parsing
 //! ```
 //!
+//! Each request continues the caller's trace (an incoming W3C `traceparent`) and, when
+//! `PARSING_NOTIFY_URL` is set, posts the summary there carrying the trace on.
+//!
 //! Environment: `PARSING_ADDR` (default `127.0.0.1:8080`), `OBSERVE_METRICS_ADDR` (default
-//! `127.0.0.1:9464`, `off` disables), `OBSERVE_ENVIRONMENT` (default `dev`).
+//! `127.0.0.1:9464`, `off` disables), `OBSERVE_ENVIRONMENT` (default `dev`),
+//! `PARSING_NOTIFY_URL` (unset: no downstream call), `OBSERVE_LOG_FORMAT` (`json` or
+//! `pretty`), `OTEL_EXPORTER_OTLP_ENDPOINT` (unset: no span export) and the other `OTEL_*`.
 
 use std::error::Error;
 use std::fmt;
@@ -59,6 +64,24 @@ impl Error for ParseError {
         match self {
             ParseError::InvalidJson(e) => Some(e),
             _ => None,
+        }
+    }
+}
+
+/// Why the downstream service did not take a summary.
+#[derive(Debug, ErrorLabel)]
+enum NotifyError {
+    /// No connection, or no answer in time.
+    Unreachable(reqwest::Error),
+    /// It answered with an error status.
+    Rejected(reqwest::StatusCode),
+}
+
+impl fmt::Display for NotifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotifyError::Unreachable(e) => write!(f, "downstream unreachable: {e}"),
+            NotifyError::Rejected(status) => write!(f, "downstream answered {status}"),
         }
     }
 }
@@ -115,14 +138,61 @@ fn validate(message: Message, max_body_bytes: usize) -> Result<ValidMessage, Par
     })
 }
 
+/// Posts a summary downstream, with this trace's `traceparent` so its spans join it.
+#[instrumented(service = "parsing", name = "notify", kind = "client", skip_all)]
+async fn notify(client: &reqwest::Client, url: &str, summary: &Summary) -> Result<(), NotifyError> {
+    let mut headers = HeaderMap::new();
+    observe::propagation::inject(&mut headers);
+    let response = client
+        .post(url)
+        .headers(headers)
+        .json(summary)
+        .send()
+        .await
+        .map_err(NotifyError::Unreachable)?;
+    match response.status() {
+        status if status.is_success() => Ok(()),
+        status => Err(NotifyError::Rejected(status)),
+    }
+}
+
 /// The pipeline's configuration, shared by every request.
 struct Parser {
     max_body_bytes: usize,
+    /// Where summaries are posted, if anywhere.
+    downstream: Option<(reqwest::Client, String)>,
 }
 
 impl Parser {
-    /// Decode → validate → normalise; each step records its own metrics.
-    async fn process(&self, raw: Bytes) -> Result<Summary, ParseError> {
+    /// Decode → validate → normalise, then notify downstream; each step records its own
+    /// metrics, and this request span continues the caller's trace.
+    #[instrumented(
+        service = "parsing",
+        name = "request",
+        operation = "parse",
+        kind = "server",
+        parent = headers,
+        skip_all
+    )]
+    async fn process(&self, headers: &HeaderMap, raw: Bytes) -> Result<Summary, ParseError> {
+        let result = self.parse_message(raw).await;
+        match &result {
+            Ok(summary) => {
+                tracing::info!(message.id = %summary.id, words = summary.words, "message parsed");
+                if let Some((client, url)) = &self.downstream
+                    && let Err(error) = notify(client, url, summary).await
+                {
+                    tracing::warn!(error.type = error.error_label(), error = %error, "summary not delivered");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error.type = error.error_label(), error = %error, "message rejected");
+            }
+        }
+        result
+    }
+
+    async fn parse_message(&self, raw: Bytes) -> Result<Summary, ParseError> {
         let message = decode(raw).await?;
         let message = validate(message, self.max_body_bytes)?;
         Ok(self.normalise(message))
@@ -171,7 +241,7 @@ async fn parse(State(parser): State<Arc<Parser>>, headers: HeaderMap, raw: Bytes
         labels(queue = queue),
     );
     waiting.increment(1.0);
-    let result = parser.process(raw).await;
+    let result = parser.process(&headers, raw).await;
     waiting.decrement(1.0);
     match result {
         Ok(summary) => (StatusCode::OK, Json(summary)).into_response(),
@@ -189,9 +259,10 @@ async fn health() -> &'static str {
     "ok"
 }
 
-fn app() -> Router {
+fn app(downstream: Option<String>) -> Router {
     let parser = Arc::new(Parser {
         max_body_bytes: MAX_BODY_BYTES,
+        downstream: downstream.map(|url| (reqwest::Client::new(), url)),
     });
     Router::new()
         .route("/parse", post(parse))
@@ -240,7 +311,8 @@ async fn serve(addr: SocketAddr, metrics_addr: Option<SocketAddr>) -> Result<(),
         Some(metrics) => println!("metrics on http://{metrics}/metrics"),
         None => println!("metrics listener disabled (OBSERVE_METRICS_ADDR=off)"),
     }
-    axum::serve(listener, app())
+    let downstream = std::env::var("PARSING_NOTIFY_URL").ok();
+    axum::serve(listener, app(downstream))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     println!("parsing service stopped");
@@ -254,7 +326,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         .map_err(|_| format!("invalid PARSING_ADDR={addr:?}: expected `host:port`"))?;
     // Before the Tokio runtime: `init` starts its own exporter thread, and a failure
     // (e.g. the metrics port is taken) is reported before anything else starts.
-    let guard = observe::init()?;
+    let guard = observe::Builder::from_env()?
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .init()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

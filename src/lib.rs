@@ -49,6 +49,11 @@
 //!   their `Debug` form, as `tracing::instrument` does; `self` is never recorded).
 //! - `fields(key = value, ..)`: extra span fields, in `tracing`'s field syntax.
 //! - `labels(queue = "parsing", ..)`: extra constant labels on every series.
+//! - `kind = "server"`: the OpenTelemetry span kind (`server`, `client`, `producer`,
+//!   `consumer` or `internal`, the default), recorded as `otel.kind`.
+//! - `parent = headers`: the span continues the trace whose W3C `traceparent` the
+//!   argument `headers` carries (an `http::HeaderMap` or a string map of message headers);
+//!   see [`propagation`] for injecting it into outgoing requests.
 //! - `crate = path`: where `observe` is, if it is renamed.
 //!
 //! # Metrics that are not function-shaped
@@ -76,9 +81,11 @@
 
 pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
 pub use observe_runtime::{
-    Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, Outcome, builder, init,
-    names, render,
+    Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat, OtlpProtocol,
+    Outcome, SPANS_DROPPED, builder, init, names, render,
 };
+
+pub use observe_runtime::propagation;
 
 #[doc(hidden)]
 pub use observe_runtime::__private;

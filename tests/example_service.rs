@@ -2,6 +2,7 @@
 //! checks the exact RED metrics it exports on `/metrics`. Needs no Prometheus; `promtool`
 //! lints the exposition when it is installed.
 
+mod otlp;
 mod support;
 
 use std::io::Write;
@@ -300,6 +301,193 @@ async fn sigterm_stops_the_service_gracefully() {
     assert!(
         service.process.stdout().contains("parsing service stopped"),
         "{}",
+        service.process.output()
+    );
+}
+
+/// One request through the example with tracing on: the spans reach a real OTLP receiver
+/// as one trace continuing the caller's `traceparent`, the downstream call carries it on,
+/// and the JSON log lines name the same trace and span ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_and_json_logs_correlate_across_http_hops() {
+    use std::sync::{Arc, Mutex};
+
+    let receiver = otlp::Receiver::start().await;
+    let downstream_headers: Arc<Mutex<Vec<axum::http::HeaderMap>>> = Arc::default();
+    let seen = Arc::clone(&downstream_headers);
+    let downstream = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move |headers: axum::http::HeaderMap| async move {
+            seen.lock().unwrap().push(headers);
+            "ok"
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let downstream_url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, downstream).await });
+
+    let client = http_client();
+    let service = Service::start_with(
+        &client,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+            ("OBSERVE_LOG_FORMAT", "json".to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+            ("PARSING_NOTIFY_URL", downstream_url),
+        ],
+    )
+    .await;
+
+    let good_trace = "0af7651916cd43dd8448eb211c80319c";
+    let bad_trace = "1bf7651916cd43dd8448eb211c80319d";
+    let caller_span = "b7ad6b7169203331";
+    for (trace, kind) in [(good_trace, Kind::Good), (bad_trace, Kind::EmptyBody)] {
+        let response = client
+            .post(service.url("/parse"))
+            .header("traceparent", format!("00-{trace}-{caller_span}-01"))
+            .body(kind.body(0))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().is_success(), kind.error_type().is_none());
+    }
+
+    let spans = receiver
+        .wait_for(Duration::from_secs(15), |spans| {
+            spans.iter().filter(|s| s.trace_id == good_trace).count() >= 5
+                && spans.iter().filter(|s| s.trace_id == bad_trace).count() >= 3
+        })
+        .await;
+    let in_trace = |trace: &str, name: &str| -> otlp::ReceivedSpan {
+        let found: Vec<_> = spans
+            .iter()
+            .filter(|s| s.trace_id == trace && s.name == name)
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "one {name} in {trace}: {spans:#?}\n{}",
+            service.process.output()
+        );
+        found[0].clone()
+    };
+
+    // The good request: process (server, child of the caller) → decode, validate,
+    // normalise, notify (client); downstream got notify's span as its parent.
+    let process = in_trace(good_trace, "process");
+    assert_eq!(process.parent_span_id, caller_span);
+    assert_eq!(process.kind, otlp::KIND_SERVER);
+    assert_eq!(
+        process.resource.get("service.name").map(String::as_str),
+        Some(SERVICE)
+    );
+    assert_eq!(
+        process
+            .resource
+            .get("deployment.environment.name")
+            .map(String::as_str),
+        Some(ENVIRONMENT)
+    );
+    assert!(process.resource.contains_key("service.version"));
+    for child in ["decode", "validate", "normalise", "notify"] {
+        let span = in_trace(good_trace, child);
+        assert_eq!(
+            span.parent_span_id, process.span_id,
+            "{child}'s parent is process"
+        );
+        assert_eq!(span.attr("code.function"), Some(child));
+    }
+    let notify = in_trace(good_trace, "notify");
+    assert_eq!(notify.kind, otlp::KIND_CLIENT);
+    let downstream = downstream_headers.lock().unwrap().clone();
+    assert_eq!(downstream.len(), 1);
+    assert_eq!(
+        downstream[0]["traceparent"],
+        format!("00-{good_trace}-{}-01", notify.span_id),
+        "the downstream call continues from notify's span"
+    );
+
+    // The rejected request: error status and error.type on the failing step and the request.
+    let validate = in_trace(bad_trace, "validate");
+    assert_eq!(validate.status, otlp::STATUS_ERROR);
+    assert_eq!(validate.attr("error.type"), Some("EmptyBody"));
+    let rejected = in_trace(bad_trace, "process");
+    assert_eq!(rejected.status, otlp::STATUS_ERROR);
+    assert_eq!(rejected.parent_span_id, caller_span);
+
+    // JSON logs: one object per line, the RFC's fields, the exported ids.
+    let logs: Vec<serde_json::Value> = service
+        .process
+        .stdout()
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let line = |message: &str| -> serde_json::Value {
+        logs.iter()
+            .find(|l| l["message"] == message)
+            .unwrap_or_else(|| panic!("no log line {message:?} in {logs:#?}"))
+            .clone()
+    };
+    let parsed = line("message parsed");
+    assert_eq!(parsed["level"], "INFO");
+    assert_eq!(parsed["service"], SERVICE);
+    assert_eq!(parsed["logger"], "parsing_service");
+    assert_eq!(parsed["trace_id"], good_trace);
+    assert_eq!(parsed["span_id"], process.span_id.as_str());
+    assert_eq!(parsed["labels"]["message.id"], "good-0");
+    assert_eq!(parsed["labels"]["words"], 3);
+    let timestamp = parsed["timestamp"].as_str().unwrap();
+    assert!(
+        timestamp.len() == 24 && timestamp.ends_with('Z') && timestamp.as_bytes()[19] == b'.',
+        "ISO 8601 UTC with milliseconds: {timestamp}"
+    );
+    let rejected_line = line("message rejected");
+    assert_eq!(rejected_line["level"], "WARN");
+    assert_eq!(rejected_line["trace_id"], bad_trace);
+    assert_eq!(rejected_line["span_id"], rejected.span_id.as_str());
+    assert_eq!(rejected_line["error"]["type"], "EmptyBody");
+    assert_eq!(rejected_line["error"]["message"], "the message has no body");
+}
+
+/// The same spans over OTLP/HTTP with protobuf bodies (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_are_exported_over_otlp_http_protobuf() {
+    let receiver = otlp::Receiver::start_http().await;
+    let client = http_client();
+    let service = Service::start_with(
+        &client,
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+        ],
+    )
+    .await;
+    let trace = "2cf7651916cd43dd8448eb211c80319e";
+    let response = client
+        .post(service.url("/parse"))
+        .header("traceparent", format!("00-{trace}-b7ad6b7169203331-01"))
+        .body(Kind::Good.body(0))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let spans = receiver
+        .wait_for(Duration::from_secs(15), |spans| {
+            spans.iter().filter(|s| s.trace_id == trace).count() >= 4
+        })
+        .await;
+    let mut names: Vec<&str> = spans
+        .iter()
+        .filter(|s| s.trace_id == trace)
+        .map(|s| s.name.as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        ["decode", "normalise", "process", "validate"],
+        "{spans:#?}\n{}",
         service.process.output()
     );
 }

@@ -1,5 +1,6 @@
 //! End to end with a real Prometheus: it scrapes the example service under load, and the
-//! RFC's queries answer with sensible values. Skipped (loudly) without `prometheus` on
+//! RFC's queries answer with sensible values; and with a real Pushgateway, which the
+//! example pushes to. Skipped (loudly) without `prometheus` / `prometheus-pushgateway` on
 //! PATH, unless `OBSERVE_REQUIRE_PROMETHEUS=1`.
 
 mod support;
@@ -11,7 +12,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use support::{ChildProcess, Kind, Service, TempDir, http_client};
+use support::{
+    ChildProcess, ENVIRONMENT, Kind, PROCESSED, SERVICE, Service, TempDir, http_client,
+    parse_exposition, values_by,
+};
 
 const JOB: &str = "parsing";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -329,5 +333,111 @@ impl Sample {
         assert_eq!(self.label("service"), support::SERVICE, "{self:?}");
         assert_eq!(self.label("environment"), support::ENVIRONMENT, "{self:?}");
         assert_eq!(self.label("job"), JOB, "{self:?}");
+    }
+}
+
+/// The example pushes its exposition to a real Pushgateway on an interval while it runs,
+/// and once more when it shuts down.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pushgateway_gets_the_exposition_on_an_interval_and_at_shutdown() {
+    let Some(gateway_bin) = support::tool_or_skip("prometheus-pushgateway") else {
+        return;
+    };
+    let client = http_client();
+    let gateway = Pushgateway::start(&client, &gateway_bin).await;
+
+    // Pushing every 200 ms: the counts arrive while the service runs. Killed, so no
+    // final push can be mistaken for an interval one.
+    let mut service = Service::start_with(
+        &client,
+        &[
+            ("OBSERVE_PUSHGATEWAY_URL", gateway.url()),
+            ("OBSERVE_PUSH_INTERVAL", "200ms".to_owned()),
+        ],
+    )
+    .await;
+    for n in 0..3 {
+        service.send(&client, Kind::Good, n).await;
+    }
+    gateway.poll_decoded(&client, 3.0).await;
+    service.process.kill();
+
+    // Pushing every hour: only the push at shutdown can deliver these counts. The
+    // instance replaces the job's group, so it holds this instance's 2 calls.
+    let mut service = Service::start_with(
+        &client,
+        &[
+            ("OBSERVE_PUSHGATEWAY_URL", gateway.url()),
+            ("OBSERVE_PUSH_INTERVAL", "1h".to_owned()),
+        ],
+    )
+    .await;
+    for n in 0..2 {
+        service.send(&client, Kind::Good, n).await;
+    }
+    service.process.terminate();
+    let status = service.process.wait_exit(Duration::from_secs(15)).await;
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "the service stops cleanly: {status:?}\n{}",
+        service.process.output()
+    );
+    gateway.poll_decoded(&client, 2.0).await;
+}
+
+/// A Pushgateway on a free loopback port, in-memory only.
+struct Pushgateway {
+    #[allow(dead_code)]
+    process: ChildProcess,
+    addr: SocketAddr,
+}
+
+impl Pushgateway {
+    async fn start(client: &Client, binary: &Path) -> Pushgateway {
+        let mut attempt = 1;
+        loop {
+            let addr = support::free_addr();
+            let mut command = Command::new(binary);
+            command.arg(format!("--web.listen-address={addr}"));
+            let mut process = ChildProcess::spawn("pushgateway", command);
+            let url = format!("http://{addr}/-/ready");
+            match support::wait_for(client, &url, &mut process, READY_TIMEOUT, |_| true).await {
+                Ok(()) => return Pushgateway { process, addr },
+                Err(_) if attempt < support::START_ATTEMPTS && process.port_clash() => {
+                    attempt += 1;
+                }
+                Err(status) => panic!("pushgateway exited ({status})\n{}", process.output()),
+            }
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Waits until the gateway serves `calls` successful decode calls of the example's
+    /// job, with the runtime's labels.
+    async fn poll_decoded(&self, client: &Client, calls: f64) {
+        let key = vec![
+            SERVICE.to_owned(),
+            ENVIRONMENT.to_owned(),
+            "decode".to_owned(),
+            "success".to_owned(),
+        ];
+        let deadline = Instant::now() + QUERY_TIMEOUT;
+        loop {
+            let text = support::get_text(client, &format!("{}/metrics", self.url())).await;
+            let scrape = parse_exposition(&text);
+            let by = ["job", "environment", "operation", "outcome"];
+            let value = values_by(&scrape, PROCESSED, &by).get(&key).copied();
+            if value == Some(calls) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the Pushgateway holds {value:?} decode calls, not {calls}\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }

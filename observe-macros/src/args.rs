@@ -23,6 +23,8 @@ pub(crate) const KEYS: &[&str] = &[
     "fields",
     "labels",
     "crate",
+    "kind",
+    "parent",
 ];
 
 /// One argument as written.
@@ -123,6 +125,8 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) fields: Slot<TokenStream>,
     pub(crate) labels: Slot<Vec<LabelArg>>,
     pub(crate) krate: Slot<syn::Path>,
+    pub(crate) kind: Slot<LitStr>,
+    pub(crate) parent: Slot<Ident>,
     /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
     /// value was taken: a "missing argument" error for them would only repeat another.
     pub(crate) attempted: Vec<&'static str>,
@@ -142,6 +146,8 @@ impl InstrumentedArgs {
             fields: Slot::new("fields"),
             labels: Slot::new("labels"),
             krate: Slot::new("crate"),
+            kind: Slot::new("kind"),
+            parent: Slot::new("parent"),
             attempted: Vec::new(),
         };
         let parsed = Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(tokens);
@@ -199,6 +205,14 @@ impl InstrumentedArgs {
                 Err(error) => Some(cx.syn_error(error)),
             },
             ("crate", _) => expected(cx, &key, "crate = ::observe"),
+            ("parent", RawValue::Path(path)) => match path.get_ident() {
+                Some(ident) => Some(self.parent.set(cx, &key, ident.clone())),
+                None => expected(cx, &key, "parent = headers"),
+            },
+            ("parent", _) => expected(cx, &key, "parent = headers"),
+            ("kind", v) => {
+                string_value(cx, &key, v, "kind = \"server\"").map(|s| self.kind.set(cx, &key, s))
+            }
             (unknown, _) => {
                 let help = match closest(unknown, KEYS.iter().copied()) {
                     Some(near) => format!(

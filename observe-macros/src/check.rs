@@ -35,10 +35,16 @@ pub(crate) struct Site {
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) recorded_args: Vec<Ident>,
     pub(crate) fields: Option<TokenStream>,
+    /// The OpenTelemetry span kind (`otel.kind`), if not the default `internal`.
+    pub(crate) kind: Option<String>,
+    /// The argument whose trace headers the span continues.
+    pub(crate) parent: Option<Ident>,
     pub(crate) convention_source: Option<PathBuf>,
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
+/// OpenTelemetry's span kinds, as `tracing-opentelemetry` reads them from `otel.kind`.
+const KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
 
 pub(crate) fn site(
     cx: &Ctxt,
@@ -62,6 +68,11 @@ pub(crate) fn site(
         args.labels.get().map_or(&[][..], Vec::as_slice),
     );
     let recorded_args = check_skip(cx, args, arg_idents);
+    let kind = args.kind.get().and_then(|lit| check_kind(cx, lit));
+    let parent = args
+        .parent
+        .get()
+        .and_then(|ident| check_parent(cx, ident, arg_idents));
     let mut prefix = format!("{}_{service}", convention.namespace);
     if let Some(name) = &name {
         prefix = format!("{prefix}_{name}");
@@ -104,6 +115,8 @@ pub(crate) fn site(
         labels,
         recorded_args,
         fields: args.fields.get().cloned(),
+        kind,
+        parent,
         convention_source: convention.source.clone(),
     }
 }
@@ -273,6 +286,49 @@ fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
     };
     cx.error_at(span, format!("unknown level `{text}`"), Some(help));
     Ident::new("INFO", span)
+}
+
+/// The span kind is one of OpenTelemetry's five. Valid: `kind = "consumer"`.
+fn check_kind(cx: &Ctxt, lit: &LitStr) -> Option<String> {
+    let kind = lit.value();
+    if KINDS.contains(&kind.as_str()) {
+        return Some(kind);
+    }
+    let help = match closest(&kind.to_ascii_lowercase(), KINDS.iter().copied()) {
+        Some(near) => format!(
+            "did you mean `{near}`? expected one of {}",
+            one_of(KINDS.iter().copied())
+        ),
+        None => format!("expected one of {}", one_of(KINDS.iter().copied())),
+    };
+    cx.error_spanned_by(lit, format!("unknown span kind `{kind}`"), Some(help));
+    None
+}
+
+/// `parent` names one of the function's arguments, whose headers carry the trace context
+/// to continue. Valid: `parent = headers` on `fn handle(headers: &HeaderMap)`.
+fn check_parent(cx: &Ctxt, ident: &Ident, arg_idents: &[Ident]) -> Option<Ident> {
+    let wanted = ident.unraw().to_string();
+    if let Some(arg) = arg_idents.iter().find(|arg| arg.unraw() == wanted) {
+        return Some(arg.clone());
+    }
+    let names: Vec<String> = arg_idents.iter().map(|i| i.unraw().to_string()).collect();
+    let help = match closest(&wanted, names.iter().map(String::as_str)) {
+        Some(near) => format!("did you mean `{near}`?"),
+        None if names.is_empty() => {
+            "add an argument holding the incoming headers (an `http::HeaderMap` or a string map) and name it here".to_owned()
+        }
+        None => format!(
+            "name the argument holding the incoming headers: {}",
+            one_of(names.iter().map(String::as_str))
+        ),
+    };
+    cx.error_spanned_by(
+        ident,
+        format!("`parent` names no argument `{wanted}`"),
+        Some(help),
+    );
+    None
 }
 
 /// Extra constant labels: every label rule (see `labels`), with the five labels observe

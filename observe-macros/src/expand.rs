@@ -205,13 +205,29 @@ fn gen_span(site: &Site) -> TokenStream {
         quote!("error.type" = #tracing::field::Empty),
         quote!("otel.status_code" = #tracing::field::Empty),
     ];
+    if let Some(kind) = &site.kind {
+        fields.push(quote!("otel.kind" = #kind));
+    }
     fields.extend(site.recorded_args.iter().map(|arg| {
         let name = format_ident!("{}", syn::ext::IdentExt::unraw(arg));
         quote!(#name = #tracing::field::debug(&#arg))
     }));
     fields.extend(site.fields.clone());
-    quote! {
+    let span = quote! {
         #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
+    };
+    match &site.parent {
+        None => span,
+        // Before the span is entered, so it starts in the caller's trace.
+        Some(headers) => quote! {{
+            let __observe_span = #span;
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::TraceHeaders as _;
+                #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
+            }
+            __observe_span
+        }},
     }
 }
 

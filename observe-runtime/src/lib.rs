@@ -6,19 +6,28 @@
 
 mod clock;
 mod error_label;
+mod export;
 mod exposition;
 mod guard;
 mod http;
+mod logs;
 mod metric_site;
 pub mod names;
+mod otel;
 mod outcome;
+pub mod propagation;
+mod push;
 mod runtime;
+mod sampling;
 mod site;
 mod storage;
 mod stripe;
 
 pub use error_label::ErrorLabel;
+pub use export::SPANS_DROPPED;
+pub use logs::LogFormat;
 pub use metric_site::{CounterRef, GaugeRef, HistogramRef};
+pub use otel::OtlpProtocol;
 pub use outcome::Outcome;
 pub use runtime::{Builder, Error, Guard, builder, init, render};
 
@@ -36,6 +45,7 @@ pub mod __private {
     pub use crate::outcome::{
         Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, Outcome,
     };
+    pub use crate::propagation::{TraceHeaders, continue_trace};
     pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.

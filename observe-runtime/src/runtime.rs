@@ -14,7 +14,10 @@ use metrics_exporter_prometheus::{
 use tokio::sync::oneshot;
 
 use crate::clock::Ticks;
+use crate::logs::{self, LogFormat};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
+use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
+use crate::push::{PushConfig, Pusher};
 use crate::{exposition, http, metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
@@ -84,6 +87,16 @@ pub enum Error {
     /// The exporter could not be configured or its thread started.
     #[error("cannot start the metrics exporter: {0}")]
     Exporter(String),
+    /// The OTLP span exporter could not be built (for example, the endpoint is no URL).
+    #[error(
+        "cannot export spans to {endpoint}: {reason}; set OTEL_EXPORTER_OTLP_ENDPOINT to a URL such as `http://127.0.0.1:4317`, or unset it to disable export"
+    )]
+    TraceExporter {
+        /// The traces endpoint.
+        endpoint: String,
+        /// The exporter's error.
+        reason: String,
+    },
 }
 
 /// Runtime configuration. Start from [`builder`] (the defaults) or [`Builder::from_env`].
@@ -93,6 +106,10 @@ pub struct Builder {
     environment: String,
     metrics_addr: Option<SocketAddr>,
     logging: bool,
+    /// `None`: the environment's default.
+    log_format: Option<LogFormat>,
+    otel: OtelConfig,
+    push: Option<PushConfig>,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -106,12 +123,18 @@ pub fn builder() -> Builder {
                 .expect("default address is valid"),
         ),
         logging: true,
+        log_format: None,
+        otel: OtelConfig::default(),
+        push: None,
     }
 }
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
-/// `environment` label, default `dev`) and `OBSERVE_METRICS_ADDR` (the `/metrics`
-/// listener, default `127.0.0.1:9464`, `off` to disable). Keep the guard until shutdown.
+/// `environment` label, default `dev`), `OBSERVE_METRICS_ADDR` (the `/metrics`
+/// listener, default `127.0.0.1:9464`, `off` to disable), `OBSERVE_LOG_FORMAT` (`json` or
+/// `pretty`), `OBSERVE_PUSHGATEWAY_URL` (+ `_JOB`, and `OBSERVE_PUSH_INTERVAL` such as
+/// `10s`) and the standard `OTEL_*` variables (span export when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Keep the guard until shutdown.
 pub fn init() -> Result<Guard, Error> {
     Builder::from_env()?.init()
 }
@@ -126,6 +149,31 @@ impl Builder {
         if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
             builder.metrics_addr = parse_metrics_addr(&value)?;
         }
+        if let Some(value) = env_var("OBSERVE_LOG_FORMAT") {
+            builder.log_format = Some(LogFormat::parse(&value).ok_or(Error::InvalidEnv {
+                var: "OBSERVE_LOG_FORMAT",
+                value,
+                reason: "expected `json` or `pretty`",
+            })?);
+        }
+        if let Some(url) = env_var("OBSERVE_PUSHGATEWAY_URL") {
+            let mut push = PushConfig::new(url);
+            push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");
+            if let Some(value) = env_var("OBSERVE_PUSH_INTERVAL") {
+                push.interval = humantime::parse_duration(value.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or(Error::InvalidEnv {
+                        var: "OBSERVE_PUSH_INTERVAL",
+                        value,
+                        reason: "expected a duration such as `10s` or `500ms`",
+                    })?;
+            }
+            builder.push = Some(push);
+        }
+        builder
+            .otel
+            .read_env(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?;
         Ok(builder)
     }
 
@@ -154,6 +202,84 @@ impl Builder {
         self
     }
 
+    /// How log events are written: [`LogFormat::Json`] (default in `staging` and `prod`) or
+    /// [`LogFormat::Pretty`] (default elsewhere).
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = Some(format);
+        self
+    }
+
+    /// Export spans over OTLP to this collector (a base URL such as
+    /// `http://127.0.0.1:4317`, as `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.otel.endpoint = Some(Endpoint::Base(url.into()));
+        self
+    }
+
+    /// The OTLP transport (default gRPC; `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.otel.protocol = protocol;
+        self
+    }
+
+    /// The `service.name` of exported spans and the `service` of JSON logs (default:
+    /// `OTEL_SERVICE_NAME`, else the one service the linked `#[instrumented]` functions name).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.otel.service_name = Some(name.into());
+        self
+    }
+
+    /// The `service.version` resource attribute, e.g. `env!("CARGO_PKG_VERSION")`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.otel.service_version = Some(version.into());
+        self
+    }
+
+    /// The ratio of traces the head sampler keeps (default by environment: `dev` 1.0,
+    /// `staging` 0.5, `prod` 0.1; `OTEL_TRACES_SAMPLER_ARG`). Spans that end with an error
+    /// are exported whatever the ratio. Values are clamped to 0..=1.
+    pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
+        self.otel.ratio = Some(ratio.clamp(0.0, 1.0));
+        self
+    }
+
+    /// How many finished spans may wait for export (default 2048). When the collector is
+    /// down or slow, spans past it are dropped and counted, never waited for.
+    pub fn span_queue_capacity(mut self, capacity: usize) -> Self {
+        self.otel.queue_capacity = capacity;
+        self
+    }
+
+    /// How long dropping the guard waits for pending spans (default 5 s).
+    pub fn span_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.otel.flush_timeout = timeout;
+        self
+    }
+
+    /// Push the exposition to the Prometheus Pushgateway at this URL (such as
+    /// `http://127.0.0.1:9091`) every push interval and when the guard is dropped, as job
+    /// [`service_name`](Self::service_name) unless [`push_job`](Self::push_job) names one.
+    pub fn pushgateway(mut self, url: impl Into<String>) -> Self {
+        self.push = Some(PushConfig::new(url.into()));
+        self
+    }
+
+    /// The Pushgateway job (`OBSERVE_PUSHGATEWAY_JOB`); needs [`pushgateway`](Self::pushgateway).
+    pub fn push_job(mut self, job: impl Into<String>) -> Self {
+        if let Some(push) = &mut self.push {
+            push.job = Some(job.into());
+        }
+        self
+    }
+
+    /// How often to push (default 10 s); needs [`pushgateway`](Self::pushgateway).
+    pub fn push_interval(mut self, interval: Duration) -> Self {
+        if let Some(push) = &mut self.push {
+            push.interval = interval.max(Duration::from_millis(1));
+        }
+        self
+    }
+
     /// Starts the runtime. Fails if it already runs, if the listener cannot bind, or if
     /// another `metrics` recorder is installed.
     pub fn init(self) -> Result<Guard, Error> {
@@ -174,10 +300,36 @@ impl Builder {
             Some(addr) => Some(bind(addr)?),
             None => None,
         };
+        let log_format = self.logging.then(|| {
+            self.log_format
+                .unwrap_or_else(|| LogFormat::default_for(&self.environment))
+        });
+        let named = self.otel.endpoint.is_some()
+            || self.push.is_some()
+            || log_format == Some(LogFormat::Json);
+        let service_name = if named {
+            otel::service_name(&self.otel)
+        } else {
+            String::new()
+        };
+        let push_target = match &self.push {
+            Some(push) => Some((push.target(&service_name)?, push.interval)),
+            None => None,
+        };
         let io = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Exporter(e.to_string()))?;
+        let span_exporter = match &self.otel.endpoint {
+            Some(endpoint) => match otel::Pipeline::exporter(&self.otel, endpoint, io.handle()) {
+                Ok(exporter) => Some(exporter),
+                Err(error) => {
+                    io.shutdown_background();
+                    return Err(error);
+                }
+            },
+            None => None,
+        };
         let recorder = match self.build_recorder(prometheus, listener, &io) {
             Ok(recorder) => recorder,
             Err(error) => {
@@ -192,6 +344,26 @@ impl Builder {
             return Err(Error::RecorderAlreadySet);
         }
 
+        let traces = span_exporter.map(|exporter| {
+            otel::Pipeline::start(
+                &self.otel,
+                exporter,
+                &self.environment,
+                &service_name,
+                io.handle(),
+            )
+        });
+        let (traces, tracer) = match traces {
+            Some((pipeline, tracer)) => {
+                crate::propagation::enable();
+                (Some(pipeline), Some(tracer))
+            }
+            None => (None, None),
+        };
+
+        let pusher = push_target
+            .map(|(target, interval)| Pusher::start(target, interval, render, io.handle()));
+
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("observe-exporter".into())
@@ -201,9 +373,7 @@ impl Builder {
             })
             .map_err(|e| Error::Exporter(e.to_string()))?;
 
-        if self.logging {
-            install_log_subscriber();
-        }
+        logs::install(log_format, service_name, tracer);
         SITES
             .set(SitesConfig {
                 environment: self.environment,
@@ -220,6 +390,8 @@ impl Builder {
         Ok(Guard {
             handle,
             metrics_addr: self.metrics_addr,
+            traces,
+            pusher,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -253,13 +425,18 @@ impl Builder {
     }
 }
 
-/// Keeps the runtime running; dropping it stops the `/metrics` listener. Metrics are
-/// pulled, so there is nothing to flush.
+/// Keeps the runtime running; dropping it exports the pending spans (waiting at most the
+/// span flush timeout), pushes to the Pushgateway one last time (if one is configured),
+/// and stops the `/metrics` listener.
 #[must_use = "dropping the guard stops the /metrics listener"]
 #[derive(Debug)]
 pub struct Guard {
     handle: PrometheusHandle,
     metrics_addr: Option<SocketAddr>,
+    /// Span export, if an endpoint is configured; its task runs on the exporter thread.
+    traces: Option<otel::Pipeline>,
+    /// Pushes to a Pushgateway, if one is configured; also on the exporter thread.
+    pusher: Option<Pusher>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -274,10 +451,25 @@ impl Guard {
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
     }
+
+    /// Exports the spans finished so far, waiting at most the span flush timeout. `false`
+    /// if spans are not exported (no endpoint) or the wait timed out; spans the collector
+    /// refused are counted in [`SPANS_DROPPED`](crate::SPANS_DROPPED).
+    pub fn flush_spans(&self) -> bool {
+        self.traces.as_ref().is_some_and(otel::Pipeline::flush)
+    }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
+        // Before the runtime stops: the export task runs on it.
+        if let Some(traces) = self.traces.take() {
+            traces.shutdown();
+        }
+        // After the spans: the last push then includes the final dropped-span counts.
+        if let Some(pusher) = self.pusher.take() {
+            pusher.shutdown();
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -374,20 +566,6 @@ fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
         }
     }
     Ok(builder)
-}
-
-/// Logs events only: `fmt` formats every enabled span's fields into a fresh `String`, an
-/// allocation per instrumented call. Spans stay free until a layer that wants them (an
-/// OpenTelemetry exporter, say) is installed.
-fn install_log_subscriber() {
-    use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
-    use tracing_subscriber::layer::{Layer, SubscriberExt};
-    use tracing_subscriber::util::SubscriberInitExt;
-    let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let events_only = filter_fn(|meta| meta.is_event()).and(env);
-    let logs = tracing_subscriber::fmt::layer().with_filter(events_only);
-    // A subscriber the program installed itself wins; that is not an error.
-    let _ = tracing_subscriber::registry().with(logs).try_init();
 }
 
 fn env_var(name: &'static str) -> Option<String> {

@@ -178,6 +178,12 @@ impl ChildProcess {
         self.output().to_lowercase().contains("already in use")
     }
 
+    /// Kills the process at once (no graceful shutdown) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Asks the process to stop, as `docker stop` or Kubernetes would.
     #[cfg(unix)]
     pub fn terminate(&self) {
@@ -247,9 +253,14 @@ impl Service {
     /// parallel, and outgoing connections take ports too); the child then exits saying
     /// so, and is started again on other ports.
     pub async fn start(client: &Client) -> Service {
+        Service::start_with(client, &[]).await
+    }
+
+    /// Starts an instance with extra environment variables.
+    pub async fn start_with(client: &Client, env: &[(&str, String)]) -> Service {
         let mut attempt = 1;
         loop {
-            let mut service = Service::spawn(free_addr(), free_addr());
+            let mut service = Service::spawn_with(free_addr(), free_addr(), env);
             match service.wait_healthy(client).await {
                 Ok(()) => return service,
                 Err(_) if attempt < START_ATTEMPTS && service.process.port_clash() => {
@@ -265,11 +276,16 @@ impl Service {
 
     /// Starts an instance without waiting for it.
     pub fn spawn(addr: SocketAddr, metrics_addr: SocketAddr) -> Service {
+        Service::spawn_with(addr, metrics_addr, &[])
+    }
+
+    fn spawn_with(addr: SocketAddr, metrics_addr: SocketAddr, env: &[(&str, String)]) -> Service {
         let mut command = Command::new(example_binary());
         command
             .env("PARSING_ADDR", addr.to_string())
             .env("OBSERVE_METRICS_ADDR", metrics_addr.to_string())
-            .env("OBSERVE_ENVIRONMENT", ENVIRONMENT);
+            .env("OBSERVE_ENVIRONMENT", ENVIRONMENT)
+            .envs(env.iter().map(|(k, v)| (k, v)));
         Service {
             process: ChildProcess::spawn(EXAMPLE, command),
             addr,
