@@ -83,7 +83,8 @@ for bench, label in [
     ("autometrics_metrics_backend", "autometrics `#[autometrics]` (metrics backend)"),
 ]:
     added = estimate(group, bench)[0] - bare
-    versus = "" if bench == "bare" else f"{added / observe_added:.1f}×"
+    times = added / observe_added
+    versus = "" if bench == "bare" else (f"{times:.2f}×" if times < 1 else f"{times:.1f}×")
     w(f"| {label} | {cell(group, bench)} | {'' if bench == 'bare' else ns(added)} | {versus} |")
 w("")
 

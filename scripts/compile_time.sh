@@ -11,7 +11,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-3}
 FUNCTIONS=${FUNCTIONS:-200}
 WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+# KEEP=1 keeps the generated workspace (its path is printed) for experiments.
+if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$WORK"' EXIT; else echo "workspace: $WORK" >&2; fi
 
 cat > "$WORK/Cargo.toml" <<TOML
 [workspace]

@@ -79,7 +79,7 @@ fn succeed(n: u64) -> u64 {
 
 #[instrumented(service = "allocations")]
 async fn handle_async(n: u64) -> Result<u64, std::fmt::Error> {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         Err(std::fmt::Error)
     } else {
         Ok(n)

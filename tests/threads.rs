@@ -21,7 +21,7 @@ enum JobError {
 
 #[instrumented(service = "threads")]
 fn two_threads(n: u64) -> Result<u64, JobError> {
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         Err(JobError::Rejected)
     } else {
         Ok(n)
@@ -30,7 +30,7 @@ fn two_threads(n: u64) -> Result<u64, JobError> {
 
 #[instrumented(service = "threads")]
 fn many_threads(n: u64) -> Result<u64, JobError> {
-    if n % 4 == 0 {
+    if n.is_multiple_of(4) {
         Err(JobError::Rejected)
     } else {
         Ok(n)

@@ -29,7 +29,10 @@ pub struct CallGuard {
 }
 
 impl CallGuard {
-    #[inline(always)]
+    // Inlined into every instrumented function in optimised builds only: in debug builds
+    // that would only slow their compilation.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn start(site: &'static CallSite, span: Span) -> Self {
         let storage = site.storage();
         let start = match storage {
@@ -62,7 +65,8 @@ impl CallGuard {
 }
 
 impl Drop for CallGuard {
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn drop(&mut self) {
         match (self.outcome, self.storage) {
             (Some(Outcome::Success), Some(storage)) => storage.finish(self.start, Outcome::Success),

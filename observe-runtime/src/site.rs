@@ -61,7 +61,8 @@ impl CallSite {
     /// The site's metric storage, allocated on first use after [`crate::init`]. Before
     /// `init` there is nowhere to export to, so `None`, and nothing is allocated: the first
     /// call after `init` registers.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn storage(&'static self) -> Option<&'static Storage> {
         match self.storage.get() {
             Some(storage) => Some(storage),

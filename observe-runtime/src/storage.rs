@@ -136,7 +136,8 @@ impl Storage {
     }
 
     /// This thread's stripe.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn stripe(&self) -> Stripe<'_> {
         match stripe::current() {
             Some(owned) => Stripe {
@@ -151,13 +152,15 @@ impl Storage {
     }
 
     /// A call started: in flight until it finishes.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn start(&self) {
         self.stripe().add(self.layout.in_flight, 1);
     }
 
     /// A call that started at `start` (a [`Storage::now`] reading) finished with `outcome`.
-    #[inline(always)]
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn finish(&self, start: u64, outcome: Outcome) {
         // A TSC read on another core may be a little behind: a zero duration, not a wrap.
         let ticks = self.clock.now().saturating_sub(start);
