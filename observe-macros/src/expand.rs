@@ -37,10 +37,25 @@ pub(crate) fn instrumented(args: TokenStream, item: TokenStream, enabled: bool) 
         }
     };
     match (cx.check(), site) {
-        (Ok(()), Some(_)) if !enabled => item,
+        (Ok(()), Some(site)) if !enabled => compiled_out(&site, item_fn, item),
         (Ok(()), Some(site)) => gen_function(&site, &model, item_fn),
         (Err(errors), _) => fallback(errors, item),
         (Ok(()), None) => unreachable!("a failed config load reports an error"),
+    }
+}
+
+/// The function as written. An argument named by `parent = …` is only read by the
+/// instrumentation, so it is marked used, else the zero-cost build warns about it.
+fn compiled_out(site: &Site, mut item_fn: ItemFn, item: TokenStream) -> TokenStream {
+    match &site.parent {
+        None => item,
+        Some(parent) => {
+            item_fn
+                .block
+                .stmts
+                .insert(0, syn::parse_quote!(let _ = &#parent;));
+            quote!(#item_fn)
+        }
     }
 }
 
