@@ -8,8 +8,6 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use support::tool_or_skip;
-
 /// All fixtures build into one target dir, so the dependencies compile once.
 fn fixture_target() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fixtures/target")
@@ -92,24 +90,7 @@ fn a_crate_with_its_own_convention() {
         assert!(has(&line), "missing {line} in {text}");
     }
     assert!(!text.contains("copilot"), "{text}");
-    if let Some(promtool) = tool_or_skip("promtool") {
-        let exposition = dir.join("exposition.prom");
-        std::fs::write(&exposition, &text).unwrap();
-        let check = Command::new(promtool)
-            .args(["check", "metrics"])
-            .stdin(std::fs::File::open(&exposition).unwrap())
-            .output()
-            .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&check.stdout),
-            stderr(&check)
-        );
-        assert!(
-            check.status.success() && said.trim().is_empty(),
-            "promtool: {said}"
-        );
-    }
+    support::promtool_check(&text);
 }
 
 #[test]

@@ -5,8 +5,6 @@
 mod otlp;
 mod support;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use futures::future::join_all;
@@ -146,7 +144,7 @@ async fn exports_exact_red_metrics_for_known_traffic() {
             "{family} has no HELP"
         );
     }
-    promtool_check(&exposition);
+    support::promtool_check(&exposition);
 }
 
 /// Each duration histogram's `+Inf` bucket holds every observation, as `_count` does.
@@ -207,37 +205,6 @@ fn assert_every_series_is_labelled(scrape: &prometheus_parse::Scrape) {
             sample.metric
         );
     }
-}
-
-/// `promtool check metrics` must accept the exposition without a single lint.
-fn promtool_check(exposition: &str) {
-    let Some(promtool) = support::tool_or_skip("promtool") else {
-        return;
-    };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promtool");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(exposition.as_bytes())
-        .expect("write to promtool");
-    let output = child.wait_with_output().expect("run promtool");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success() && report.trim().is_empty(),
-        "promtool check metrics: {}\n{report}\n--- exposition ---\n{exposition}",
-        output.status
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

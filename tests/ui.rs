@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 #[test]
 fn pass() {
     let dir = support::TempDir::new("observe-ui-expositions");
@@ -37,25 +35,8 @@ fn pass() {
         pass_cases,
         "one exposition per pass case"
     );
-    let Some(promtool) = support::tool_or_skip("promtool") else {
-        return;
-    };
     for exposition in expositions {
-        let output = Command::new(&promtool)
-            .args(["check", "metrics"])
-            .stdin(std::fs::File::open(&exposition).unwrap())
-            .output()
-            .unwrap();
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert!(
-            output.status.success() && said.trim().is_empty(),
-            "promtool on {}: {said}",
-            exposition.display()
-        );
+        support::promtool_check(&std::fs::read_to_string(&exposition).unwrap());
     }
 }
 

@@ -224,7 +224,6 @@ fn check_histogram(cx: &Ctxt, lit: Option<&LitStr>, convention: &Convention) -> 
     };
     let Some(lit) = lit else { return fallback() };
     let wanted = lit.value();
-    let names = || convention.presets.iter().map(|p| p.name.as_str());
     match convention.presets.iter().find(|p| p.name == wanted) {
         Some(preset) if preset.unit == Unit::Seconds => preset.clone(),
         Some(preset) => {
@@ -249,18 +248,25 @@ fn check_histogram(cx: &Ctxt, lit: Option<&LitStr>, convention: &Convention) -> 
             fallback()
         }
         None => {
-            let help = match closest(&wanted, names()) {
-                Some(near) => format!("did you mean `{near}`? the presets are {}", one_of(names())),
-                None => format!("the presets are {}", one_of(names())),
-            };
-            cx.error_spanned_by(
-                lit,
-                format!("unknown histogram preset `{wanted}`"),
-                Some(help),
-            );
+            report_unknown_preset(cx, lit, convention);
             fallback()
         }
     }
+}
+
+/// H001: `lit` names no preset of the convention; the nearest name is suggested.
+pub(crate) fn report_unknown_preset(cx: &Ctxt, lit: &LitStr, convention: &Convention) {
+    let wanted = lit.value();
+    let names = || convention.presets.iter().map(|p| p.name.as_str());
+    let help = match closest(&wanted, names()) {
+        Some(near) => format!("did you mean `{near}`? the presets are {}", one_of(names())),
+        None => format!("the presets are {}", one_of(names())),
+    };
+    cx.error_spanned_by(
+        lit,
+        format!("unknown histogram preset `{wanted}`"),
+        Some(help),
+    );
 }
 
 /// `level` is a `tracing` level. Valid: `level = "debug"`.
@@ -404,10 +410,7 @@ fn check_budgets(
         factors.extend(tail);
         factors
     };
-    let buckets = Factor::new(
-        "bucket series: buckets, `+Inf`, `_sum`, `_count`",
-        preset.buckets.len() as u64 + 3,
-    );
+    let buckets = Factor::bucket_series(preset);
     let at = proc_macro2::Span::call_site();
     labels::check_budget(
         cx,

@@ -468,22 +468,33 @@ pub(crate) fn parse(
         }
     }
     if let Some(names) = file.names {
+        let slots = &mut convention.names;
         let templates = [
-            (names.duration, Kind::Histogram, "names.duration"),
-            (names.processed, Kind::Counter, "names.processed"),
-            (names.failures, Kind::Counter, "names.failures"),
-            (names.active, Kind::Gauge, "names.active"),
+            (
+                names.duration,
+                Kind::Histogram,
+                "names.duration",
+                &mut slots.duration,
+            ),
+            (
+                names.processed,
+                Kind::Counter,
+                "names.processed",
+                &mut slots.processed,
+            ),
+            (
+                names.failures,
+                Kind::Counter,
+                "names.failures",
+                &mut slots.failures,
+            ),
+            (names.active, Kind::Gauge, "names.active", &mut slots.active),
         ];
-        for (template, kind, key) in templates {
-            let Some(template) = template else { continue };
-            errors.template(&template, kind, key, &convention.namespace);
-            let slot = match key {
-                "names.duration" => &mut convention.names.duration,
-                "names.processed" => &mut convention.names.processed,
-                "names.failures" => &mut convention.names.failures,
-                _ => &mut convention.names.active,
-            };
-            *slot = template.into_inner();
+        for (template, kind, key, slot) in templates {
+            if let Some(template) = template {
+                errors.template(&template, kind, key, &convention.namespace);
+                *slot = template.into_inner();
+            }
         }
     }
     if errors.messages.is_empty() {

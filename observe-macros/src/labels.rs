@@ -251,6 +251,8 @@ pub(crate) struct Factor {
     pub(crate) bound: u64,
     /// A label the user wrote: the error points at the largest of them.
     pub(crate) span: Option<Span>,
+    /// A label (whose bound `observe.toml` can lower), not a histogram's bucket series.
+    pub(crate) is_label: bool,
 }
 
 impl Factor {
@@ -259,6 +261,17 @@ impl Factor {
             what: what.into(),
             bound,
             span: None,
+            is_label: true,
+        }
+    }
+
+    /// A histogram's series per label set: each bucket, `+Inf`, `_sum` and `_count`.
+    pub(crate) fn bucket_series(preset: &crate::convention::Preset) -> Self {
+        Factor {
+            what: "bucket series: buckets, `+Inf`, `_sum`, `_count`".to_owned(),
+            bound: preset.buckets.len() as u64 + 3,
+            span: None,
+            is_label: false,
         }
     }
 
@@ -267,6 +280,7 @@ impl Factor {
             what: label.name.clone(),
             bound: label.bound(),
             span: Some(label.span),
+            is_label: true,
         }
     }
 }
@@ -292,7 +306,7 @@ pub(crate) fn check_budget(
         .collect();
     let largest = factors
         .iter()
-        .filter(|f| !f.what.contains(' '))
+        .filter(|f| f.is_label)
         .max_by_key(|f| f.bound)
         .map(|f| format!("lower `[labels.{}] max` in `observe.toml`, ", f.what))
         .unwrap_or_default();

@@ -11,7 +11,7 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
-use crate::check::check_service_allowed;
+use crate::check::{check_service_allowed, report_unknown_preset};
 use crate::config::Convention;
 use crate::convention::{Preset, closest, one_of};
 use crate::ctxt::Ctxt;
@@ -270,10 +270,7 @@ fn check(cx: &Ctxt, kind: Kind, args: &MetricArgs, convention: &Convention) -> M
     let labels = labels::check_labels(cx, convention, &uses, SET_BY_OBSERVE, args.name.span());
     let mut factors: Vec<Factor> = labels.iter().map(Factor::of).collect();
     if let Some(preset) = &preset {
-        factors.push(Factor::new(
-            "bucket series: buckets, `+Inf`, `_sum`, `_count`",
-            preset.buckets.len() as u64 + 3,
-        ));
+        factors.push(Factor::bucket_series(preset));
     }
     labels::check_budget(cx, args.name.span(), &name, &factors, convention);
     MetricSite {
@@ -423,7 +420,6 @@ fn check_preset(
         return None;
     }
     let unit = rules::histogram_unit(name)?;
-    let names = || convention.presets.iter().map(|p| p.name.as_str());
     let Some(lit) = &args.preset else {
         let found = convention
             .presets
@@ -466,15 +462,7 @@ fn check_preset(
             None
         }
         None => {
-            let help = match closest(&wanted, names()) {
-                Some(near) => format!("did you mean `{near}`? the presets are {}", one_of(names())),
-                None => format!("the presets are {}", one_of(names())),
-            };
-            cx.error_spanned_by(
-                lit,
-                format!("unknown histogram preset `{wanted}`"),
-                Some(help),
-            );
+            report_unknown_preset(cx, lit, convention);
             None
         }
     }

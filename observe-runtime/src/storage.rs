@@ -22,12 +22,9 @@ const LINE_WORDS: usize = 16;
 #[repr(align(128))]
 struct Line([AtomicU64; LINE_WORDS]);
 
-/// Outcomes with a histogram, in this order.
-pub(crate) const OUTCOMES: [&str; 3] = [
-    crate::names::OUTCOME_SUCCESS,
-    crate::names::OUTCOME_FAILURE,
-    crate::names::OUTCOME_CANCELLED,
-];
+/// Outcomes with a histogram: success, failure, cancelled, in the order of
+/// `SiteMeta::outcomes`, which holds their label values.
+pub(crate) const OUTCOMES: usize = 3;
 
 /// Distinct `error_type` values counted in the stripes; more than this (far above a sane
 /// enum) are still counted, behind a lock.
@@ -47,7 +44,7 @@ struct Layout {
 impl Layout {
     fn new(finite: usize) -> Self {
         let per_outcome = finite + 2;
-        let in_flight = OUTCOMES.len() * per_outcome;
+        let in_flight = OUTCOMES * per_outcome;
         let failures = in_flight + 1;
         let words = failures + FAILURE_SLOTS;
         Layout {

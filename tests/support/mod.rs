@@ -523,6 +523,37 @@ pub fn tool_or_skip(program: &str) -> Option<PathBuf> {
     None
 }
 
+/// `promtool check metrics` must accept the exposition without a single lint.
+pub fn promtool_check(exposition: &str) {
+    let Some(promtool) = tool_or_skip("promtool") else {
+        return;
+    };
+    let mut child = Command::new(promtool)
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(exposition.as_bytes())
+        .expect("write to promtool");
+    let output = child.wait_with_output().expect("run promtool");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && report.trim().is_empty(),
+        "promtool check metrics: {}\n{report}\n--- exposition ---\n{exposition}",
+        output.status
+    );
+}
+
 /// A fresh directory under the system's temp dir, removed on drop.
 pub struct TempDir(PathBuf);
 
