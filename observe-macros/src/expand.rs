@@ -112,17 +112,19 @@ fn gen_function(site: &Site, model: &FnModel, item: ItemFn) -> TokenStream {
     let body = quote_spanned!(block.span()=> #block);
     let instrumented_body = match model.kind {
         BodyKind::Sync => quote! {
-            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, #span);
+            let __observe_span = #span;
+            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
             #[allow(clippy::let_unit_value, clippy::needless_return)]
             let __observe_ret: #ret_ty = {
-                let __observe_entered = __observe_guard.span().enter();
+                let __observe_entered = __observe_span.enter();
                 #krate::__private::once(move || #body)
             };
             __observe_guard.finish(#classify);
             __observe_ret
         },
         BodyKind::Async => quote! {
-            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, #span);
+            let __observe_span = #span;
+            let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
             #[allow(clippy::let_unit_value)]
             let __observe_ret: #ret_ty =
                 #krate::__private::CallFuture::new(async move #body, &__observe_guard).await;
@@ -142,7 +144,7 @@ fn gen_function(site: &Site, model: &FnModel, item: ItemFn) -> TokenStream {
                     #krate::__private::once(move || #body)
                 };
                 #wrap(async move {
-                    let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, __observe_span);
+                    let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
                     let __observe_ret =
                         #krate::__private::CallFuture::new(__observe_future, &__observe_guard).await;
                     __observe_guard.finish(#classify);

@@ -12,89 +12,131 @@ use tracing::Span;
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
 use crate::site::CallSite;
-use crate::storage::Storage;
+use crate::storage::{Storage, Stripe};
 
-/// Guards one call of an instrumented function.
+/// Guards one call of an instrumented function. It borrows the call's span, which the
+/// expansion keeps in a local of its own: moving a span into every guard costs a copy.
 #[doc(hidden)]
-pub struct CallGuard {
-    /// `None` when the call started before `init`: then nothing is recorded for it.
-    storage: Option<&'static Storage>,
-    /// The raw clock reading at entry (one TSC read; scaled only at exit).
-    start: u64,
-    span: Span,
-    outcome: Option<Outcome>,
+pub struct CallGuard<'s> {
+    /// `None` when the call started before `init`: then no metric is recorded for it.
+    call: Option<Call>,
+    /// Set once the call's outcome is recorded; on drop, an unfinished call is a panic or
+    /// a cancellation.
+    finished: bool,
+    span: &'s Span,
     /// Set when a poll of the call's future unwound: the executor may drop the future
     /// only after catching the panic, when `std::thread::panicking()` is false again.
     poll_panicked: AtomicBool,
 }
 
-impl CallGuard {
+/// The metric side of one call.
+#[derive(Clone, Copy)]
+struct Call {
+    storage: &'static Storage,
+    /// The raw clock reading at entry (one TSC read; scaled only at render).
+    start: u64,
+    /// The stripe the call started on, reused at its end by a synchronous call, which
+    /// ends on the thread it started on; an async call may end on another thread.
+    stripe: Option<Stripe<'static>>,
+}
+
+impl Call {
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn record(&self, outcome: Outcome) {
+        let stripe = match self.stripe {
+            Some(stripe) => stripe,
+            None => self.storage.stripe(),
+        };
+        self.storage.finish(stripe, self.start, outcome);
+    }
+}
+
+impl<'s> CallGuard<'s> {
+    /// Starts a synchronous call: it ends on the thread it starts on.
     // Inlined into every instrumented function in optimised builds only: in debug builds
     // that would only slow their compilation.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn start(site: &'static CallSite, span: Span) -> Self {
-        let storage = site.storage();
-        let start = match storage {
-            Some(storage) => {
-                storage.start();
-                storage.now()
+    pub fn start(site: &'static CallSite, span: &'s Span) -> Self {
+        Self::begin(site, span, true)
+    }
+
+    /// Starts an async call, whose future may finish on another thread.
+    #[inline]
+    pub fn start_async(site: &'static CallSite, span: &'s Span) -> Self {
+        Self::begin(site, span, false)
+    }
+
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn begin(site: &'static CallSite, span: &'s Span, same_thread: bool) -> Self {
+        let call = site.storage().map(|storage| {
+            // The clock first: counting the start overlaps the clock read's latency.
+            let start = storage.now();
+            let stripe = storage.start();
+            Call {
+                storage,
+                start,
+                stripe: same_thread.then_some(stripe),
             }
-            None => 0,
-        };
+        });
         CallGuard {
-            storage,
-            start,
+            call,
+            finished: false,
             span,
-            outcome: None,
             poll_panicked: AtomicBool::new(false),
         }
     }
 
-    /// The call's span, to enter around the body.
-    #[inline]
-    pub fn span(&self) -> &Span {
-        &self.span
-    }
-
     /// Records the outcome of a call that returned; the guard records nothing more on drop.
-    #[inline]
-    pub fn finish(&mut self, outcome: Outcome) {
-        self.outcome = Some(outcome);
-    }
-}
-
-impl Drop for CallGuard {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn drop(&mut self) {
-        match (self.outcome, self.storage) {
-            (Some(Outcome::Success), Some(storage)) => storage.finish(self.start, Outcome::Success),
-            _ => self.record_other(),
+    pub fn finish(&mut self, outcome: Outcome) {
+        self.finished = true;
+        // Fields read in place: copying the call out of the guard would reload it whole
+        // right after its fields were stored, which stalls store-to-load forwarding.
+        match (&outcome, &self.call) {
+            (Outcome::Success, Some(call)) => call.record(Outcome::Success),
+            _ => self.record_unsuccessful(outcome),
+        }
+    }
+
+    /// A failure, or any outcome of a call that started before `init` (recorded nowhere).
+    #[inline(never)]
+    fn record_unsuccessful(&self, outcome: Outcome) {
+        if let Outcome::Failure { error_type } = outcome {
+            mark_span_failed(self.span, error_type);
+        }
+        if let Some(call) = &self.call {
+            call.record(outcome);
         }
     }
 }
 
-impl CallGuard {
-    /// Every exit but a success after `init`: failures, panics, cancellations, and calls
-    /// that started before `init` (recorded nowhere).
+impl Drop for CallGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.finished {
+            self.record_unfinished();
+        }
+    }
+}
+
+impl CallGuard<'_> {
+    /// A call that never returned: it panicked, or its future was dropped before it
+    /// completed.
+    #[cold]
     #[inline(never)]
-    fn record_other(&mut self) {
-        let outcome = match self.outcome {
-            Some(outcome) => outcome,
-            None if std::thread::panicking() || self.poll_panicked.load(Ordering::Relaxed) => {
-                Outcome::Failure {
-                    error_type: PANIC_ERROR_TYPE,
-                }
+    fn record_unfinished(&mut self) {
+        let outcome = if std::thread::panicking() || self.poll_panicked.load(Ordering::Relaxed) {
+            Outcome::Failure {
+                error_type: PANIC_ERROR_TYPE,
             }
-            None => Outcome::Cancelled,
+        } else {
+            Outcome::Cancelled
         };
-        if let Outcome::Failure { error_type } = outcome {
-            mark_span_failed(&self.span, error_type);
-        }
-        if let Some(storage) = self.storage {
-            storage.finish(self.start, outcome);
-        }
+        self.record_unsuccessful(outcome);
     }
 }
 
@@ -108,19 +150,19 @@ fn mark_span_failed(span: &Span, error_type: &'static str) {
 /// Polls an instrumented async body inside the call's span and notes a panic that unwinds
 /// out of a poll.
 #[doc(hidden)]
-pub struct CallFuture<'g, F> {
+pub struct CallFuture<'g, 's, F> {
     inner: F,
-    guard: &'g CallGuard,
+    guard: &'g CallGuard<'s>,
 }
 
-impl<'g, F: Future> CallFuture<'g, F> {
+impl<'g, 's, F: Future> CallFuture<'g, 's, F> {
     #[inline]
-    pub fn new(inner: F, guard: &'g CallGuard) -> Self {
+    pub fn new(inner: F, guard: &'g CallGuard<'s>) -> Self {
         CallFuture { inner, guard }
     }
 }
 
-impl<F: Future> Future for CallFuture<'_, F> {
+impl<F: Future> Future for CallFuture<'_, '_, F> {
     type Output = F::Output;
 
     #[inline]

@@ -1,12 +1,17 @@
-//! One call site's metric state, pre-aggregated at record time: per outcome a histogram in
-//! the preset's buckets whose count is also the processed counter,
-//! calls in flight (up at entry, down at exit, in the stripe of the thread doing each), and
-//! failures per cached
-//! `error_type`. Memory is fixed at registration whatever the call rate.
+//! One call site's metric state, pre-aggregated at record time: calls in flight, per
+//! outcome a histogram in the preset's buckets whose count is also the processed counter,
+//! and failures per cached `error_type`. Memory is fixed at registration whatever the call
+//! rate.
 //!
 //! The state is split into cache-line-aligned stripes, one per thread (see `stripe`): a
-//! warm call does two TSC reads and three uncontended word updates, with no allocation,
-//! lock or lookup. Durations stay raw clock ticks on the hot path: bucket bounds are
+//! warm call does two TSC reads and four uncontended word updates (in flight up, then a
+//! bucket, the sum and in flight down), with no allocation, lock or lookup.
+//!
+//! In flight is a word of its own, up at entry and down at exit in the stripe of the thread
+//! doing each, rather than derived as started minus finished: a render reads the stripes
+//! one word at a time, and while it reads, a busy thread finishes many calls, so a
+//! difference of two words read apart can be far off; each thread's in-flight word is
+//! always its own calls in flight. Durations stay raw clock ticks on the hot path: bucket bounds are
 //! converted to ticks at registration and sums to seconds at render, so no call scales.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,8 +24,10 @@ use crate::stripe;
 /// Words of one cache line pair: adjacent-line prefetch pulls lines in pairs.
 const LINE_WORDS: usize = 16;
 
-#[repr(align(128))]
-struct Line([AtomicU64; LINE_WORDS]);
+/// Gives the words their alignment: they are accessed as one run through
+/// [`Storage::words`], never through the field.
+#[repr(C, align(128))]
+struct Line(#[allow(dead_code)] [AtomicU64; LINE_WORDS]);
 
 /// Outcomes with a histogram: success, failure, cancelled, in the order of
 /// `SiteMeta::outcomes`, which holds their label values.
@@ -30,12 +37,12 @@ pub(crate) const OUTCOMES: usize = 3;
 /// enum) are still counted, behind a lock.
 pub(crate) const FAILURE_SLOTS: usize = 16;
 
-/// Word offsets inside one stripe.
+/// Word offsets inside one stripe: calls in flight, then per outcome its buckets and sum,
+/// then the failure slots.
 #[derive(Debug, Clone, Copy)]
 struct Layout {
     /// Finite bucket bounds; the outcome block holds these, `+Inf`, then the sum.
     finite: usize,
-    in_flight: usize,
     failures: usize,
     /// Words per stripe, whole line pairs.
     stride: usize,
@@ -44,23 +51,24 @@ struct Layout {
 impl Layout {
     fn new(finite: usize) -> Self {
         let per_outcome = finite + 2;
-        let in_flight = OUTCOMES * per_outcome;
-        let failures = in_flight + 1;
+        let failures = Self::OUTCOMES_AT + OUTCOMES * per_outcome;
         let words = failures + FAILURE_SLOTS;
         Layout {
             finite,
-            in_flight,
             failures,
             stride: words.div_ceil(LINE_WORDS) * LINE_WORDS,
         }
     }
 
+    const IN_FLIGHT: usize = 0;
+    const OUTCOMES_AT: usize = 1;
+
     fn bucket(&self, outcome: usize, bucket: usize) -> usize {
-        outcome * (self.finite + 2) + bucket
+        Self::OUTCOMES_AT + outcome * (self.finite + 2) + bucket
     }
 
     fn sum(&self, outcome: usize) -> usize {
-        outcome * (self.finite + 2) + self.finite + 1
+        Self::OUTCOMES_AT + outcome * (self.finite + 2) + self.finite + 1
     }
 }
 
@@ -120,48 +128,56 @@ impl Storage {
         self.clock.now()
     }
 
+    /// Every word of every stripe.
     #[inline(always)]
-    fn word(&self, index: usize) -> &AtomicU64 {
-        &self.lines[index / LINE_WORDS].0[index % LINE_WORDS]
+    fn words(&self) -> &[AtomicU64] {
+        // SAFETY: a `Line` is exactly `LINE_WORDS` atomics with no padding (size 128, align
+        // 128: checked by a test), so the lines are one run of words, inside the box.
+        unsafe {
+            core::slice::from_raw_parts(
+                self.lines.as_ptr().cast::<AtomicU64>(),
+                self.lines.len() * LINE_WORDS,
+            )
+        }
     }
 
-    /// The lines of stripe `index`.
+    /// Stripe `index` (an owned one, or the shared one).
     #[inline(always)]
-    fn stripe_lines(&self, index: usize) -> &[Line] {
-        let lines = self.layout.stride / LINE_WORDS;
-        &self.lines[index * lines..][..lines]
+    fn stripe_at(&self, index: usize, owned: bool) -> Stripe<'_> {
+        let stride = self.layout.stride;
+        Stripe {
+            words: &self.words()[index * stride..][..stride],
+            owned,
+        }
     }
 
     /// This thread's stripe.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn stripe(&self) -> Stripe<'_> {
+    pub(crate) fn stripe(&self) -> Stripe<'_> {
         match stripe::current() {
-            Some(owned) => Stripe {
-                lines: self.stripe_lines(owned),
-                owned: true,
-            },
-            None => Stripe {
-                lines: self.stripe_lines(self.shared_stripe),
-                owned: false,
-            },
+            Some(owned) => self.stripe_at(owned, true),
+            None => self.stripe_at(self.shared_stripe, false),
         }
     }
 
-    /// A call started: in flight until it finishes.
+    /// A call started: in flight, in this thread's stripe, which it returns for the call's
+    /// end if that runs on the same thread.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(crate) fn start(&self) {
-        self.stripe().add(self.layout.in_flight, 1);
+    pub(crate) fn start(&self) -> Stripe<'_> {
+        let stripe = self.stripe();
+        stripe.add(Layout::IN_FLIGHT, 1);
+        stripe
     }
 
-    /// A call that started at `start` (a [`Storage::now`] reading) finished with `outcome`.
+    /// A call that started at `start` (a [`Storage::now`] reading) finished with
+    /// `outcome`, recorded in `stripe`, which must be the stripe of the current thread.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(crate) fn finish(&self, start: u64, outcome: Outcome) {
+    pub(crate) fn finish(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) {
         // A TSC read on another core may be a little behind: a zero duration, not a wrap.
         let ticks = self.clock.now().saturating_sub(start);
-        let stripe = self.stripe();
         let index = match outcome {
             Outcome::Success => 0,
             Outcome::Failure { error_type } => {
@@ -178,7 +194,7 @@ impl Storage {
         stripe.add(self.layout.bucket(index, bucket), 1);
         stripe.add(self.layout.sum(index), ticks);
         // Wrapping: an async call may finish on another thread's stripe than it started on.
-        stripe.add(self.layout.in_flight, u64::MAX);
+        stripe.add(Layout::IN_FLIGHT, u64::MAX);
     }
 
     /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
@@ -212,14 +228,11 @@ impl Storage {
         let stripes = self.shared_stripe + 1;
         let total = |offset: usize| -> u64 {
             (0..stripes)
-                .map(|s| {
-                    self.word(s * self.layout.stride + offset)
-                        .load(Ordering::Acquire)
-                })
+                .map(|s| self.words()[s * self.layout.stride + offset].load(Ordering::Acquire))
                 .fold(0u64, u64::wrapping_add)
         };
         let histogram = |outcome: usize| {
-            let buckets = (0..=self.layout.finite)
+            let buckets: Vec<u64> = (0..=self.layout.finite)
                 .map(|b| total(self.layout.bucket(outcome, b)))
                 .collect();
             let sum_nanos = self.clock.nanos(total(self.layout.sum(outcome)));
@@ -241,7 +254,7 @@ impl Storage {
         );
         // Each stripe is read at a slightly different moment, so the sum is a gauge's
         // usual approximation (bounded by the calls in flight during the read), clamped.
-        let in_flight = total(self.layout.in_flight) as i64;
+        let in_flight = total(Layout::IN_FLIGHT) as i64;
         Snapshot {
             histograms,
             in_flight: in_flight.max(0) as u64,
@@ -251,8 +264,9 @@ impl Storage {
 }
 
 /// One thread's stripe of a site.
-struct Stripe<'a> {
-    lines: &'a [Line],
+#[derive(Clone, Copy)]
+pub(crate) struct Stripe<'a> {
+    words: &'a [AtomicU64],
     /// Only this thread writes it.
     owned: bool,
 }
@@ -262,7 +276,7 @@ impl Stripe<'_> {
     /// (see [`Storage::snapshot`]).
     #[inline(always)]
     fn add(&self, offset: usize, n: u64) {
-        let word = &self.lines[offset / LINE_WORDS].0[offset % LINE_WORDS];
+        let word = &self.words[offset];
         if self.owned {
             // The only writer: a plain load and store, no locked read-modify-write.
             word.store(
@@ -337,13 +351,13 @@ mod tests {
     fn records_outcomes_failures_and_in_flight() {
         let storage = storage();
         storage.start();
-        storage.start();
-        storage.finish(storage.now(), Outcome::Success);
+        let stripe = storage.start();
+        storage.finish(stripe, storage.now(), Outcome::Success);
         let in_flight = storage.snapshot();
         assert_eq!(in_flight.in_flight, 1);
-        storage.start();
-        storage.finish(storage.now(), Outcome::Failure { error_type: "Io" });
-        storage.finish(storage.now(), Outcome::Failure { error_type: "Io" });
+        let stripe = storage.start();
+        storage.finish(stripe, storage.now(), Outcome::Failure { error_type: "Io" });
+        storage.finish(stripe, storage.now(), Outcome::Failure { error_type: "Io" });
         let snapshot = storage.snapshot();
         assert_eq!(snapshot.count(0), 1);
         assert_eq!(snapshot.count(1), 2);
@@ -360,9 +374,15 @@ mod tests {
             .map(|i| &*Box::leak(format!("E{i}").into_boxed_str()))
             .collect();
         for label in &labels {
-            storage.finish(storage.now(), Outcome::Failure { error_type: label });
+            let stripe = storage.start();
+            storage.finish(
+                stripe,
+                storage.now(),
+                Outcome::Failure { error_type: label },
+            );
         }
         storage.finish(
+            storage.start(),
             storage.now(),
             Outcome::Failure {
                 error_type: labels[FAILURE_SLOTS + 1],
@@ -389,8 +409,8 @@ mod tests {
                     stripe::current();
                     all_claimed.wait();
                     for _ in 0..1000 {
-                        storage.start();
-                        storage.finish(storage.now(), Outcome::Success);
+                        let stripe = storage.start();
+                        storage.finish(stripe, storage.now(), Outcome::Success);
                     }
                 });
             }

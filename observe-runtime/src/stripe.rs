@@ -27,12 +27,21 @@ pub(crate) fn owned_count() -> usize {
     })
 }
 
-/// The thread's claim, released when the thread exits so another thread can own it.
-struct Claim(Cell<usize>);
+thread_local! {
+    /// The stripe this thread writes to. No destructor, so reading it is a plain TLS load
+    /// with no registration check, and it stays readable while the thread exits.
+    static INDEX: Cell<usize> = const { Cell::new(UNASSIGNED) };
+    /// Releases the claim when the thread exits; touched only when claiming.
+    static RELEASE: Release = const { Release };
+}
 
-impl Drop for Claim {
+/// Gives the thread's owned stripe back when the thread exits, so another thread can own it.
+struct Release;
+
+impl Drop for Release {
     fn drop(&mut self) {
-        let index = self.0.get();
+        // Calls made later in the thread's exit (from other destructors) share the last stripe.
+        let index = INDEX.with(|index| index.replace(SHARED));
         if index < MAX_OWNED {
             // Release: this thread's writes to the stripe happen before the next owner's.
             CLAIMED[index].store(false, Ordering::Release);
@@ -40,36 +49,35 @@ impl Drop for Claim {
     }
 }
 
-thread_local! {
-    static CLAIM: Claim = const { Claim(Cell::new(UNASSIGNED)) };
-}
-
 /// The stripe this thread owns, or `None` if it shares the last stripe with other threads
 /// (every owned stripe is taken, or the thread is exiting).
 #[inline]
 pub(crate) fn current() -> Option<usize> {
-    let index = CLAIM
-        .try_with(|claim| match claim.0.get() {
-            UNASSIGNED => {
-                let index = claim_one();
-                claim.0.set(index);
-                index
-            }
-            index => index,
-        })
-        .unwrap_or(SHARED);
+    let index = match INDEX.with(Cell::get) {
+        UNASSIGNED => claim(),
+        index => index,
+    };
     (index != SHARED).then_some(index)
 }
 
+/// Claims a free stripe for this thread, or the shared one.
 #[cold]
-fn claim_one() -> usize {
-    (0..owned_count())
+fn claim() -> usize {
+    let index = (0..owned_count())
         .find(|&i| {
             CLAIMED[i]
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
         })
-        .unwrap_or(SHARED)
+        .unwrap_or(SHARED);
+    // Without a release at exit (the thread is already exiting), the claim is given back now.
+    if index != SHARED && RELEASE.try_with(|_| ()).is_err() {
+        CLAIMED[index].store(false, Ordering::Release);
+        INDEX.with(|cell| cell.set(SHARED));
+        return SHARED;
+    }
+    INDEX.with(|cell| cell.set(index));
+    index
 }
 
 /// Held by the unit tests that claim stripes, which are global to the process.
