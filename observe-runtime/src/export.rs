@@ -3,10 +3,15 @@
 //! blocking the thread that ended the span, and exports them in batches from a task on
 //! observe's own runtime. Every span it cannot deliver is counted.
 //!
+//! The task does not wait on the queue itself: a waiting receiver is woken by every span
+//! sent, a futex wake per span on the thread ending it. It waits for a full batch (one
+//! notification per batch), the schedule tick, or a flush.
+//!
 //! Why not the SDK's `BatchSpanProcessor`: it discards unsampled spans before any other
 //! rule can keep them, and its count of dropped spans is private.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use metrics::Counter;
@@ -14,7 +19,7 @@ use opentelemetry::Context;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// The self-metric: spans that ended but never reached the collector, by `reason`
 /// (`queue_full`, `export_failed`, `shutdown`).
@@ -66,6 +71,8 @@ enum Control {
 pub(crate) struct ExportProcessor {
     /// Lock-free on the sending side: ending a span takes no lock.
     spans: mpsc::Sender<SpanData>,
+    /// Tells the task a batch is waiting.
+    batch_ready: Arc<Notify>,
     control: mpsc::UnboundedSender<Control>,
     dropped: Dropped,
     flush_timeout: Duration,
@@ -91,9 +98,17 @@ impl ExportProcessor {
     {
         let (spans, spans_rx) = mpsc::channel(capacity.max(1));
         let (control, control_rx) = mpsc::unbounded_channel();
-        io.spawn(export_loop(exporter, spans_rx, control_rx, dropped.clone()));
+        let batch_ready = Arc::new(Notify::new());
+        io.spawn(export_loop(
+            exporter,
+            spans_rx,
+            batch_ready.clone(),
+            control_rx,
+            dropped.clone(),
+        ));
         ExportProcessor {
             spans,
+            batch_ready,
             control,
             dropped,
             flush_timeout,
@@ -114,6 +129,11 @@ impl SpanProcessor for ExportProcessor {
             return;
         }
         let Err(error) = self.spans.try_send(span) else {
+            let queued = self.spans.max_capacity() - self.spans.capacity();
+            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
+                // Without a waiting task this only stores a permit: no wake, no syscall.
+                self.batch_ready.notify_one();
+            }
             return;
         };
         match error {
@@ -152,6 +172,7 @@ impl ExportProcessor {
 async fn export_loop<E: SpanExporter>(
     exporter: E,
     mut spans: mpsc::Receiver<SpanData>,
+    batch_ready: Arc<Notify>,
     mut control: mpsc::UnboundedReceiver<Control>,
     dropped: Dropped,
 ) {
@@ -159,39 +180,45 @@ async fn export_loop<E: SpanExporter>(
     let mut tick = tokio::time::interval(SCHEDULE_DELAY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        // Never zero: a full batch is exported as soon as it fills.
-        let room = MAX_BATCH - batch.len();
         tokio::select! {
-            received = spans.recv_many(&mut batch, room) => {
-                if received == 0 {
-                    export(&exporter, &mut batch, &dropped).await;
-                    return;
-                }
-                if batch.len() >= MAX_BATCH {
-                    export(&exporter, &mut batch, &dropped).await;
-                }
+            _ = batch_ready.notified() => {
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
             }
-            _ = tick.tick() => export(&exporter, &mut batch, &dropped).await,
-            Some(control) = control.recv() => {
-                while let Ok(span) = spans.try_recv() {
-                    batch.push(span);
-                    if batch.len() >= MAX_BATCH {
-                        export(&exporter, &mut batch, &dropped).await;
-                    }
-                }
-                export(&exporter, &mut batch, &dropped).await;
+            _ = tick.tick() => {
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+            }
+            control = control.recv() => {
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
                 match control {
-                    Control::Flush(done) => {
+                    Some(Control::Flush(done)) => {
                         let _ = done.send(());
                     }
-                    Control::Shutdown(done) => {
+                    Some(Control::Shutdown(done)) => {
                         let _ = done.send(());
                         return;
                     }
+                    // The processor is gone: nothing more can arrive.
+                    None => return,
                 }
             }
         }
     }
+}
+
+/// Exports everything queued, in batches of at most `MAX_BATCH`.
+async fn drain<E: SpanExporter>(
+    exporter: &E,
+    spans: &mut mpsc::Receiver<SpanData>,
+    batch: &mut Vec<SpanData>,
+    dropped: &Dropped,
+) {
+    while let Ok(span) = spans.try_recv() {
+        batch.push(span);
+        if batch.len() >= MAX_BATCH {
+            export(exporter, batch, dropped).await;
+        }
+    }
+    export(exporter, batch, dropped).await;
 }
 
 /// Sends the batch; a failure or a timeout loses it, and is counted.

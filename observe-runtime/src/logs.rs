@@ -104,7 +104,12 @@ where
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let spans_or_enabled_events = filter_fn(|meta| meta.is_span()).or(env);
     let not_export_stack = filter_fn(|meta| !is_export_stack(meta.target()));
+    // Off: attributes that cost a clock read per enter and exit (busy/idle time) or an
+    // allocation per span (thread name), and `target`, which repeats `code.namespace`.
     tracing_opentelemetry::layer()
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_target(false)
         .with_tracer(tracer)
         .with_filter(not_export_stack.and(spans_or_enabled_events))
         .boxed()
