@@ -12,6 +12,8 @@
 
 #[path = "support/handlers.rs"]
 mod handlers;
+#[path = "support/paired.rs"]
+mod paired;
 
 use std::hint::black_box;
 use std::sync::{Barrier, OnceLock};
@@ -36,6 +38,14 @@ fn work(n: u64) -> Result<u64, Odd> {
 
 fn bare(n: u64) -> Result<u64, Odd> {
     work(n)
+}
+
+/// The floor of timing a call: the bare function between two reads of observe's clock.
+fn between_two_clock_reads(n: u64) -> Result<u64, Odd> {
+    let start = handlers::clock_ticks();
+    let result = work(n);
+    black_box(handlers::clock_ticks().wrapping_sub(start));
+    result
 }
 
 #[instrumented(service = "bench")]
@@ -153,6 +163,9 @@ fn start_observe() -> &'static observe::Guard {
 fn tiny_handler(c: &mut Criterion) {
     let mut group = c.benchmark_group("tiny_handler");
     group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+    group.bench_function("bare_between_two_clock_reads", |b| {
+        b.iter(|| between_two_clock_reads(black_box(7)))
+    });
     // Before `init` installs the events-only subscriber (after it, spans are off too).
     group.bench_function("tracing_instrument_no_subscriber", |b| {
         b.iter(|| traced(black_box(7)))
@@ -271,6 +284,77 @@ fn realistic_handler(c: &mut Criterion) {
         })
     });
     group.finish();
+    paired_ratios(&message, &runtime);
+}
+
+/// The instrumented/bare ratio of the realistic handler, paired (see `paired.rs`): the
+/// criterion medians above are measured seconds apart, and on a shared machine their
+/// ratio's interval is too wide to tell 1% from noise. Printed, and written for
+/// `scripts/bench_report.py`.
+fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
+    const ROUNDS: usize = 400;
+    const CALLS: u64 = 500;
+    let sync = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
+        if instrumented {
+            paired::time(calls, || {
+                black_box(handlers::handle_observed(black_box(message)).ok());
+            })
+        } else {
+            paired::time(calls, || {
+                black_box(handlers::handle_bare(black_box(message)).ok());
+            })
+        }
+    });
+    // The floor: only the two clock reads any per-call duration needs.
+    let clock_reads = paired::measure(ROUNDS, CALLS, |timed, calls| {
+        if timed {
+            paired::time(calls, || {
+                black_box(handlers::handle_between_two_clock_reads(black_box(message)).ok());
+            })
+        } else {
+            paired::time(calls, || {
+                black_box(handlers::handle_bare(black_box(message)).ok());
+            })
+        }
+    });
+    // The method's own bias: the bare handler against itself.
+    let control = paired::measure(ROUNDS, CALLS, |_, calls| {
+        paired::time(calls, || {
+            black_box(handlers::handle_bare(black_box(message)).ok());
+        })
+    });
+    let asynchronous = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
+        runtime.block_on(async {
+            let start = Instant::now();
+            for _ in 0..calls {
+                if instrumented {
+                    black_box(
+                        handlers::handle_async_observed(black_box(message))
+                            .await
+                            .ok(),
+                    );
+                } else {
+                    black_box(handlers::handle_async_bare(black_box(message)).await.ok());
+                }
+            }
+            start.elapsed()
+        })
+    });
+    let mut lines = Vec::new();
+    for (name, ratio) in [
+        ("sync", sync),
+        ("async", asynchronous),
+        ("two_clock_reads", clock_reads),
+        ("control", control),
+    ] {
+        println!(
+            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} rounds of {} calls each)",
+            ratio.median, ratio.low, ratio.high, ratio.rounds, ratio.calls
+        );
+        lines.push(ratio.json(name));
+    }
+    let path = concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_ratios.json");
+    std::fs::write(path, format!("[{}]\n", lines.join(", "))).expect("write the paired ratios");
 }
 
 /// A span-recording subscriber: `fmt` to a sink (it formats every span's fields).

@@ -1,0 +1,92 @@
+//! The cost of a span that OpenTelemetry records: observe under `init()` with an OTLP
+//! endpoint (a real OTLP/gRPC receiver in this process) and 10% head sampling, against
+//! `#[tracing::instrument]` under the same subscriber. Its own process: a process has one
+//! global subscriber, and `overhead.rs` measures the default (no OTLP) one.
+//!
+//! Every span is recorded so that a failure is exported even when its trace was not
+//! sampled; a success is exported in 10% of traces.
+//!
+//! `cargo bench --bench otel`
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use observe::instrumented;
+
+#[path = "support/otlp_sink.rs"]
+mod otlp_sink;
+
+#[derive(Debug)]
+struct Odd;
+
+/// The work every variant wraps, as in `overhead.rs`.
+#[inline(never)]
+fn work(n: u64) -> Result<u64, Odd> {
+    if n == u64::MAX {
+        Err(Odd)
+    } else {
+        Ok(n.wrapping_mul(31).rotate_left(7))
+    }
+}
+
+fn bare(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+#[instrumented(service = "bench")]
+fn observed(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+#[tracing::instrument]
+fn traced(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+fn otel_sampled_tenth(c: &mut Criterion) {
+    let receiver_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the receiver");
+    let (addr, received) = otlp_sink::start(&receiver_runtime);
+    // `init()`'s defaults (metrics, events-only logs) plus an OTLP endpoint at 10%.
+    let guard = observe::builder()
+        .without_metrics_listener()
+        .otlp_endpoint(format!("http://{addr}"))
+        .trace_sample_ratio(0.1)
+        .init()
+        .expect("observe starts");
+
+    let mut group = c.benchmark_group("otel_sampled_tenth");
+    group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+    group.bench_function("observe_success", |b| b.iter(|| observed(black_box(7))));
+    group.bench_function("observe_failure_always_exported", |b| {
+        b.iter(|| observed(black_box(u64::MAX)))
+    });
+    group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(7))));
+    group.finish();
+
+    guard.flush_spans();
+    std::thread::sleep(Duration::from_millis(200));
+    let dropped: f64 = observe::render()
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| line.starts_with("observe_otlp_spans_dropped_total{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    println!(
+        "otel_sampled_tenth: the receiver got {} spans; the export queue dropped {dropped}",
+        received.get()
+    );
+    let path = concat!(env!("CARGO_TARGET_TMPDIR"), "/otel_export.json");
+    let json = format!(
+        r#"{{"received": {}, "dropped": {dropped}}}"#,
+        received.get()
+    );
+    std::fs::write(path, json + "\n").expect("write the export counts");
+}
+
+criterion_group!(benches, otel_sampled_tenth);
+criterion_main!(benches);
