@@ -451,7 +451,7 @@ pub(crate) struct MetricNames {
 }
 
 impl MetricNames {
-    fn of(templates: &NameTemplates, prefix: &str, unit: Unit) -> Self {
+    pub(crate) fn of(templates: &NameTemplates, prefix: &str, unit: Unit) -> Self {
         let render = |t: &str| NameTemplates::render(t, prefix, unit);
         MetricNames {
             duration: render(&templates.duration),
@@ -461,7 +461,7 @@ impl MetricNames {
         }
     }
 
-    fn with_kinds(&self) -> [(&str, Kind); 4] {
+    pub(crate) fn with_kinds(&self) -> [(&str, Kind); 4] {
         [
             (&self.duration, Kind::Histogram),
             (&self.processed, Kind::Counter),

@@ -11,9 +11,9 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr, Token};
 
-use crate::check::{check_service_allowed, report_unknown_preset};
+use crate::check::{MetricNames, check_service_allowed, report_unknown_preset};
 use crate::config::Convention;
-use crate::convention::{Preset, closest, one_of};
+use crate::convention::{Preset, Unit, closest, one_of};
 use crate::ctxt::Ctxt;
 use crate::labels::{self, CheckedLabel, Domain, Factor, LabelUse, LabelValue};
 use crate::rules::{self, Kind, NameContext};
@@ -254,6 +254,7 @@ fn check(cx: &Ctxt, kind: Kind, args: &MetricArgs, convention: &Convention) -> M
     for v in rules::metric_name(&name, kind, &context) {
         cx.error_spanned_by(&args.name, v.message, Some(v.help));
     }
+    check_not_instrumented(cx, args, &name, &service, convention);
     let help = check_help(cx, args);
     let preset = check_preset(cx, kind, args, &name, convention);
     let uses: Vec<LabelUse<'_>> = args
@@ -279,6 +280,37 @@ fn check(cx: &Ctxt, kind: Kind, args: &MetricArgs, convention: &Convention) -> M
         labels,
         preset,
         source: convention.source.clone(),
+    }
+}
+
+/// N013: not one of the four metrics `#[instrumented]` records for the service, which would
+/// give that name two families in one exposition (`init` also rejects it across crates).
+fn check_not_instrumented(
+    cx: &Ctxt,
+    args: &MetricArgs,
+    name: &str,
+    service: &str,
+    convention: &Convention,
+) {
+    let prefix = format!("{}_{service}", convention.namespace);
+    let names = MetricNames::of(&convention.names, &prefix, Unit::Seconds);
+    if let Some((_, kind)) = names.with_kinds().into_iter().find(|(n, _)| *n == name) {
+        let role = match kind {
+            Kind::Histogram => "duration histogram",
+            Kind::Gauge => "in-flight gauge",
+            Kind::Counter if name == names.failures => "failure counter",
+            Kind::Counter => "processed counter",
+        };
+        cx.error_spanned_by(
+            &args.name,
+            format!(
+                "metric `{name}` is the {role} `#[instrumented]` records for service `{service}`"
+            ),
+            Some(format!(
+                "give this metric a name of its own, such as `{prefix}_<what>_{}`, or let `#[instrumented]` on the function record it",
+                name.rsplit('_').next().unwrap_or_default()
+            )),
+        );
     }
 }
 

@@ -5,9 +5,11 @@
 #![warn(missing_docs, unreachable_pub)]
 
 mod clock;
+mod error;
 mod error_label;
 mod export;
 mod exposition;
+mod families;
 mod guard;
 mod http;
 mod logs;

@@ -14,11 +14,12 @@ use metrics_exporter_prometheus::{
 use tokio::sync::oneshot;
 
 use crate::clock::Ticks;
+pub use crate::error::Error;
 use crate::logs::{self, LogFormat};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
 use crate::push::{PushConfig, Pusher};
-use crate::{exposition, http, metric_site, site};
+use crate::{exposition, families, http, metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
 static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -36,68 +37,6 @@ static INITIALISING: AtomicBool = AtomicBool::new(false);
 
 /// How often samples are folded into histograms when nothing scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
-
-/// Why [`init`] could not start the runtime.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// `init` already ran in this process.
-    #[error(
-        "observe is already initialised in this process; call `init` once, early in `main`, and keep its guard"
-    )]
-    AlreadyInitialised,
-    /// An environment variable holds a value that cannot be used.
-    #[error("invalid {var}={value:?}: {reason}")]
-    InvalidEnv {
-        /// The variable's name.
-        var: &'static str,
-        /// Its value.
-        value: String,
-        /// What is wrong and what would be accepted.
-        reason: &'static str,
-    },
-    /// The `/metrics` listener could not bind its address (for example, the port is taken).
-    #[error(
-        "cannot serve metrics on {addr}: {source}; set OBSERVE_METRICS_ADDR to a free address, or to `off` to disable the listener"
-    )]
-    MetricsListener {
-        /// The address that could not be bound.
-        addr: SocketAddr,
-        /// Why binding failed.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Two call sites ask for different buckets on one histogram.
-    #[error(
-        "histogram `{metric}` is recorded with different buckets by operations `{first}` and `{second}`; give them the same `histogram` preset or a different `name`"
-    )]
-    ConflictingBuckets {
-        /// The histogram's name.
-        metric: &'static str,
-        /// One operation.
-        first: &'static str,
-        /// The other.
-        second: &'static str,
-    },
-    /// Another `metrics` recorder is installed already.
-    #[error(
-        "another `metrics` recorder is already installed; observe needs to install its own Prometheus recorder"
-    )]
-    RecorderAlreadySet,
-    /// The exporter could not be configured or its thread started.
-    #[error("cannot start the metrics exporter: {0}")]
-    Exporter(String),
-    /// The OTLP span exporter could not be built (for example, the endpoint is no URL).
-    #[error(
-        "cannot export spans to {endpoint}: {reason}; set OTEL_EXPORTER_OTLP_ENDPOINT to a URL such as `http://127.0.0.1:4317`, or unset it to disable export"
-    )]
-    TraceExporter {
-        /// The traces endpoint.
-        endpoint: String,
-        /// The exporter's error.
-        reason: String,
-    },
-}
 
 /// Runtime configuration. Start from [`builder`] (the defaults) or [`Builder::from_env`].
 #[derive(Debug, Clone)]
@@ -294,6 +233,14 @@ impl Builder {
     }
 
     fn start(self) -> Result<Guard, Error> {
+        families::check(
+            &site::all_sites()
+                .map(site::CallSite::meta)
+                .collect::<Vec<_>>(),
+            &metric_site::all_metric_sites()
+                .map(metric_site::MetricSite::meta)
+                .collect::<Vec<_>>(),
+        )?;
         let prometheus = prometheus_builder(&self.environment)?;
         // Bound here, before anything is installed, so a taken port is a clean error.
         let listener = match self.metrics_addr {

@@ -1,0 +1,78 @@
+//! Why [`crate::init`] could not start the runtime: each error names what is wrong and the fix.
+
+use std::net::SocketAddr;
+
+/// Why [`init`](crate::init) could not start the runtime.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `init` already ran in this process.
+    #[error(
+        "observe is already initialised in this process; call `init` once, early in `main`, and keep its guard"
+    )]
+    AlreadyInitialised,
+    /// An environment variable holds a value that cannot be used.
+    #[error("invalid {var}={value:?}: {reason}")]
+    InvalidEnv {
+        /// The variable's name.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong and what would be accepted.
+        reason: &'static str,
+    },
+    /// The `/metrics` listener could not bind its address (for example, the port is taken).
+    #[error(
+        "cannot serve metrics on {addr}: {source}; set OBSERVE_METRICS_ADDR to a free address, or to `off` to disable the listener"
+    )]
+    MetricsListener {
+        /// The address that could not be bound.
+        addr: SocketAddr,
+        /// Why binding failed.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Two call sites ask for different buckets on one histogram.
+    #[error(
+        "histogram `{metric}` is recorded with different buckets by operations `{first}` and `{second}`; give them the same `histogram` preset or a different `name`"
+    )]
+    ConflictingBuckets {
+        /// The histogram's name.
+        metric: &'static str,
+        /// One operation.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
+    /// Two call sites give one metric name different types, or both `#[instrumented]` and a
+    /// function-like macro use it.
+    #[error(
+        "metric `{metric}` is {first}, and {second}; a name is one metric family, of one type, recorded either by `#[instrumented]` or by the function-like macros: rename one of them"
+    )]
+    ConflictingMetric {
+        /// The metric's name.
+        metric: &'static str,
+        /// What one call site makes of it.
+        first: String,
+        /// What the other makes of it.
+        second: String,
+    },
+    /// Another `metrics` recorder is installed already.
+    #[error(
+        "another `metrics` recorder is already installed; observe needs to install its own Prometheus recorder"
+    )]
+    RecorderAlreadySet,
+    /// The exporter could not be configured or its thread started.
+    #[error("cannot start the metrics exporter: {0}")]
+    Exporter(String),
+    /// The OTLP span exporter could not be built (for example, the endpoint is no URL).
+    #[error(
+        "cannot export spans to {endpoint}: {reason}; set OTEL_EXPORTER_OTLP_ENDPOINT to a URL such as `http://127.0.0.1:4317`, or unset it to disable export"
+    )]
+    TraceExporter {
+        /// The traces endpoint.
+        endpoint: String,
+        /// The exporter's error.
+        reason: String,
+    },
+}
