@@ -117,4 +117,21 @@ mod tests {
         }
         panic!("no two stripes free");
     }
+
+    /// A thread gives its stripe back when it exits. Retried: a thread of another test may
+    /// claim the freed stripe between the exit and the check.
+    #[test]
+    fn an_exiting_thread_releases_its_stripe() {
+        let _claims = TEST_CLAIMS.lock().unwrap_or_else(|p| p.into_inner());
+        for _ in 0..100 {
+            let Some(index) = std::thread::spawn(current).join().unwrap() else {
+                continue;
+            };
+            if !CLAIMED[index].load(Ordering::Acquire) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("an exited thread's stripe stayed claimed");
+    }
 }
