@@ -209,6 +209,80 @@ fn gen_site_static(site: &Site) -> TokenStream {
 /// The call's `tracing` span: OpenTelemetry attributes, the recorded arguments, `fields`.
 fn gen_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
+    let field_count = 5 + usize::from(site.kind.is_some()) + site.recorded_args.len();
+    let span = match &site.fields {
+        None if field_count <= MAX_CALL_SPAN_FIELDS => call_span(site),
+        _ => span_macro(site),
+    };
+    match &site.parent {
+        None => span,
+        // Before the span is entered, so it starts in the caller's trace.
+        Some(headers) => quote! {{
+            let __observe_span = #span;
+            {
+                #[allow(unused_imports)]
+                use #krate::__private::TraceHeaders as _;
+                #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
+            }
+            __observe_span
+        }},
+    }
+}
+
+/// How many fields observe-runtime's `call_span` takes (its `MAX_CALL_SPAN_FIELDS`).
+const MAX_CALL_SPAN_FIELDS: usize = 32;
+
+/// The span's callsite and a call of the runtime's `call_span`, which fills in the
+/// constant attributes: far less for rustc to expand and type-check per function than
+/// `span!` (which needs a literal field list, so `fields(..)` still goes through it).
+fn call_span(site: &Site) -> TokenStream {
+    let krate = &site.krate;
+    let tracing = quote!(#krate::__private::tracing);
+    let level = &site.level;
+    let fn_name = &site.fn_name;
+    let some = quote!(::core::option::Option::Some);
+    let (kind_name, kind_value) = match &site.kind {
+        Some(kind) => (
+            Some(quote!("otel.kind",)),
+            Some(quote!(#some(&#kind as &dyn #tracing::field::Value),)),
+        ),
+        None => (None, None),
+    };
+    let arg_names = site
+        .recorded_args
+        .iter()
+        .map(|arg| syn::ext::IdentExt::unraw(arg).to_string());
+    let arg_values = site
+        .recorded_args
+        .iter()
+        .map(|arg| quote!(#some(&#tracing::field::debug(&#arg) as &dyn #tracing::field::Value)));
+    quote! {{
+        static __OBSERVE_SPAN: #tracing::callsite::DefaultCallsite =
+            #tracing::callsite::DefaultCallsite::new(&__OBSERVE_SPAN_META);
+        static __OBSERVE_SPAN_META: #tracing::Metadata<'static> = #tracing::Metadata::new(
+            #fn_name,
+            ::core::module_path!(),
+            #tracing::Level::#level,
+            #some(::core::file!()),
+            #some(::core::line!()),
+            #some(::core::module_path!()),
+            #tracing::field::FieldSet::new(
+                &[
+                    // observe-runtime's `CALL_SPAN_FIELDS`, whose values `call_span` supplies.
+                    "service.name", "code.function", "code.namespace", "error.type", "otel.status_code",
+                    #kind_name #(#arg_names),*
+                ],
+                #tracing::callsite::Identifier(&__OBSERVE_SPAN),
+            ),
+            #tracing::metadata::Kind::SPAN,
+        );
+        #krate::__private::call_span(&__OBSERVE_SITE, &__OBSERVE_SPAN, &[#kind_value #(#arg_values),*])
+    }}
+}
+
+/// `tracing::span!` with every attribute, for spans with `fields(..)`.
+fn span_macro(site: &Site) -> TokenStream {
+    let krate = &site.krate;
     let tracing = quote!(#krate::__private::tracing);
     let level = &site.level;
     let fn_name = &site.fn_name;
@@ -228,21 +302,8 @@ fn gen_span(site: &Site) -> TokenStream {
         quote!(#name = #tracing::field::debug(&#arg))
     }));
     fields.extend(site.fields.clone());
-    let span = quote! {
+    quote! {
         #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
-    };
-    match &site.parent {
-        None => span,
-        // Before the span is entered, so it starts in the caller's trace.
-        Some(headers) => quote! {{
-            let __observe_span = #span;
-            {
-                #[allow(unused_imports)]
-                use #krate::__private::TraceHeaders as _;
-                #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
-            }
-            __observe_span
-        }},
     }
 }
 
