@@ -192,6 +192,12 @@ fn plain(id: u32, label: &str) -> usize {
     id as usize + label.len()
 }
 
+/// More arguments than the runtime has exact-size arrays for.
+#[instrumented(service = "spans")]
+fn wide(a: u8, b: u8, c: u8, d: u8, e: u8) -> u8 {
+    a + b + c + d + e
+}
+
 /// Without `fields(..)` the span is built by the runtime, not by `tracing::span!`: a
 /// subscriber sees exactly what `span!` with the same attributes gives it.
 #[test]
@@ -214,10 +220,11 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
             id = tracing::field::debug(&id),
             label = tracing::field::debug(&label)
         );
+        wide(1, 2, 3, 4, 5);
     });
     let views = views.0.lock().unwrap();
-    let [(name, line, instrumented), (_, _, reference)] = &views[..] else {
-        panic!("two spans expected, got {}", views.len());
+    let [(name, line, instrumented), (_, _, reference), (_, _, wide)] = &views[..] else {
+        panic!("three spans expected, got {}", views.len());
     };
     assert_eq!(name, "plain");
     assert_eq!(
@@ -235,6 +242,16 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
             "otel.kind str server",
             "id debug 7",
             "label debug \"x\"",
+        ]
+    );
+    assert_eq!(
+        wide.values[3..],
+        [
+            "a debug 1",
+            "b debug 2",
+            "c debug 3",
+            "d debug 4",
+            "e debug 5"
         ]
     );
 }
