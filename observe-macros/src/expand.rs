@@ -209,7 +209,8 @@ fn gen_site_static(site: &Site) -> TokenStream {
 /// The call's `tracing` span: OpenTelemetry attributes, the recorded arguments, `fields`.
 fn gen_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
-    let field_count = 5 + usize::from(site.kind.is_some()) + site.recorded_args.len();
+    let field_count =
+        CALL_SPAN_FIELDS.len() + usize::from(site.kind.is_some()) + site.recorded_args.len();
     let span = match &site.fields {
         None if field_count <= MAX_CALL_SPAN_FIELDS => call_span(site),
         _ => span_macro(site),
@@ -232,6 +233,15 @@ fn gen_span(site: &Site) -> TokenStream {
 /// How many fields observe-runtime's `call_span` takes (its `MAX_CALL_SPAN_FIELDS`).
 const MAX_CALL_SPAN_FIELDS: usize = 32;
 
+/// The fields `call_span` gives a value, first in every span (its `CALL_SPAN_FIELDS`).
+const CALL_SPAN_FIELDS: [&str; 5] = [
+    "service.name",
+    "code.function",
+    "code.namespace",
+    "error.type",
+    "otel.status_code",
+];
+
 /// The span's callsite and a call of the runtime's `call_span`, which fills in the
 /// constant attributes: far less for rustc to expand and type-check per function than
 /// `span!` (which needs a literal field list, so `fields(..)` still goes through it).
@@ -241,6 +251,7 @@ fn call_span(site: &Site) -> TokenStream {
     let level = &site.level;
     let fn_name = &site.fn_name;
     let some = quote!(::core::option::Option::Some);
+    let call_span_fields = CALL_SPAN_FIELDS;
     let (kind_name, kind_value) = match &site.kind {
         Some(kind) => (
             Some(quote!("otel.kind",)),
@@ -267,11 +278,7 @@ fn call_span(site: &Site) -> TokenStream {
             #some(::core::line!()),
             #some(::core::module_path!()),
             #tracing::field::FieldSet::new(
-                &[
-                    // observe-runtime's `CALL_SPAN_FIELDS`, whose values `call_span` supplies.
-                    "service.name", "code.function", "code.namespace", "error.type", "otel.status_code",
-                    #kind_name #(#arg_names),*
-                ],
+                &[#(#call_span_fields,)* #kind_name #(#arg_names),*],
                 #tracing::callsite::Identifier(&__OBSERVE_SPAN),
             ),
             #tracing::metadata::Kind::SPAN,
