@@ -138,3 +138,120 @@ fn async_bodies_run_inside_their_span() {
     assert!(!spans[0].1.contains_key("__parent"), "nested is a root");
     assert!(!spans[0].1.contains_key("depth"), "skip_all");
 }
+
+/// A span as a subscriber sees it: metadata, field names in order, and each value with the
+/// `Visit` method that delivered it.
+#[derive(Debug, PartialEq)]
+struct SpanView {
+    target: String,
+    level: tracing::Level,
+    file: Option<String>,
+    module_path: Option<String>,
+    field_names: Vec<String>,
+    values: Vec<String>,
+}
+
+/// Each new span's name, line and view.
+#[derive(Clone, Default)]
+struct Views(Arc<Mutex<Vec<NamedView>>>);
+
+type NamedView = (String, Option<u32>, SpanView);
+
+struct Tagged<'a>(&'a mut Vec<String>);
+
+impl Visit for Tagged<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push(format!("{} debug {value:?}", field.name()));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push(format!("{} str {value}", field.name()));
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Views {
+    fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+        let meta = attrs.metadata();
+        let mut values = Vec::new();
+        attrs.record(&mut Tagged(&mut values));
+        let view = SpanView {
+            target: meta.target().to_owned(),
+            level: *meta.level(),
+            file: meta.file().map(str::to_owned),
+            module_path: meta.module_path().map(str::to_owned),
+            field_names: meta.fields().iter().map(|f| f.name().to_owned()).collect(),
+            values,
+        };
+        let name = meta.name().to_owned();
+        self.0.lock().unwrap().push((name, meta.line(), view));
+    }
+}
+
+const PLAIN_LINE: u32 = line!() + 1;
+#[instrumented(service = "spans", kind = "server", level = "warn")]
+fn plain(id: u32, label: &str) -> usize {
+    id as usize + label.len()
+}
+
+/// More arguments than the runtime has exact-size arrays for.
+#[instrumented(service = "spans")]
+fn wide(a: u8, b: u8, c: u8, d: u8, e: u8) -> u8 {
+    a + b + c + d + e
+}
+
+/// Without `fields(..)` the span is built by the runtime, not by `tracing::span!`: a
+/// subscriber sees exactly what `span!` with the same attributes gives it.
+#[test]
+fn the_runtime_built_span_is_the_one_span_would_build() {
+    let views = Views::default();
+    let subscriber = tracing_subscriber::registry().with(views.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        plain(7, "x");
+        let (id, label) = (7u32, "x");
+        let _reference = tracing::span!(
+            target: module_path!(),
+            tracing::Level::WARN,
+            "plain",
+            "service.name" = "spans",
+            "code.function" = "plain",
+            "code.namespace" = module_path!(),
+            "error.type" = tracing::field::Empty,
+            "otel.status_code" = tracing::field::Empty,
+            "otel.kind" = "server",
+            id = tracing::field::debug(&id),
+            label = tracing::field::debug(&label)
+        );
+        wide(1, 2, 3, 4, 5);
+    });
+    let views = views.0.lock().unwrap();
+    let [(name, line, instrumented), (_, _, reference), (_, _, wide)] = &views[..] else {
+        panic!("three spans expected, got {}", views.len());
+    };
+    assert_eq!(name, "plain");
+    assert_eq!(
+        *line,
+        Some(PLAIN_LINE),
+        "the attribute's line, as with span!"
+    );
+    assert_eq!(instrumented, reference);
+    assert_eq!(
+        instrumented.values,
+        [
+            "service.name str spans",
+            "code.function str plain",
+            "code.namespace str spans",
+            "otel.kind str server",
+            "id debug 7",
+            "label debug \"x\"",
+        ]
+    );
+    assert_eq!(
+        wide.values[3..],
+        [
+            "a debug 1",
+            "b debug 2",
+            "c debug 3",
+            "d debug 4",
+            "e debug 5"
+        ]
+    );
+}

@@ -22,6 +22,7 @@ mod push;
 mod runtime;
 mod sampling;
 mod site;
+mod span;
 mod storage;
 mod stripe;
 
@@ -49,6 +50,7 @@ pub mod __private {
     };
     pub use crate::propagation::{TraceHeaders, continue_trace};
     pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
+    pub use crate::span::call_span;
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.
     /// Taking `FnOnce` (rather than calling `(move || body)()`) lets bodies that return a
