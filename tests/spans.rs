@@ -192,7 +192,13 @@ fn plain(id: u32, label: &str) -> usize {
     id as usize + label.len()
 }
 
-/// More arguments than the runtime has exact-size arrays for.
+/// As many recorded arguments as the runtime's `call_span` takes.
+#[instrumented(service = "spans")]
+fn four(a: u8, b: u8, c: u8, d: u8) -> u8 {
+    a + b + c + d
+}
+
+/// One more: the macro builds this span with `tracing::span!`, with the same fields.
 #[instrumented(service = "spans")]
 fn wide(a: u8, b: u8, c: u8, d: u8, e: u8) -> u8 {
     a + b + c + d + e
@@ -220,11 +226,18 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
             id = tracing::field::debug(&id),
             label = tracing::field::debug(&label)
         );
+        four(1, 2, 3, 4);
         wide(1, 2, 3, 4, 5);
     });
     let views = views.0.lock().unwrap();
-    let [(name, line, instrumented), (_, _, reference), (_, _, wide)] = &views[..] else {
-        panic!("three spans expected, got {}", views.len());
+    let [
+        (name, line, instrumented),
+        (_, _, reference),
+        (_, _, four),
+        (_, _, wide),
+    ] = &views[..]
+    else {
+        panic!("four spans expected, got {}", views.len());
     };
     assert_eq!(name, "plain");
     assert_eq!(
@@ -244,6 +257,12 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
             "label debug \"x\"",
         ]
     );
+    assert_eq!(
+        four.values[3..],
+        ["a debug 1", "b debug 2", "c debug 3", "d debug 4"]
+    );
+    assert_eq!(four.values[0], wide.values[0]);
+    assert_eq!(four.values[2], wide.values[2]);
     assert_eq!(
         wide.values[3..],
         [

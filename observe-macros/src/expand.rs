@@ -233,7 +233,7 @@ fn gen_span(site: &Site) -> TokenStream {
 }
 
 /// How many fields observe-runtime's `call_span` takes (its `MAX_CALL_SPAN_FIELDS`).
-const MAX_CALL_SPAN_FIELDS: usize = 32;
+const MAX_CALL_SPAN_FIELDS: usize = 9;
 
 /// The fields `call_span` gives a value, first in every span (its `CALL_SPAN_FIELDS`).
 const CALL_SPAN_FIELDS: [&str; 5] = [

@@ -6,7 +6,7 @@
 
 use tracing::Span;
 use tracing::callsite::{Callsite, DefaultCallsite};
-use tracing::field::{Empty, Value, ValueSet};
+use tracing::field::{Empty, Value};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use crate::site::CallSite;
@@ -22,15 +22,15 @@ pub(crate) const CALL_SPAN_FIELDS: [&str; 5] = [
     "otel.status_code",
 ];
 
-/// The most fields [`call_span`] takes: its values live on the stack. The macro falls back
-/// to `tracing::span!` for a span with more.
-pub(crate) const MAX_CALL_SPAN_FIELDS: usize = 32;
+/// The most fields [`call_span`] takes (the five above and four extra values): the macro
+/// falls back to `tracing::span!` for a span with more.
+pub(crate) const MAX_CALL_SPAN_FIELDS: usize = CALL_SPAN_FIELDS.len() + 4;
 
 /// A new span at `callsite`, whose fields are [`CALL_SPAN_FIELDS`] followed by the
 /// values of `extra`: `service.name` is the site's service, `code.function` the span's
 /// name, `code.namespace` its module path, and `error.type` and `otel.status_code` are
 /// empty until a failure records them. The same checks, in the same order, as
-/// `tracing::span!`.
+/// `tracing::span!`, through `tracing`'s public API only.
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub fn call_span(
@@ -46,57 +46,61 @@ pub fn call_span(
             && (interest.is_always() || tracing::dispatcher::get_default(|d| d.enabled(meta)))
     };
     if enabled {
-        with_values(site, meta, extra, |values| Span::new(meta, values))
+        new_span(site, meta, extra)
     } else {
-        let span = tracing::__macro_support::__disabled_span(meta);
-        // As `span!` does: with `tracing`'s `log` feature and no subscriber, the values
-        // still reach the `log` records.
-        tracing::if_log_enabled! { level, {
-            with_values(site, meta, extra, |values| {
-                span.record_all(values);
-            });
-        }};
-        span
+        // Unlike `span!` under `tracing`'s `log` feature, a disabled span's fields are not
+        // sent to `log`: that path is `tracing`'s private API.
+        Span::new_disabled(meta)
     }
 }
 
-/// The span's values on the stack: [`CALL_SPAN_FIELDS`]' then `extra`. Exact-size arrays
-/// for the usual few extra values: zeroing a full-size buffer on every call made a span
-/// under a `fmt` subscriber measurably slower than `span!`'s.
+/// The enabled span, its values on the stack: [`CALL_SPAN_FIELDS`]' then `extra`, each
+/// paired with its field, as `FieldSet::value_set` takes them.
 #[inline(never)]
-fn with_values<R>(
+fn new_span(
     site: &'static CallSite,
     meta: &'static tracing::Metadata<'static>,
     extra: &[Option<&dyn Value>],
-    f: impl FnOnce(&ValueSet<'_>) -> R,
-) -> R {
+) -> Span {
     let (service, function, namespace) = (site.meta().service, meta.name(), meta.module_path());
     let fields = meta.fields();
-    let head: [Option<&dyn Value>; CALL_SPAN_FIELDS.len()] = [
-        Some(&service),
-        Some(&function),
-        Some(&namespace),
-        Some(&Empty),
-        Some(&Empty),
-    ];
-    let [s, c, n, e, o] = head;
-    macro_rules! values {
-        ($($extra:ident),*) => {
-            f(&fields.value_set_all(&[s, c, n, e, o, $($extra),*]))
-        };
+    debug_assert!(
+        fields
+            .iter()
+            .zip(CALL_SPAN_FIELDS)
+            .all(|(f, name)| f.name() == name)
+            && fields.len() == CALL_SPAN_FIELDS.len() + extra.len()
+            && fields.len() <= MAX_CALL_SPAN_FIELDS,
+        "the macro declares the call fields, then one per extra value"
+    );
+    let mut iter = fields.iter();
+    let mut next = || {
+        iter.next()
+            .expect("the macro declares one field per value, in order")
+    };
+    let (f0, f1, f2, f3, f4) = (next(), next(), next(), next(), next());
+    macro_rules! span {
+        ($($value:ident),*) => {{
+            $(let $value = (next(), $value);)*
+            Span::new(
+                meta,
+                &fields.value_set(&[
+                    (&f0, Some(&service as &dyn Value)),
+                    (&f1, Some(&function as &dyn Value)),
+                    (&f2, Some(&namespace as &dyn Value)),
+                    (&f3, Some(&Empty as &dyn Value)),
+                    (&f4, Some(&Empty as &dyn Value)),
+                    $((&$value.0, $value.1)),*
+                ]),
+            )
+        }};
     }
     match *extra {
-        [] => values!(),
-        [a] => values!(a),
-        [a, b] => values!(a, b),
-        [a, b, d] => values!(a, b, d),
-        [a, b, d, g] => values!(a, b, d, g),
-        _ => {
-            let mut values = [None; MAX_CALL_SPAN_FIELDS];
-            values[..head.len()].copy_from_slice(&head);
-            let len = head.len() + extra.len();
-            values[head.len()..len].copy_from_slice(extra);
-            f(&fields.value_set_all(&values[..len]))
-        }
+        [] => span!(),
+        [a] => span!(a),
+        [a, b] => span!(a, b),
+        [a, b, c] => span!(a, b, c),
+        [a, b, c, d] => span!(a, b, c, d),
+        _ => unreachable!("the macro uses `span!` for more than four extra values"),
     }
 }
