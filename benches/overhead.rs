@@ -292,7 +292,7 @@ fn realistic_handler(c: &mut Criterion) {
 /// ratio's interval is too wide to tell 1% from noise. Printed, and written for
 /// `scripts/bench_report.py`.
 fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
-    const ROUNDS: usize = 400;
+    const ROUNDS: usize = 200;
     const CALLS: u64 = 500;
     let sync = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
         if instrumented {
@@ -348,7 +348,7 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
         ("control", control),
     ] {
         println!(
-            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} rounds of {} calls each)",
+            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} rounds of four blocks of {} calls)",
             ratio.median, ratio.low, ratio.high, ratio.rounds, ratio.calls
         );
         lines.push(ratio.json(name));

@@ -1,7 +1,9 @@
-//! A paired comparison of two variants of one handler: rounds of a block of calls of each,
-//! back to back, in alternating order, so that whatever drifts on a shared machine (load,
-//! clock frequency, cache state) hits both alike. The ratio of each round's two blocks is
-//! one observation; the estimate is their median, with a bootstrap 95% interval.
+//! A paired comparison of two variants of one handler: rounds of four blocks of calls,
+//! bare, variant, variant, bare (an ABBA design), back to back, so that whatever drifts on
+//! a shared machine (load, clock frequency, cache state) hits both alike, and a block's
+//! place in the round (first or second of a pair) favours neither. The ratio of each
+//! round's variant time to its bare time is one observation; the estimate is their median,
+//! with a bootstrap 95% interval.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +16,8 @@ pub struct PairedRatio {
     pub calls: u64,
 }
 
-/// Times `calls` calls of `bare` and of `instrumented` per round, each through `block`,
-/// which runs a closure `calls` times and returns the elapsed time.
+/// Times two blocks of `calls` calls of the bare handler and two of the variant per round,
+/// each through `block(variant, calls)`, which returns the block's elapsed time.
 pub fn measure(
     rounds: usize,
     calls: u64,
@@ -25,15 +27,11 @@ pub fn measure(
     block(false, calls);
     block(true, calls);
     let mut ratios: Vec<f64> = (0..rounds)
-        .map(|round| {
-            let (bare, instrumented) = if round % 2 == 0 {
-                let bare = block(false, calls);
-                (bare, block(true, calls))
-            } else {
-                let instrumented = block(true, calls);
-                (block(false, calls), instrumented)
-            };
-            instrumented.as_secs_f64() / bare.as_secs_f64()
+        .map(|_| {
+            let bare = block(false, calls);
+            let variant = block(true, calls) + block(true, calls);
+            let bare = bare + block(false, calls);
+            variant.as_secs_f64() / bare.as_secs_f64()
         })
         .collect();
     ratios.sort_by(f64::total_cmp);
