@@ -116,7 +116,7 @@ async fn a_panic_inside_a_spawned_future_is_a_failure_not_a_cancellation() {
 #[instrumented(service = "lifecycle")]
 async fn handle(job: u32) -> Result<u32, std::io::Error> {
     tokio::task::yield_now().await;
-    if job % 10 == 0 {
+    if job.is_multiple_of(10) {
         return Err(std::io::ErrorKind::InvalidData.into());
     }
     Ok(job)
@@ -142,7 +142,8 @@ async fn spawned_tasks_are_counted_exactly() {
 #[test]
 fn a_future_never_polled_records_nothing() {
     observe();
-    drop(pin!(waits_forever_too()));
+    // Created and dropped, never polled.
+    drop(waits_forever_too());
     let m = scrape();
     let op = |outcome| [("operation", "waits_forever_too"), ("outcome", outcome)];
     // Its series exist from `init` on, at zero: the future never ran.

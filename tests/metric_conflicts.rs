@@ -25,8 +25,7 @@ fn init_rejects_a_name_used_by_two_metric_families() {
         .without_metrics_listener()
         .logging(false)
         .init()
-        .err()
-        .expect("init refuses the conflicting names");
+        .expect_err("init refuses the conflicting names");
     assert_eq!(
         error.to_string(),
         "metric `copilot_conflicts_batch_messages_processed_total` is a counter with labels \

@@ -11,9 +11,12 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
+/// A span's name and its fields.
+type SpanFields = (String, BTreeMap<String, String>);
+
 /// Every span's name and fields, as recorded.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<(String, BTreeMap<String, String>)>>>);
+struct Captured(Arc<Mutex<Vec<SpanFields>>>);
 
 struct FieldMap<'a>(&'a mut BTreeMap<String, String>);
 
@@ -69,12 +72,11 @@ fn fetch(message: &Message, secret: &str, fail: bool) -> Result<usize, FetchErro
     }
 }
 
-fn spans_of(run: impl FnOnce()) -> Vec<(String, BTreeMap<String, String>)> {
+fn spans_of(run: impl FnOnce()) -> Vec<SpanFields> {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::registry().with(captured.clone());
     tracing::subscriber::with_default(subscriber, run);
-    let spans = captured.0.lock().unwrap().clone();
-    spans
+    captured.0.lock().unwrap().clone()
 }
 
 #[test]

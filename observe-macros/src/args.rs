@@ -174,9 +174,13 @@ impl InstrumentedArgs {
             ("operation", v) => string_value(cx, &key, v, "operation = \"parse\"")
                 .map(|s| self.operation.set(cx, &key, s)),
             ("level", RawValue::Lit(Lit::Str(s))) => {
-                Some(self.level.set(cx, &key, LevelArg::Str(s)))
+                self.level.set(cx, &key, LevelArg::Str(s));
+                Some(())
             }
-            ("level", RawValue::Path(p)) => Some(self.level.set(cx, &key, LevelArg::Path(p))),
+            ("level", RawValue::Path(p)) => {
+                self.level.set(cx, &key, LevelArg::Path(p));
+                Some(())
+            }
             ("level", _) => expected(cx, &key, "level = \"debug\""),
             ("skip", RawValue::List(tokens)) => {
                 match Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens) {
@@ -186,9 +190,15 @@ impl InstrumentedArgs {
                 Some(())
             }
             ("skip", _) => expected(cx, &key, "skip(arg1, arg2)"),
-            ("skip_all", RawValue::Flag) => Some(self.skip_all.set(cx, &key, ())),
+            ("skip_all", RawValue::Flag) => {
+                self.skip_all.set(cx, &key, ());
+                Some(())
+            }
             ("skip_all", _) => expected(cx, &key, "skip_all"),
-            ("fields", RawValue::List(tokens)) => Some(self.fields.set(cx, &key, tokens)),
+            ("fields", RawValue::List(tokens)) => {
+                self.fields.set(cx, &key, tokens);
+                Some(())
+            }
             ("fields", _) => expected(cx, &key, "fields(queue = %queue, size = body.len())"),
             ("labels", RawValue::List(tokens)) => {
                 match Punctuated::<LabelArg, Token![,]>::parse_terminated.parse2(tokens) {
@@ -198,15 +208,27 @@ impl InstrumentedArgs {
                 Some(())
             }
             ("labels", _) => expected(cx, &key, "labels(queue = \"parsing\")"),
-            ("crate", RawValue::Path(path)) => Some(self.krate.set(cx, &key, path)),
+            ("crate", RawValue::Path(path)) => {
+                self.krate.set(cx, &key, path);
+                Some(())
+            }
             ("crate", RawValue::Lit(Lit::Str(s))) => match s.parse_with(syn::Path::parse_mod_style)
             {
-                Ok(path) => Some(self.krate.set(cx, &key, path)),
-                Err(error) => Some(cx.syn_error(error)),
+                Ok(path) => {
+                    self.krate.set(cx, &key, path);
+                    Some(())
+                }
+                Err(error) => {
+                    cx.syn_error(error);
+                    Some(())
+                }
             },
             ("crate", _) => expected(cx, &key, "crate = ::observe"),
             ("parent", RawValue::Path(path)) => match path.get_ident() {
-                Some(ident) => Some(self.parent.set(cx, &key, ident.clone())),
+                Some(ident) => {
+                    self.parent.set(cx, &key, ident.clone());
+                    Some(())
+                }
                 None => expected(cx, &key, "parent = headers"),
             },
             ("parent", _) => expected(cx, &key, "parent = headers"),
