@@ -11,8 +11,10 @@
 //! doing each, rather than derived as started minus finished: a render reads the stripes
 //! one word at a time, and while it reads, a busy thread finishes many calls, so a
 //! difference of two words read apart can be far off; each thread's in-flight word is
-//! always its own calls in flight. Durations stay raw clock ticks on the hot path: bucket bounds are
-//! converted to ticks at registration and sums to seconds at render, so no call scales.
+//! always its own calls in flight.
+//!
+//! Durations stay raw clock ticks on the hot path: bucket bounds are converted to ticks at
+//! registration and sums to seconds at render, so no call scales.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
