@@ -71,16 +71,22 @@ impl<'s> CallGuard<'s> {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn begin(site: &'static CallSite, span: &'s Span, same_thread: bool) -> Self {
-        let call = site.storage().map(|storage| {
-            // The clock first: counting the start overlaps the clock read's latency.
-            let start = storage.now();
-            let stripe = storage.start();
-            Call {
-                storage,
-                start,
-                stripe: same_thread.then_some(stripe),
+        // A `match`, not `Option::map`: a closure is not `inline(always)`, and where the
+        // compiler declined to inline it the call's state came back through memory, which
+        // cost 17 ns per call (a bench with the instrumented function in another module).
+        let call = match site.storage() {
+            Some(storage) => {
+                // The clock first: counting the start overlaps the clock read's latency.
+                let start = storage.now();
+                let stripe = storage.start();
+                Some(Call {
+                    storage,
+                    start,
+                    stripe: same_thread.then_some(stripe),
+                })
             }
-        });
+            None => None,
+        };
         CallGuard {
             call,
             finished: false,
