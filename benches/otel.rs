@@ -12,37 +12,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use observe::instrumented;
 
 #[path = "support/otlp_sink.rs"]
 mod otlp_sink;
+#[path = "support/tiny.rs"]
+mod tiny;
 
-#[derive(Debug)]
-struct Odd;
-
-/// The work every variant wraps, as in `overhead.rs`.
-#[inline(never)]
-fn work(n: u64) -> Result<u64, Odd> {
-    if n == u64::MAX {
-        Err(Odd)
-    } else {
-        Ok(n.wrapping_mul(31).rotate_left(7))
-    }
-}
-
-fn bare(n: u64) -> Result<u64, Odd> {
-    work(n)
-}
-
-#[instrumented(service = "bench")]
-fn observed(n: u64) -> Result<u64, Odd> {
-    work(n)
-}
-
-#[tracing::instrument]
-fn traced(n: u64) -> Result<u64, Odd> {
-    work(n)
-}
+use tiny::{bare, observed, traced};
 
 fn otel_sampled_tenth(c: &mut Criterion) {
     let receiver_runtime = tokio::runtime::Builder::new_multi_thread()

@@ -14,6 +14,8 @@
 mod handlers;
 #[path = "support/paired.rs"]
 mod paired;
+#[path = "support/tiny.rs"]
+mod tiny;
 
 use std::hint::black_box;
 use std::sync::{Barrier, OnceLock};
@@ -21,24 +23,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use metrics::{Counter, Gauge, Histogram};
-use observe::instrumented;
-
-#[derive(Debug)]
-struct Odd;
-
-/// The work every variant wraps: about as small as a handler gets.
-#[inline(never)]
-fn work(n: u64) -> Result<u64, Odd> {
-    if n == u64::MAX {
-        Err(Odd)
-    } else {
-        Ok(n.wrapping_mul(31).rotate_left(7))
-    }
-}
-
-fn bare(n: u64) -> Result<u64, Odd> {
-    work(n)
-}
+use tiny::{Odd, bare, observed, traced, work};
 
 /// The floor of timing a call: the bare function between two reads of observe's clock.
 fn between_two_clock_reads(n: u64) -> Result<u64, Odd> {
@@ -46,16 +31,6 @@ fn between_two_clock_reads(n: u64) -> Result<u64, Odd> {
     let result = work(n);
     black_box(handlers::clock_ticks().wrapping_sub(start));
     result
-}
-
-#[instrumented(service = "bench")]
-fn observed(n: u64) -> Result<u64, Odd> {
-    work(n)
-}
-
-#[tracing::instrument]
-fn traced(n: u64) -> Result<u64, Odd> {
-    work(n)
 }
 
 #[fastrace::trace]
@@ -294,35 +269,24 @@ fn realistic_handler(c: &mut Criterion) {
 fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
     const ROUNDS: usize = 200;
     const CALLS: u64 = 500;
-    let sync = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
-        if instrumented {
+    // A sync variant of the handler against the bare one.
+    let against_bare = |variant: fn(&str) -> Result<usize, handlers::ParseError>| {
+        paired::measure(ROUNDS, CALLS, |use_variant, calls| {
+            let handler = if use_variant {
+                variant
+            } else {
+                handlers::handle_bare
+            };
             paired::time(calls, || {
-                black_box(handlers::handle_observed(black_box(message)).ok());
+                black_box(handler(black_box(message)).ok());
             })
-        } else {
-            paired::time(calls, || {
-                black_box(handlers::handle_bare(black_box(message)).ok());
-            })
-        }
-    });
-    // The floor: only the two clock reads any per-call duration needs.
-    let clock_reads = paired::measure(ROUNDS, CALLS, |timed, calls| {
-        if timed {
-            paired::time(calls, || {
-                black_box(handlers::handle_between_two_clock_reads(black_box(message)).ok());
-            })
-        } else {
-            paired::time(calls, || {
-                black_box(handlers::handle_bare(black_box(message)).ok());
-            })
-        }
-    });
-    // The method's own bias: the bare handler against itself.
-    let control = paired::measure(ROUNDS, CALLS, |_, calls| {
-        paired::time(calls, || {
-            black_box(handlers::handle_bare(black_box(message)).ok());
         })
-    });
+    };
+    let sync = against_bare(handlers::handle_observed);
+    // The floor: only the two clock reads any per-call duration needs.
+    let clock_reads = against_bare(handlers::handle_between_two_clock_reads);
+    // The method's own bias: the bare handler against itself.
+    let control = against_bare(handlers::handle_bare);
     let asynchronous = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
         runtime.block_on(async {
             let start = Instant::now();

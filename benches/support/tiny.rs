@@ -1,0 +1,31 @@
+//! The tiny handler both benches wrap: about as small as a handler gets, bare, with
+//! observe's `#[instrumented]` and with `#[tracing::instrument]`.
+
+use observe::instrumented;
+
+#[derive(Debug)]
+pub struct Odd;
+
+/// The work every variant wraps; `u64::MAX` is the failing input.
+#[inline(never)]
+pub fn work(n: u64) -> Result<u64, Odd> {
+    if n == u64::MAX {
+        Err(Odd)
+    } else {
+        Ok(n.wrapping_mul(31).rotate_left(7))
+    }
+}
+
+pub fn bare(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+#[instrumented(service = "bench")]
+pub fn observed(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
+
+#[tracing::instrument]
+pub fn traced(n: u64) -> Result<u64, Odd> {
+    work(n)
+}
