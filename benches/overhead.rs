@@ -312,7 +312,7 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
         ("control", control),
     ] {
         println!(
-            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} rounds of four blocks of {} calls)",
+            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} observations of eight blocks of 0.75–1.25 × {} calls)",
             ratio.median, ratio.low, ratio.high, ratio.rounds, ratio.calls
         );
         lines.push(ratio.json(name));
