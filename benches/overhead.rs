@@ -267,11 +267,11 @@ fn realistic_handler(c: &mut Criterion) {
 /// ratio's interval is too wide to tell 1% from noise. Printed, and written for
 /// `scripts/bench_report.py`.
 fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
-    const ROUNDS: usize = 200;
+    const OBSERVATIONS: usize = 200;
     const CALLS: u64 = 500;
     // A sync variant of the handler against the bare one.
     let against_bare = |variant: fn(&str) -> Result<usize, handlers::ParseError>| {
-        paired::measure(ROUNDS, CALLS, |use_variant, calls| {
+        paired::measure(OBSERVATIONS, CALLS, |use_variant, calls| {
             let handler = if use_variant {
                 variant
             } else {
@@ -287,7 +287,7 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
     let clock_reads = against_bare(handlers::handle_between_two_clock_reads);
     // The method's own bias: the bare handler against itself.
     let control = against_bare(handlers::handle_bare);
-    let asynchronous = paired::measure(ROUNDS, CALLS, |instrumented, calls| {
+    let asynchronous = paired::measure(OBSERVATIONS, CALLS, |instrumented, calls| {
         runtime.block_on(async {
             let start = Instant::now();
             for _ in 0..calls {
@@ -313,7 +313,7 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
     ] {
         println!(
             "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} observations of eight blocks of 0.75–1.25 × {} calls)",
-            ratio.median, ratio.low, ratio.high, ratio.rounds, ratio.calls
+            ratio.median, ratio.low, ratio.high, ratio.observations, ratio.calls
         );
         lines.push(ratio.json(name));
     }

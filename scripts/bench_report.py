@@ -127,17 +127,19 @@ for kind in ["sync", "async"]:
     w(f"| {kind} | {cell(group, f'{kind}_bare')} | {cell(group, f'{kind}_observe')} | {r:.4f} [{low:.4f}, {high:.4f}] |")
 w("")
 w("The two medians above are measured seconds apart, so their ratio's interval mostly shows")
-w("the machine's drift. The paired measurement below takes 200 observations of eight blocks,")
-w("bare, variant, variant, bare, variant, bare, bare, variant, of 375 to 625 calls each (drawn")
-w("per observation), and the median of the per-observation ratios (bootstrap 95% interval).")
+with open(os.path.join(target, "tmp", "paired_ratios.json")) as f:
+    paired = {entry["name"]: entry for entry in json.load(f)}
+design = paired["control"]
+w("the machine's drift. The paired measurement below takes")
+w(f"{design['observations']} observations of eight blocks, bare, variant, variant, bare, variant, bare, bare,")
+w(f"variant, of {design['calls'] * 3 // 4} to {design['calls'] * 3 // 4 + design['calls'] // 2} calls each (drawn per observation), and the")
+w("median of the per-observation ratios (bootstrap 95% interval).")
 w("The control pits the bare handler against itself: it shows the")
 w("method's own bias. `two clock reads` is the bare handler between two TSC reads and nothing")
 w("else: what any per-call duration costs before anything is recorded.")
 w("")
 w("| variant / bare (paired) | ratio [95% CI] | added |")
 w("|---|---|---|")
-with open(os.path.join(target, "tmp", "paired_ratios.json")) as f:
-    paired = {entry["name"]: entry for entry in json.load(f)}
 labels = {
     "sync": "observe, sync",
     "async": "observe, async (tokio, current thread)",

@@ -12,19 +12,20 @@
 
 use std::time::{Duration, Instant};
 
-/// The variant/bare time ratio over `rounds` observations of about `calls` calls per block.
+/// The variant/bare time ratio: the median of `observations` observations, each of eight
+/// blocks of about `calls` calls.
 pub struct PairedRatio {
     pub median: f64,
     pub low: f64,
     pub high: f64,
-    pub rounds: usize,
+    pub observations: usize,
     pub calls: u64,
 }
 
 /// Times eight blocks per observation, four of the bare handler and four of the variant,
 /// each through `block(variant, calls)`, which returns the block's elapsed time.
 pub fn measure(
-    rounds: usize,
+    observations: usize,
     calls: u64,
     mut block: impl FnMut(bool, u64) -> Duration,
 ) -> PairedRatio {
@@ -32,7 +33,7 @@ pub fn measure(
     block(false, calls);
     block(true, calls);
     let mut next = xorshift(0x2545_F491_4F6C_DD1D);
-    let mut ratios: Vec<f64> = (0..rounds)
+    let mut ratios: Vec<f64> = (0..observations)
         .map(|_| {
             let calls = calls * 3 / 4 + next() % (calls / 2 + 1);
             let (mut bare, mut variant) = (Duration::ZERO, Duration::ZERO);
@@ -49,7 +50,7 @@ pub fn measure(
         median: median(&ratios),
         low,
         high,
-        rounds,
+        observations,
         calls,
     }
 }
@@ -104,8 +105,8 @@ impl PairedRatio {
     /// One JSON object, for `scripts/bench_report.py`.
     pub fn json(&self, name: &str) -> String {
         format!(
-            r#"{{"name": "{name}", "median": {}, "low": {}, "high": {}, "rounds": {}, "calls": {}}}"#,
-            self.median, self.low, self.high, self.rounds, self.calls
+            r#"{{"name": "{name}", "median": {}, "low": {}, "high": {}, "observations": {}, "calls": {}}}"#,
+            self.median, self.low, self.high, self.observations, self.calls
         )
     }
 }
