@@ -171,8 +171,11 @@ fn tiny_handler(c: &mut Criterion) {
     black_box(observe::render().map(|text| text.len()));
 }
 
+/// One of the tiny handler's variants.
+type TinyHandler = fn(u64) -> Result<u64, Odd>;
+
 /// `threads` threads calling `f` at once; the time of the measuring thread's calls.
-fn concurrently(threads: usize, iters: u64, f: fn(u64) -> Result<u64, Odd>) -> Duration {
+fn concurrently(threads: usize, iters: u64, f: TinyHandler) -> Duration {
     let start = Barrier::new(threads);
     std::thread::scope(|s| {
         for _ in 1..threads {
@@ -195,26 +198,20 @@ fn concurrently(threads: usize, iters: u64, f: fn(u64) -> Result<u64, Odd>) -> D
 fn two_threads(c: &mut Criterion) {
     start_observe();
     let mut group = c.benchmark_group("two_threads");
-    // The control: on a shared 2-vCPU machine, two threads also slow each other down
-    // through scheduling, whatever they run.
-    group.bench_function("bare_1_thread", |b| {
-        b.iter_custom(|iters| concurrently(1, iters, bare))
-    });
-    group.bench_function("bare_2_threads", |b| {
-        b.iter_custom(|iters| concurrently(2, iters, bare))
-    });
-    group.bench_function("observe_1_thread", |b| {
-        b.iter_custom(|iters| concurrently(1, iters, observed))
-    });
-    group.bench_function("observe_2_threads", |b| {
-        b.iter_custom(|iters| concurrently(2, iters, observed))
-    });
-    group.bench_function("metrics_cached_handles_quanta_1_thread", |b| {
-        b.iter_custom(|iters| concurrently(1, iters, cached_handles_quanta))
-    });
-    group.bench_function("metrics_cached_handles_quanta_2_threads", |b| {
-        b.iter_custom(|iters| concurrently(2, iters, cached_handles_quanta))
-    });
+    // `bare` is the control: on a shared 2-vCPU machine, two threads also slow each other
+    // down through scheduling, whatever they run.
+    let variants: [(&str, TinyHandler); 3] = [
+        ("bare", bare),
+        ("observe", observed),
+        ("metrics_cached_handles_quanta", cached_handles_quanta),
+    ];
+    for (name, f) in variants {
+        for (threads, suffix) in [(1, "1_thread"), (2, "2_threads")] {
+            group.bench_function(format!("{name}_{suffix}"), |b| {
+                b.iter_custom(|iters| concurrently(threads, iters, f))
+            });
+        }
+    }
     group.finish();
     black_box(observe::render().map(|text| text.len()));
 }
