@@ -6,15 +6,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::instrumented::{CallSite, CallSiteMeta, FamilyMeta};
 use crate::names::{
     LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
 };
-use crate::site::{CallSite, MetricMeta, SiteMeta};
 use crate::storage::Snapshot;
 
 /// One registered site and what it holds now.
 struct Read<'a> {
-    meta: &'a SiteMeta,
+    meta: &'a CallSiteMeta,
     snapshot: Snapshot,
 }
 
@@ -109,7 +109,7 @@ fn outcome_exists(index: usize, count: u64) -> bool {
 fn family(
     out: &mut String,
     reads: &[Read<'_>],
-    metric: fn(&SiteMeta) -> &MetricMeta,
+    metric: fn(&CallSiteMeta) -> &FamilyMeta,
     kind: &str,
     mut series: impl FnMut(&mut String, &Read<'_>),
 ) {
@@ -138,7 +138,7 @@ fn family(
     }
 }
 
-fn labels(environment: &str, meta: &SiteMeta, extra: Option<(&str, &str)>) -> String {
+fn labels(environment: &str, meta: &CallSiteMeta, extra: Option<(&str, &str)>) -> String {
     let mut labels = String::with_capacity(128);
     let mut pair = |key: &str, value: &str| {
         if !labels.is_empty() {

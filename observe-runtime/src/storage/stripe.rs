@@ -6,13 +6,9 @@
 //! beyond the number of owned stripes share one last stripe, with atomic adds.
 
 use std::cell::Cell;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
-/// Upper bound of owned stripes, whatever the machine.
-const MAX_OWNED: usize = 64;
-
-static CLAIMED: [AtomicBool; MAX_OWNED] = [const { AtomicBool::new(false) }; MAX_OWNED];
+use crate::global::{MAX_OWNED_STRIPES, OWNED_STRIPES, STRIPE_CLAIMS};
 
 const UNASSIGNED: usize = usize::MAX;
 const SHARED: usize = usize::MAX - 1;
@@ -20,10 +16,9 @@ const SHARED: usize = usize::MAX - 1;
 /// Stripes that threads can own: twice the parallelism, so a thread pool of one thread
 /// per core and a few more threads all get their own.
 pub(crate) fn owned_count() -> usize {
-    static COUNT: OnceLock<usize> = OnceLock::new();
-    *COUNT.get_or_init(|| {
+    *OWNED_STRIPES.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
-        (cores * 2).clamp(4, MAX_OWNED)
+        (cores * 2).clamp(4, MAX_OWNED_STRIPES)
     })
 }
 
@@ -42,9 +37,9 @@ impl Drop for Release {
     fn drop(&mut self) {
         // Calls made later in the thread's exit (from other destructors) share the last stripe.
         let index = INDEX.with(|index| index.replace(SHARED));
-        if index < MAX_OWNED {
+        if index < MAX_OWNED_STRIPES {
             // Release: this thread's writes to the stripe happen before the next owner's.
-            CLAIMED[index].store(false, Ordering::Release);
+            STRIPE_CLAIMS[index].store(false, Ordering::Release);
         }
     }
 }
@@ -65,14 +60,14 @@ pub(crate) fn current() -> Option<usize> {
 fn claim() -> usize {
     let index = (0..owned_count())
         .find(|&i| {
-            CLAIMED[i]
+            STRIPE_CLAIMS[i]
                 .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
         })
         .unwrap_or(SHARED);
     // Without a release at exit (the thread is already exiting), the claim is given back now.
     if index != SHARED && RELEASE.try_with(|_| ()).is_err() {
-        CLAIMED[index].store(false, Ordering::Release);
+        STRIPE_CLAIMS[index].store(false, Ordering::Release);
         INDEX.with(|cell| cell.set(SHARED));
         return SHARED;
     }
@@ -127,7 +122,7 @@ mod tests {
             let Some(index) = std::thread::spawn(current).join().unwrap() else {
                 continue;
             };
-            if !CLAIMED[index].load(Ordering::Acquire) {
+            if !STRIPE_CLAIMS[index].load(Ordering::Acquire) {
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));

@@ -21,9 +21,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use tokio::sync::{Notify, mpsc};
 
-/// The self-metric: spans that ended but never reached the collector, by `reason`
-/// (`queue_full`, `export_failed`, `shutdown`).
-pub const SPANS_DROPPED: &str = "observe_otlp_spans_dropped_total";
+use crate::names::SPANS_DROPPED;
 
 /// Spans sent in one export request at most.
 const MAX_BATCH: usize = 512;
@@ -34,13 +32,13 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Counters of the spans lost, one per reason, created once at start-up.
 #[derive(Clone)]
-pub(crate) struct Dropped {
+pub(crate) struct DroppedSpans {
     queue_full: Counter,
     export_failed: Counter,
     shutdown: Counter,
 }
 
-impl Dropped {
+impl DroppedSpans {
     /// Registers the series at zero, so an alert on them works before the first loss.
     pub(crate) fn register(service: &str) -> Self {
         metrics::describe_counter!(
@@ -52,7 +50,7 @@ impl Dropped {
             counter.increment(0);
             counter
         };
-        Dropped {
+        DroppedSpans {
             queue_full: counter("queue_full"),
             export_failed: counter("export_failed"),
             shutdown: counter("shutdown"),
@@ -68,30 +66,30 @@ enum Control {
 }
 
 /// Forwards the spans worth exporting to the export task through a bounded queue.
-pub(crate) struct ExportProcessor {
+pub(crate) struct SpanExportQueue {
     /// Lock-free on the sending side: ending a span takes no lock.
     spans: mpsc::Sender<SpanData>,
     /// Tells the task a batch is waiting.
     batch_ready: Arc<Notify>,
     control: mpsc::UnboundedSender<Control>,
-    dropped: Dropped,
+    dropped: DroppedSpans,
     flush_timeout: Duration,
 }
 
-impl fmt::Debug for ExportProcessor {
+impl fmt::Debug for SpanExportQueue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExportProcessor").finish_non_exhaustive()
+        f.debug_struct("SpanExportQueue").finish_non_exhaustive()
     }
 }
 
-impl ExportProcessor {
+impl SpanExportQueue {
     /// Spawns the export task on `io` and returns the processor feeding it.
     pub(crate) fn start<E>(
         exporter: E,
         io: &tokio::runtime::Handle,
         capacity: usize,
         flush_timeout: Duration,
-        dropped: Dropped,
+        dropped: DroppedSpans,
     ) -> Self
     where
         E: SpanExporter + Send + Sync + 'static,
@@ -106,7 +104,7 @@ impl ExportProcessor {
             control_rx,
             dropped.clone(),
         ));
-        ExportProcessor {
+        SpanExportQueue {
             spans,
             batch_ready,
             control,
@@ -121,7 +119,7 @@ pub(crate) fn worth_exporting(span: &SpanData) -> bool {
     span.span_context.is_sampled() || matches!(span.status, Status::Error { .. })
 }
 
-impl SpanProcessor for ExportProcessor {
+impl SpanProcessor for SpanExportQueue {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
@@ -151,7 +149,7 @@ impl SpanProcessor for ExportProcessor {
     }
 }
 
-impl ExportProcessor {
+impl SpanExportQueue {
     /// Asks the task to export everything queued (and, for `Shutdown`, to stop); waits at
     /// most `timeout` (a blocking wait is safe here: the task runs on observe's runtime
     /// thread, never the caller's).
@@ -174,7 +172,7 @@ async fn export_loop<E: SpanExporter>(
     mut spans: mpsc::Receiver<SpanData>,
     batch_ready: Arc<Notify>,
     mut control: mpsc::UnboundedReceiver<Control>,
-    dropped: Dropped,
+    dropped: DroppedSpans,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut tick = tokio::time::interval(SCHEDULE_DELAY);
@@ -210,7 +208,7 @@ async fn drain<E: SpanExporter>(
     exporter: &E,
     spans: &mut mpsc::Receiver<SpanData>,
     batch: &mut Vec<SpanData>,
-    dropped: &Dropped,
+    dropped: &DroppedSpans,
 ) {
     while let Ok(span) = spans.try_recv() {
         batch.push(span);
@@ -222,7 +220,7 @@ async fn drain<E: SpanExporter>(
 }
 
 /// Sends the batch; a failure or a timeout loses it, and is counted.
-async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, dropped: &Dropped) {
+async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, dropped: &DroppedSpans) {
     if batch.is_empty() {
         return;
     }
@@ -243,7 +241,7 @@ mod tests {
     use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 
     use super::*;
-    use crate::sampling::RecordEverything;
+    use crate::traces::sampling::RecordEverything;
 
     /// Keeps what it is asked to export; or, `stalled`, never finishes an export (a
     /// collector that accepts the connection and never answers).
@@ -268,10 +266,10 @@ mod tests {
         export_failed: Arc<AtomicU64>,
     }
 
-    fn dropped() -> (Dropped, Counts) {
+    fn dropped() -> (DroppedSpans, Counts) {
         let queue_full = Arc::new(AtomicU64::new(0));
         let export_failed = Arc::new(AtomicU64::new(0));
-        let dropped = Dropped {
+        let dropped = DroppedSpans {
             queue_full: Counter::from_arc(queue_full.clone()),
             export_failed: Counter::from_arc(export_failed.clone()),
             shutdown: Counter::noop(),
@@ -294,7 +292,7 @@ mod tests {
     ) -> (SdkTracerProvider, Counts) {
         let (dropped, counts) = dropped();
         let processor =
-            ExportProcessor::start(collector, io.handle(), capacity, flush_timeout, dropped);
+            SpanExportQueue::start(collector, io.handle(), capacity, flush_timeout, dropped);
         let provider = SdkTracerProvider::builder()
             .with_span_processor(processor)
             .with_sampler(RecordEverything(sampler))

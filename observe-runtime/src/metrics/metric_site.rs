@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString};
 
+use super::handles::{CounterRef, GaugeRef, HistogramRef};
 use crate::names::{LABEL_SERVICE, OTHER_LABEL_VALUE};
 
 /// Counter, gauge or histogram.
@@ -136,7 +137,7 @@ impl MetricSite {
     fn handle(&'static self, values: &[&str]) -> Option<&'static Handle> {
         let state = match self.state.get() {
             Some(state) => state,
-            None if crate::runtime::is_initialised() => self.state.get_or_init(|| self.build()),
+            None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
             None => return None,
         };
         let mut index = 0;
@@ -282,82 +283,6 @@ impl RuntimeLabel {
                 .iter()
                 .any(|s| s.get().is_some_and(|h| &**h == value)),
             LabelDomain::Const(_) => true,
-        }
-    }
-}
-
-/// A counter from `observe::counter!`. Before `observe::init` it records nothing.
-#[derive(Clone, Copy)]
-pub struct CounterRef(Option<&'static Counter>);
-
-impl CounterRef {
-    /// One that records nothing: what a macro with errors expands to.
-    #[doc(hidden)]
-    pub const fn noop() -> Self {
-        CounterRef(None)
-    }
-
-    /// Adds `value`.
-    #[inline]
-    pub fn increment(self, value: u64) {
-        if let Some(counter) = self.0 {
-            counter.increment(value);
-        }
-    }
-}
-
-/// A gauge from `observe::gauge!`. Before `observe::init` it records nothing.
-#[derive(Clone, Copy)]
-pub struct GaugeRef(Option<&'static Gauge>);
-
-impl GaugeRef {
-    /// One that records nothing: what a macro with errors expands to.
-    #[doc(hidden)]
-    pub const fn noop() -> Self {
-        GaugeRef(None)
-    }
-
-    /// Sets it to `value`.
-    #[inline]
-    pub fn set(self, value: f64) {
-        if let Some(gauge) = self.0 {
-            gauge.set(value);
-        }
-    }
-
-    /// Adds `value`.
-    #[inline]
-    pub fn increment(self, value: f64) {
-        if let Some(gauge) = self.0 {
-            gauge.increment(value);
-        }
-    }
-
-    /// Subtracts `value`.
-    #[inline]
-    pub fn decrement(self, value: f64) {
-        if let Some(gauge) = self.0 {
-            gauge.decrement(value);
-        }
-    }
-}
-
-/// A histogram from `observe::histogram!`. Before `observe::init` it records nothing.
-#[derive(Clone, Copy)]
-pub struct HistogramRef(Option<&'static Histogram>);
-
-impl HistogramRef {
-    /// One that records nothing: what a macro with errors expands to.
-    #[doc(hidden)]
-    pub const fn noop() -> Self {
-        HistogramRef(None)
-    }
-
-    /// Records one observation.
-    #[inline]
-    pub fn record(self, value: f64) {
-        if let Some(histogram) = self.0 {
-            histogram.record(value);
         }
     }
 }

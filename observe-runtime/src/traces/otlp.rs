@@ -1,5 +1,5 @@
 //! OpenTelemetry trace export: configuration from the builder and the standard `OTEL_*`
-//! variables, the resource, the sampler and the OTLP exporter behind [`ExportProcessor`].
+//! variables, the resource, the sampler and the OTLP exporter behind [`SpanExportQueue`].
 //! Nothing here runs unless an endpoint is configured.
 
 use std::time::Duration;
@@ -10,10 +10,10 @@ use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use crate::export::{Dropped, ExportProcessor};
-use crate::runtime::Error;
-use crate::sampling::{self, RecordEverything, SamplerKind};
-use crate::site;
+use super::export_queue::{DroppedSpans, SpanExportQueue};
+use super::sampling::{self, RecordEverything, SamplerKind};
+use crate::error::Error;
+use crate::instrumented::all_call_sites;
 
 /// The OTLP transport.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,7 +38,7 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Trace export settings, part of the runtime's `Builder`.
 #[derive(Debug, Clone)]
-pub(crate) struct OtelConfig {
+pub(crate) struct OtlpConfig {
     /// The collector; `None` disables export.
     pub(crate) endpoint: Option<Endpoint>,
     pub(crate) protocol: OtlpProtocol,
@@ -59,9 +59,9 @@ pub(crate) enum Endpoint {
     Traces(String),
 }
 
-impl Default for OtelConfig {
+impl Default for OtlpConfig {
     fn default() -> Self {
-        OtelConfig {
+        OtlpConfig {
             endpoint: None,
             protocol: OtlpProtocol::Grpc,
             service_name: None,
@@ -74,7 +74,7 @@ impl Default for OtelConfig {
     }
 }
 
-impl OtelConfig {
+impl OtlpConfig {
     /// Applies the standard variables that are set.
     pub(crate) fn read_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
         if let Some(url) = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
@@ -138,7 +138,7 @@ pub(crate) fn parse_ratio(value: &str) -> Option<f64> {
 /// The service's name, most explicit first: the builder or `OTEL_SERVICE_NAME`, then
 /// `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, then the one service every linked
 /// `#[instrumented]` function names, else `unknown_service`.
-pub(crate) fn service_name(config: &OtelConfig) -> String {
+pub(crate) fn service_name(config: &OtlpConfig) -> String {
     if let Some(name) = &config.service_name {
         return name.clone();
     }
@@ -150,7 +150,7 @@ pub(crate) fn service_name(config: &OtelConfig) -> String {
             return name.into_owned();
         }
     }
-    let mut services = site::all_sites().map(|s| s.meta().service);
+    let mut services = all_call_sites().map(|s| s.meta().service);
     match services.next() {
         Some(first) if services.all(|s| s == first) => first.to_owned(),
         _ => UNKNOWN_SERVICE.to_owned(),
@@ -159,16 +159,16 @@ pub(crate) fn service_name(config: &OtelConfig) -> String {
 
 /// A running trace pipeline: the provider the `tracing` layer's tracer belongs to.
 #[derive(Debug)]
-pub(crate) struct Pipeline {
+pub(crate) struct OtlpPipeline {
     provider: SdkTracerProvider,
     flush_timeout: Duration,
 }
 
-impl Pipeline {
+impl OtlpPipeline {
     /// The OTLP exporter; its connection tasks run on `io`. Built before anything global
     /// is installed, so a bad endpoint fails `init` cleanly.
     pub(crate) fn exporter(
-        config: &OtelConfig,
+        config: &OtlpConfig,
         endpoint: &Endpoint,
         io: &tokio::runtime::Handle,
     ) -> Result<opentelemetry_otlp::SpanExporter, Error> {
@@ -195,7 +195,7 @@ impl Pipeline {
 
     /// The provider feeding `exporter` through the export task on `io`, and its tracer.
     pub(crate) fn start(
-        config: &OtelConfig,
+        config: &OtlpConfig,
         mut exporter: opentelemetry_otlp::SpanExporter,
         environment: &str,
         service_name: &str,
@@ -203,12 +203,12 @@ impl Pipeline {
     ) -> (Self, SdkTracer) {
         let resource = resource(config, environment, service_name);
         opentelemetry_sdk::trace::SpanExporter::set_resource(&mut exporter, &resource);
-        let processor = ExportProcessor::start(
+        let processor = SpanExportQueue::start(
             exporter,
             io,
             config.queue_capacity,
             config.flush_timeout,
-            Dropped::register(service_name),
+            DroppedSpans::register(service_name),
         );
         let sampler = RecordEverything(config.sampler.sampler(config.ratio(environment)));
         let provider = SdkTracerProvider::builder()
@@ -217,7 +217,7 @@ impl Pipeline {
             .with_resource(resource)
             .build();
         let tracer = provider.tracer("observe");
-        let pipeline = Pipeline {
+        let pipeline = OtlpPipeline {
             provider,
             flush_timeout: config.flush_timeout,
         };
@@ -250,7 +250,7 @@ pub(crate) fn endpoint_url(protocol: OtlpProtocol, endpoint: &Endpoint) -> Strin
 
 /// `OTEL_RESOURCE_ATTRIBUTES` and the SDK's attributes, then `service.name`,
 /// `deployment.environment.name` and, if known, `service.version`.
-fn resource(config: &OtelConfig, environment: &str, service_name: &str) -> Resource {
+fn resource(config: &OtlpConfig, environment: &str, service_name: &str) -> Resource {
     let mut builder = Resource::builder()
         .with_service_name(service_name.to_owned())
         .with_attribute(KeyValue::new(
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn standard_variables_are_honoured() {
-        let mut config = OtelConfig::default();
+        let mut config = OtlpConfig::default();
         config
             .read_env(env(&[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
@@ -299,7 +299,7 @@ mod tests {
 
     #[test]
     fn ratio_defaults_to_the_environment() {
-        let config = OtelConfig::default();
+        let config = OtlpConfig::default();
         assert_eq!(config.ratio("prod"), 0.1);
         assert_eq!(config.ratio("staging"), 0.5);
         assert_eq!(config.ratio("dev"), 1.0);
@@ -312,7 +312,7 @@ mod tests {
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
         ] {
-            let error = OtelConfig::default()
+            let error = OtlpConfig::default()
                 .read_env(env(&[(var, value)]))
                 .unwrap_err()
                 .to_string();
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn sdk_disabled_turns_export_off_and_traces_url_is_kept() {
-        let mut config = OtelConfig::default();
+        let mut config = OtlpConfig::default();
         config
             .read_env(env(&[
                 ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c:4318/custom"),

@@ -5,15 +5,26 @@
 //! `GET /metrics` (any query string) answers the exposition, other paths 404, other
 //! methods 405. Connections are kept alive as HTTP/1.1 allows (Prometheus reuses them).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use crate::error::Error;
+
 /// Longest request head accepted; a scrape's is a few hundred bytes.
 const MAX_HEAD: usize = 16 * 1024;
 /// How long an idle or slow connection is kept.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Binds the `/metrics` address, ready for the exporter thread's runtime.
+pub(crate) fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, Error> {
+    let listener = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|source| Error::MetricsListener { addr, source })?;
+    Ok(listener)
+}
 
 /// Accepts connections until the runtime stops.
 pub(crate) async fn serve(listener: TcpListener, render: fn() -> String) {

@@ -9,16 +9,16 @@ use crate::storage::Storage;
 /// Everything the macro knows at compile time about one instrumented function.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct SiteMeta {
+pub struct CallSiteMeta {
     pub service: &'static str,
     pub operation: &'static str,
     pub module_path: &'static str,
     /// Extra constant labels from `labels(..)`.
     pub labels: &'static [(&'static str, &'static str)],
-    pub duration: MetricMeta,
-    pub processed: MetricMeta,
-    pub failures: MetricMeta,
-    pub active: MetricMeta,
+    pub duration: FamilyMeta,
+    pub processed: FamilyMeta,
+    pub failures: FamilyMeta,
+    pub active: FamilyMeta,
     /// Bucket bounds of the duration histogram (the preset's).
     pub buckets: &'static [f64],
     /// The convention's `outcome` values: success, failure, cancelled.
@@ -28,7 +28,7 @@ pub struct SiteMeta {
 /// Name and HELP text of one metric.
 #[doc(hidden)]
 #[derive(Debug)]
-pub struct MetricMeta {
+pub struct FamilyMeta {
     pub name: &'static str,
     pub help: &'static str,
 }
@@ -36,25 +36,25 @@ pub struct MetricMeta {
 /// One instrumented function's static state. Generated as a `static` inside the function.
 #[doc(hidden)]
 pub struct CallSite {
-    meta: SiteMeta,
+    meta: CallSiteMeta,
     storage: OnceLock<Storage>,
 }
 
 /// Registers a call site for the runtime's start-up (histogram buckets per metric).
 #[doc(hidden)]
-pub struct SiteRegistration(pub &'static CallSite);
+pub struct CallSiteRegistration(pub &'static CallSite);
 
-inventory::collect!(SiteRegistration);
+inventory::collect!(CallSiteRegistration);
 
 impl CallSite {
-    pub const fn new(meta: SiteMeta) -> Self {
+    pub const fn new(meta: CallSiteMeta) -> Self {
         CallSite {
             meta,
             storage: OnceLock::new(),
         }
     }
 
-    pub fn meta(&self) -> &SiteMeta {
+    pub fn meta(&self) -> &CallSiteMeta {
         &self.meta
     }
 
@@ -82,7 +82,7 @@ impl CallSite {
 
     #[cold]
     fn register(&'static self) -> Option<&'static Storage> {
-        let clock = crate::runtime::clock()?;
+        let clock = crate::global::clock()?;
         Some(
             self.storage
                 .get_or_init(|| Storage::new(self.meta.buckets, clock.clone())),
@@ -91,8 +91,8 @@ impl CallSite {
 }
 
 /// Every call site linked into this program.
-pub(crate) fn all_sites() -> impl Iterator<Item = &'static CallSite> {
-    inventory::iter::<SiteRegistration>
+pub(crate) fn all_call_sites() -> impl Iterator<Item = &'static CallSite> {
+    inventory::iter::<CallSiteRegistration>
         .into_iter()
         .map(|registration| registration.0)
 }

@@ -9,7 +9,7 @@ use opentelemetry_http::HttpClient;
 use opentelemetry_http::hyper::HyperClient;
 use tokio::sync::mpsc;
 
-use crate::runtime::Error;
+use crate::error::Error;
 
 /// How often the exposition is pushed unless configured.
 pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);

@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 
 use crate::error::Error;
-use crate::metric_site::{MetricKind, MetricSiteMeta};
+use crate::instrumented::CallSiteMeta;
+use crate::metrics::{MetricKind, MetricSiteMeta};
 use crate::names::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE};
-use crate::site::SiteMeta;
 
 /// What one call site makes of a metric name.
 #[derive(Debug)]
@@ -50,7 +50,10 @@ impl Use {
 
 /// Every `#[instrumented]` site's four metrics and every function-like macro's metric: one
 /// type and one renderer per name.
-pub(crate) fn check(instrumented: &[&SiteMeta], macros: &[&MetricSiteMeta]) -> Result<(), Error> {
+pub(crate) fn check(
+    instrumented: &[&CallSiteMeta],
+    macros: &[&MetricSiteMeta],
+) -> Result<(), Error> {
     let uses = instrumented
         .iter()
         .flat_map(|site| instrumented_uses(site))
@@ -72,7 +75,7 @@ pub(crate) fn check(instrumented: &[&SiteMeta], macros: &[&MetricSiteMeta]) -> R
     Ok(())
 }
 
-fn instrumented_uses(site: &SiteMeta) -> [Use; 4] {
+fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
     let with = |extra: &[&'static str]| -> BTreeSet<&'static str> {
         [LABEL_SERVICE, LABEL_OPERATION]
             .into_iter()
@@ -149,15 +152,15 @@ fn macro_use(site: &MetricSiteMeta) -> Use {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metric_site::LabelDomain;
-    use crate::site::MetricMeta;
+    use crate::instrumented::FamilyMeta;
+    use crate::metrics::LabelDomain;
 
     fn instrumented(
         operation: &'static str,
         labels: &'static [(&'static str, &'static str)],
-    ) -> SiteMeta {
-        let metric = |name| MetricMeta { name, help: "" };
-        SiteMeta {
+    ) -> CallSiteMeta {
+        let metric = |name| FamilyMeta { name, help: "" };
+        CallSiteMeta {
             service: "parsing",
             operation,
             module_path: "app::parsing",

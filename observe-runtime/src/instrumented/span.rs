@@ -9,24 +9,14 @@ use tracing::callsite::{Callsite, DefaultCallsite};
 use tracing::field::{Empty, Value};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
-use crate::site::CallSite;
-
-/// The fields every call's span starts with, in this order, before the `extra` ones
-/// (`otel.kind`, then the recorded arguments). The macro declares them in the callsite's
-/// field set; [`call_span`] supplies their values.
-pub(crate) const CALL_SPAN_FIELDS: [&str; 5] = [
-    "service.name",
-    "code.function",
-    "code.namespace",
-    "error.type",
-    "otel.status_code",
-];
+use super::call_site::CallSite;
+use crate::names::CALL_SPAN_FIELDS;
 
 /// The most fields [`call_span`] takes (the five above and four extra values): the macro
 /// falls back to `tracing::span!` for a span with more.
 pub(crate) const MAX_CALL_SPAN_FIELDS: usize = CALL_SPAN_FIELDS.len() + 4;
 
-/// A new span at `callsite`, whose fields are [`CALL_SPAN_FIELDS`] followed by the
+/// A new span at `callsite`, whose fields are `names::CALL_SPAN_FIELDS` followed by the
 /// values of `extra`: `service.name` is the site's service, `code.function` the span's
 /// name, `code.namespace` its module path, and `error.type` and `otel.status_code` are
 /// empty until a failure records them. The same checks, in the same order, as

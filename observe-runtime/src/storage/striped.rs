@@ -19,9 +19,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use super::stripe;
 use crate::clock::Ticks;
 use crate::outcome::Outcome;
-use crate::stripe;
 
 /// Words of one cache line pair: adjacent-line prefetch pulls lines in pairs.
 const LINE_WORDS: usize = 16;
@@ -32,7 +32,7 @@ const LINE_WORDS: usize = 16;
 struct Line(#[allow(dead_code)] [AtomicU64; LINE_WORDS]);
 
 /// Outcomes with a histogram: success, failure, cancelled, in the order of
-/// `SiteMeta::outcomes`, which holds their label values.
+/// `CallSiteMeta::outcomes`, which holds their label values.
 pub(crate) const OUTCOMES: usize = 3;
 
 /// Distinct `error_type` values counted in the stripes; more than this (far above a sane

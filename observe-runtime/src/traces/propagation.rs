@@ -3,21 +3,16 @@
 //! one (`#[instrumented(parent = headers)]` does it for a function's span).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry::Context;
+/// The OpenTelemetry context [`TraceHeaders`] and [`extract`] return: re-exported so that
+/// code using them needs no `opentelemetry` dependency of its own.
+pub use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-/// Set once spans are exported: until then there is no trace context to carry, and
-/// continuing one would be wasted work on every call.
-static EXPORTING: AtomicBool = AtomicBool::new(false);
-
-pub(crate) fn enable() {
-    EXPORTING.store(true, Ordering::Release);
-}
+use crate::global::traces_exported;
 
 /// Headers that can carry a trace context: `http::HeaderMap` and string maps (message
 /// headers of a queue such as RabbitMQ or Kafka).
@@ -86,7 +81,7 @@ impl Injector for BTreeInjector<'_> {
 /// Writes the current span's trace context into `headers` (outgoing request or message),
 /// so the callee's spans join this trace. Does nothing when spans are not exported.
 pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
-    if EXPORTING.load(Ordering::Acquire) {
+    if traces_exported() {
         headers.inject_context(&tracing::Span::current().context());
     }
 }
@@ -102,7 +97,7 @@ pub fn extract(headers: &(impl TraceHeaders + ?Sized)) -> Context {
 /// it is entered; `extract` runs only when spans are exported.
 #[doc(hidden)]
 pub fn continue_trace(span: &tracing::Span, extract: impl FnOnce() -> Context) {
-    if !EXPORTING.load(Ordering::Acquire) || span.is_disabled() {
+    if !traces_exported() || span.is_disabled() {
         return;
     }
     let cx = extract();

@@ -1,5 +1,5 @@
 //! Head sampling that never loses a failure: the configured sampler decides which traces are
-//! *sampled*, but every span is *recorded*, so that [`crate::export`] can still export the
+//! *sampled*, but every span is *recorded*, so that [`super::export_queue`] can still export the
 //! spans that end with an error status (the RFC's "failed operations are always kept").
 
 use opentelemetry::trace::{Link, SpanKind, TraceId};

@@ -9,9 +9,9 @@ use std::task::{Context, Poll};
 
 use tracing::Span;
 
+use super::call_site::CallSite;
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
-use crate::site::CallSite;
 use crate::storage::{Storage, Stripe};
 
 /// Guards one call of an instrumented function. It borrows the call's span, which the
