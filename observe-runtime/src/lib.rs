@@ -4,8 +4,8 @@
 //! Users depend on the `observe` crate, which re-exports this one with the macros.
 //!
 //! # Layout
-//! Rooms by job, each allowed to use only the ones below it (checked by grepping
-//! `use crate::` per folder; `ARCHITECTURE.md` tells how a call flows through them):
+//! Rooms by job, each allowed to use only the ones below it (`tests/layering.rs` checks
+//! every `crate::` path per room; `ARCHITECTURE.md` tells how a call flows through them):
 //!
 //! ```text
 //! init/          builder, environment, start-up, the init guard     uses everything below
@@ -13,13 +13,13 @@
 //!                Pushgateway push                                        storage, global, leaves
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
 //!                propagation                                             leaves
-//! logs           the log subscriber                                 uses leaves
+//! logs           the log subscriber                                 uses nothing of the crate
 //! instrumented/  call site, per-call guard, classify, error label,  uses storage, global, leaves
 //!                span: the per-call hot path
 //! metrics/       the function-like macros' metric sites, handles    uses global, leaves
 //! storage/       striped per-thread storage, stripe claims          uses global, leaves
 //! global         all process-wide state                             uses leaves
-//! leaves:        names (the vocabulary), clock, outcome, error      use nothing of the crate
+//! leaves:        names (the vocabulary), clock, outcome, error      use at most names
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 

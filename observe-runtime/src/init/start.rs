@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
@@ -141,14 +142,7 @@ impl Builder {
             .push_target
             .map(|(target, interval)| Pusher::start(target, interval, render::render, io.handle()));
 
-        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("observe-exporter".into())
-            .spawn(move || {
-                let _ = io.block_on(shutdown_rx);
-                io.shutdown_timeout(Duration::from_secs(1));
-            })
-            .map_err(|e| Error::MetricsExporter(e.to_string()))?;
+        let (shutdown, thread) = spawn_exporter_thread(io)?;
 
         logs::install(plan.log_format, plan.service_name, tracer);
         CALL_SITE_CONFIG
@@ -173,4 +167,20 @@ impl Builder {
             thread: Some(thread),
         })
     }
+}
+
+/// Runs `io` (recorder upkeep, `/metrics`, span export, pushes) on the `observe-exporter`
+/// thread until the sender is used or dropped.
+fn spawn_exporter_thread(
+    io: tokio::runtime::Runtime,
+) -> Result<(oneshot::Sender<()>, JoinHandle<()>), Error> {
+    let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("observe-exporter".into())
+        .spawn(move || {
+            let _ = io.block_on(shutdown_rx);
+            io.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(|e| Error::MetricsExporter(e.to_string()))?;
+    Ok((shutdown, thread))
 }
