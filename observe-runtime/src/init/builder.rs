@@ -8,7 +8,8 @@ use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR};
 use crate::serve::push::PushConfig;
 use crate::traces::otlp::{Endpoint, OtlpConfig, OtlpProtocol};
 
-/// Runtime configuration. Start from [`builder`] (the defaults) or [`Builder::from_env`]; `Builder::default()` is [`builder`].
+/// Runtime configuration. Start from [`builder`] (the defaults; `Builder::default()` is
+/// the same) or [`Builder::from_env`].
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Builder {
@@ -58,7 +59,7 @@ impl Builder {
         self
     }
 
-    /// No `/metrics` listener; the exposition is still available from [`render`].
+    /// No `/metrics` listener; the exposition is still available from [`render`](crate::render).
     pub fn without_metrics_listener(mut self) -> Self {
         self.metrics_addr = None;
         self
