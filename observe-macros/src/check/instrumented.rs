@@ -1,21 +1,22 @@
-//! The convention applied to one attribute: one `check_*` fn per rule, each reporting into
-//! the `Ctxt` at the offending token. The result is a `Site` that `expand` trusts.
+//! `#[instrumented]`'s own rules, and the `Site` they produce: everything `expand`
+//! needs for one function, validated.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::{ItemFn, LitStr};
 
-use crate::args::{InstrumentedArgs, LabelArg, LevelArg};
-use crate::config::{Convention, NameTemplates};
-use crate::convention::{
-    NAME_SUFFIXES_RESERVED, Preset, Unit, closest, one_of, snake_case_violation, to_snake_case,
+use super::labels::{
+    self, CheckedLabel, Domain, Factor, LabelUse, LabelValue, SET_BY_INSTRUMENTED,
 };
+use super::{PresetUse, check_preset};
+use crate::args::{InstrumentedArgs, LabelArg, LevelArg};
+use crate::convention::{Convention, MetricNames, Preset, Unit};
 use crate::ctxt::Ctxt;
-use crate::labels::{self, CheckedLabel, Domain, Factor, LabelUse, LabelValue};
-use crate::rules::{self, Kind, NameContext};
+use crate::rules::{self, NAME_SUFFIXES_RESERVED, NameContext};
+use crate::text::{closest, one_of, snake_case_violation, to_snake_case};
+use crate::vocab::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, SPAN_KINDS};
 
 /// Everything `expand` needs, validated.
 pub(crate) struct Site {
@@ -39,12 +40,9 @@ pub(crate) struct Site {
     pub(crate) kind: Option<String>,
     /// The argument whose trace headers the span continues.
     pub(crate) parent: Option<Ident>,
-    pub(crate) convention_source: Option<PathBuf>,
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
-/// OpenTelemetry's span kinds, as `tracing-opentelemetry` reads them from `otel.kind`.
-const KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
 
 pub(crate) fn site(
     cx: &Ctxt,
@@ -82,7 +80,7 @@ pub(crate) fn site(
         || {
             args.service
                 .get()
-                .map_or_else(proc_macro2::Span::call_site, LitStr::span)
+                .map_or_else(Span::call_site, LitStr::span)
         },
         LitStr::span,
     );
@@ -99,11 +97,7 @@ pub(crate) fn site(
         .collect();
     let outcomes = convention.outcomes.all().map(str::to_owned);
     Site {
-        krate: args
-            .krate
-            .get()
-            .cloned()
-            .unwrap_or_else(|| syn::parse_quote!(::observe)),
+        krate: args.krate.krate(),
         fn_name,
         service,
         names,
@@ -117,7 +111,6 @@ pub(crate) fn site(
         fields: args.fields.get().cloned(),
         kind,
         parent,
-        convention_source: convention.source.clone(),
     }
 }
 
@@ -131,7 +124,7 @@ fn check_service(cx: &Ctxt, args: &InstrumentedArgs, convention: &Convention) ->
             None => {
                 // Nothing to point at but the attribute itself.
                 cx.error_at(
-                    proc_macro2::Span::call_site(),
+                    Span::call_site(),
                     "missing argument `service`",
                     Some("name the service the metrics belong to, e.g. `#[instrumented(service = \"parsing\")]`, or set `service` in `observe.toml`".to_owned()),
                 );
@@ -139,39 +132,7 @@ fn check_service(cx: &Ctxt, args: &InstrumentedArgs, convention: &Convention) ->
             }
         };
     };
-    let service = lit.value();
-    if let Some(reason) = snake_case_violation(&service) {
-        cx.error_spanned_by(
-            lit,
-            format!("service `{service}` {reason}"),
-            Some(format!("write `service = \"{}\"`", to_snake_case(&service))),
-        );
-    } else {
-        check_service_allowed(cx, lit, &service, convention);
-    }
-    service
-}
-
-/// S002: with a `services` list in `observe.toml`, the service is one of them.
-/// Valid: `services = ["parsing"]` and `service = "parsing"`.
-pub(crate) fn check_service_allowed(
-    cx: &Ctxt,
-    lit: &LitStr,
-    service: &str,
-    convention: &Convention,
-) {
-    let Some(services) = &convention.services else {
-        return;
-    };
-    if services.iter().any(|s| s == service) {
-        return;
-    }
-    let listed = one_of(services.iter().map(String::as_str));
-    let help = match closest(service, services.iter().map(String::as_str)) {
-        Some(near) => format!("did you mean `{near}`? the services are {listed}"),
-        None => format!("the services are {listed}; add it to `services` in `observe.toml`"),
-    };
-    cx.error_spanned_by(lit, format!("unknown service `{service}`"), Some(help));
+    super::check_service(cx, lit, convention)
 }
 
 /// `name` becomes part of every metric name, so it is snake_case and carries no suffix
@@ -214,69 +175,37 @@ fn check_operation(cx: &Ctxt, lit: &LitStr) -> String {
 /// `histogram` names a preset of the convention whose unit is seconds: the histogram
 /// observes each call's duration. Valid: `histogram = "latency"`.
 fn check_histogram(cx: &Ctxt, lit: Option<&LitStr>, convention: &Convention) -> Preset {
-    let fallback = || {
-        convention
-            .presets
-            .iter()
-            .find(|p| p.unit == Unit::Seconds)
-            .cloned()
-            .expect("the built-in convention has a seconds preset")
-    };
-    let Some(lit) = lit else { return fallback() };
-    let wanted = lit.value();
-    match convention.presets.iter().find(|p| p.name == wanted) {
-        Some(preset) if preset.unit == Unit::Seconds => preset.clone(),
-        Some(preset) => {
-            let seconds: Vec<&str> = convention
-                .presets
-                .iter()
-                .filter(|p| p.unit == Unit::Seconds)
-                .map(|p| p.name.as_str())
-                .collect();
-            cx.error_spanned_by(
-                lit,
-                format!(
-                    "preset `{wanted}` measures {}, but `#[instrumented]` records call durations in seconds",
-                    preset.unit.suffix()
-                ),
-                Some(format!(
-                    "use a seconds preset ({}); record {} with a histogram of its own",
-                    one_of(seconds),
-                    preset.unit.suffix()
-                )),
-            );
-            fallback()
-        }
-        None => {
-            report_unknown_preset(cx, lit, convention);
-            fallback()
-        }
-    }
+    let checked = lit
+        .and_then(|lit| check_preset(cx, lit, Unit::Seconds, PresetUse::CallDurations, convention));
+    checked.unwrap_or_else(|| default_duration_preset(cx, convention))
 }
 
-/// H001: `lit` names no preset of the convention; the nearest name is suggested.
-pub(crate) fn report_unknown_preset(cx: &Ctxt, lit: &LitStr, convention: &Convention) {
-    let wanted = lit.value();
-    let names = || convention.presets.iter().map(|p| p.name.as_str());
-    let help = match closest(&wanted, names()) {
-        Some(near) => format!("did you mean `{near}`? the presets are {}", one_of(names())),
-        None => format!("the presets are {}", one_of(names())),
-    };
-    cx.error_spanned_by(
-        lit,
-        format!("unknown histogram preset `{wanted}`"),
-        Some(help),
+/// The first preset in seconds. `observe.toml` can redefine the built-in `latency` in
+/// another unit, leaving none: an error, and an empty stand-in since nothing is expanded.
+fn default_duration_preset(cx: &Ctxt, convention: &Convention) -> Preset {
+    if let Some(preset) = convention.default_duration_preset() {
+        return preset.clone();
+    }
+    cx.error_at(
+        Span::call_site(),
+        "no histogram preset measures seconds, so call durations have no buckets",
+        Some("declare one in `observe.toml`: `[presets.<name>]` with `unit = \"seconds\"` and `buckets`".to_owned()),
     );
+    Preset {
+        name: String::new(),
+        unit: Unit::Seconds,
+        buckets: Vec::new(),
+    }
 }
 
 /// `level` is a `tracing` level. Valid: `level = "debug"`.
 fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
     let (text, span) = match level {
-        None => return Ident::new("INFO", proc_macro2::Span::call_site()),
+        None => return Ident::new("INFO", Span::call_site()),
         Some(LevelArg::Str(lit)) => (lit.value(), lit.span()),
         Some(LevelArg::Path(path)) => match path.segments.last() {
             Some(segment) => (segment.ident.to_string(), segment.ident.span()),
-            None => (String::new(), proc_macro2::Span::call_site()),
+            None => (String::new(), Span::call_site()),
         },
     };
     let lower = text.to_ascii_lowercase();
@@ -297,15 +226,15 @@ fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
 /// The span kind is one of OpenTelemetry's five. Valid: `kind = "consumer"`.
 fn check_kind(cx: &Ctxt, lit: &LitStr) -> Option<String> {
     let kind = lit.value();
-    if KINDS.contains(&kind.as_str()) {
+    if SPAN_KINDS.contains(&kind.as_str()) {
         return Some(kind);
     }
-    let help = match closest(&kind.to_ascii_lowercase(), KINDS.iter().copied()) {
+    let help = match closest(&kind.to_ascii_lowercase(), SPAN_KINDS.iter().copied()) {
         Some(near) => format!(
             "did you mean `{near}`? expected one of {}",
-            one_of(KINDS.iter().copied())
+            one_of(SPAN_KINDS.iter().copied())
         ),
-        None => format!("expected one of {}", one_of(KINDS.iter().copied())),
+        None => format!("expected one of {}", one_of(SPAN_KINDS.iter().copied())),
     };
     cx.error_spanned_by(lit, format!("unknown span kind `{kind}`"), Some(help));
     None
@@ -352,24 +281,9 @@ fn check_labels(cx: &Ctxt, convention: &Convention, labels: &[LabelArg]) -> Vec<
         convention,
         &uses,
         SET_BY_INSTRUMENTED,
-        proc_macro2::Span::call_site(),
+        Span::call_site(),
     )
 }
-
-/// Labels `#[instrumented]` sets on its series, and where each comes from.
-const SET_BY_INSTRUMENTED: &[(&str, &str)] = &[
-    ("service", "set it with the `service` argument"),
-    ("operation", "set it with the `operation` argument"),
-    (
-        "environment",
-        "it comes from `OBSERVE_ENVIRONMENT` at runtime",
-    ),
-    ("outcome", "remove `outcome`: observe computes it per call"),
-    (
-        "error_type",
-        "remove `error_type`: observe computes it per call",
-    ),
-];
 
 /// N001–N012 on the four generated names: a `name` part can still bring a type word or
 /// a non-base unit into them. Reported on `name` (or `service`).
@@ -378,7 +292,7 @@ fn check_metric_names(
     names: &MetricNames,
     convention: &Convention,
     service: &str,
-    at: proc_macro2::Span,
+    at: Span,
 ) {
     let context = NameContext {
         namespace: &convention.namespace,
@@ -411,64 +325,35 @@ fn check_budgets(
         factors
     };
     let buckets = Factor::bucket_series(preset);
-    let at = proc_macro2::Span::call_site();
+    let at = Span::call_site();
     labels::check_budget(
         cx,
         at,
         &names.duration,
-        &with(&["operation", "outcome"], Some(buckets)),
+        &with(&[LABEL_OPERATION, LABEL_OUTCOME], Some(buckets)),
         convention,
     );
     labels::check_budget(
         cx,
         at,
         &names.processed,
-        &with(&["operation", "outcome"], None),
+        &with(&[LABEL_OPERATION, LABEL_OUTCOME], None),
         convention,
     );
     labels::check_budget(
         cx,
         at,
         &names.failures,
-        &with(&["operation", "error_type"], None),
+        &with(&[LABEL_OPERATION, LABEL_ERROR_TYPE], None),
         convention,
     );
     labels::check_budget(
         cx,
         at,
         &names.active,
-        &with(&["operation"], None),
+        &with(&[LABEL_OPERATION], None),
         convention,
     );
-}
-
-/// The names of `#[instrumented]`'s four metrics.
-pub(crate) struct MetricNames {
-    pub(crate) duration: String,
-    pub(crate) processed: String,
-    pub(crate) failures: String,
-    pub(crate) active: String,
-}
-
-impl MetricNames {
-    pub(crate) fn of(templates: &NameTemplates, prefix: &str, unit: Unit) -> Self {
-        let render = |t: &str| NameTemplates::render(t, prefix, unit);
-        MetricNames {
-            duration: render(&templates.duration),
-            processed: render(&templates.processed),
-            failures: render(&templates.failures),
-            active: render(&templates.active),
-        }
-    }
-
-    pub(crate) fn with_kinds(&self) -> [(&str, Kind); 4] {
-        [
-            (&self.duration, Kind::Histogram),
-            (&self.processed, Kind::Counter),
-            (&self.failures, Kind::Counter),
-            (&self.active, Kind::Gauge),
-        ]
-    }
 }
 
 /// `skip(..)` names arguments of the function; the rest are recorded on the span with

@@ -8,10 +8,47 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{Ident, LitStr};
 
-use crate::config::Convention;
-use crate::convention::closest;
+use crate::convention::{Convention, LabelRule, Preset};
 use crate::ctxt::Ctxt;
 use crate::rules;
+use crate::text::{closest, one_of};
+use crate::vocab::{
+    LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
+};
+
+/// The labels observe sets itself on one macro's series, each with the help to give when a
+/// user sets it anyway.
+pub(crate) type SetByObserve = [(&'static str, &'static str)];
+
+/// Labels `#[instrumented]` sets on its series, and where each comes from.
+pub(crate) const SET_BY_INSTRUMENTED: &SetByObserve = &[
+    (LABEL_SERVICE, "set it with the `service` argument"),
+    (LABEL_OPERATION, "set it with the `operation` argument"),
+    (
+        LABEL_ENVIRONMENT,
+        "it comes from `OBSERVE_ENVIRONMENT` at runtime",
+    ),
+    (
+        LABEL_OUTCOME,
+        "remove `outcome`: observe computes it per call",
+    ),
+    (
+        LABEL_ERROR_TYPE,
+        "remove `error_type`: observe computes it per call",
+    ),
+];
+
+/// Labels observe sets on every series of `counter!`, `gauge!` and `histogram!`.
+pub(crate) const SET_BY_METRIC_MACROS: &SetByObserve = &[
+    (
+        LABEL_SERVICE,
+        "it is the metric's service, from its name or `service = \"…\"`",
+    ),
+    (
+        LABEL_ENVIRONMENT,
+        "it comes from `OBSERVE_ENVIRONMENT` at runtime",
+    ),
+];
 
 /// A label as written: `queue = "parsing"` (checked now) or `queue = name` (at runtime).
 pub(crate) struct LabelUse<'a> {
@@ -61,7 +98,7 @@ pub(crate) fn check_labels(
     cx: &Ctxt,
     convention: &Convention,
     uses: &[LabelUse<'_>],
-    set_by_observe: &[(&str, &str)],
+    set_by_observe: &SetByObserve,
     required_at: Span,
 ) -> Vec<CheckedLabel> {
     let mut seen = BTreeSet::new();
@@ -131,7 +168,7 @@ fn check_not_set_by_observe(
     cx: &Ctxt,
     key: &Ident,
     name: &str,
-    set_by_observe: &[(&str, &str)],
+    set_by_observe: &SetByObserve,
 ) -> bool {
     match set_by_observe.iter().find(|(label, _)| *label == name) {
         None => true,
@@ -166,7 +203,7 @@ fn check_declared<'c>(
     key: &Ident,
     name: &str,
     convention: &'c Convention,
-) -> Option<&'c crate::config::LabelRule> {
+) -> Option<&'c LabelRule> {
     if let Some(rule) = convention.label(name) {
         return Some(rule);
     }
@@ -185,12 +222,7 @@ fn check_declared<'c>(
 
 /// L007/L009: a literal value is non-empty and inside the label's declared set.
 /// Valid: `status = "pending"`.
-fn check_value(
-    cx: &Ctxt,
-    lit: &LitStr,
-    name: &str,
-    rule: &crate::config::LabelRule,
-) -> Option<String> {
+fn check_value(cx: &Ctxt, lit: &LitStr, name: &str, rule: &LabelRule) -> Option<String> {
     let value = lit.value();
     if value.is_empty() {
         cx.error_spanned_by(
@@ -206,7 +238,7 @@ fn check_value(
     if values.contains(&value) {
         return Some(value);
     }
-    let listed = crate::convention::one_of(values.iter().map(String::as_str));
+    let listed = one_of(values.iter().map(String::as_str));
     let help = match closest(&value, values.iter().map(String::as_str)) {
         Some(near) => format!("did you mean `{near}`? the values are {listed}"),
         None => {
@@ -226,13 +258,13 @@ fn check_required(
     cx: &Ctxt,
     convention: &Convention,
     present: &BTreeSet<String>,
-    set_by_observe: &[(&str, &str)],
+    set_by_observe: &SetByObserve,
     at: Span,
 ) {
     for required in &convention.required_labels {
         let by_observe = set_by_observe.iter().any(|(l, _)| l == required)
-            || required == "service"
-            || required == "environment";
+            || required == LABEL_SERVICE
+            || required == LABEL_ENVIRONMENT;
         if !by_observe && !present.contains(required) {
             cx.error_at(
                 at,
@@ -266,7 +298,7 @@ impl Factor {
     }
 
     /// A histogram's series per label set: each bucket, `+Inf`, `_sum` and `_count`.
-    pub(crate) fn bucket_series(preset: &crate::convention::Preset) -> Self {
+    pub(crate) fn bucket_series(preset: &Preset) -> Self {
         Factor {
             what: "bucket series: buckets, `+Inf`, `_sum`, `_count`".to_owned(),
             bound: preset.buckets.len() as u64 + 3,
