@@ -1,10 +1,14 @@
-//! A real OTLP/gRPC trace receiver, in-process: the `opentelemetry-proto` crate's tonic
-//! service on a loopback port. Run it on a multi-thread tokio runtime (a current-thread
-//! one deadlocks the exporter's blocking flush against it).
-#![allow(dead_code)]
+//! A real OTLP trace receiver, in-process: the `opentelemetry-proto` crate's tonic service
+//! (OTLP/gRPC), or `POST /v1/traces` with protobuf bodies (OTLP/HTTP), on a loopback port.
+//! Run it on a multi-thread tokio runtime (a current-thread one deadlocks the exporter's
+//! blocking flush against it). The trace tests keep every span; a bench counts them only
+//! (`Receiver::start_counting`), so millions of spans fit in bounded memory.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,7 +51,10 @@ pub const STATUS_ERROR: i32 = 2;
 
 #[derive(Clone, Default)]
 struct Store {
+    /// Off for a counting receiver: the spans are counted, not kept.
+    keep_spans: bool,
     spans: Arc<Mutex<Vec<ReceivedSpan>>>,
+    span_count: Arc<AtomicU64>,
     requests: Arc<Mutex<usize>>,
 }
 
@@ -63,31 +70,49 @@ impl TraceService for Store {
 }
 
 impl Store {
-    fn ingest(&self, request: ExportTraceServiceRequest) {
-        let mut received = Vec::new();
-        for resource_spans in request.resource_spans {
-            let resource = resource_spans
-                .resource
-                .map(|r| flatten(&r.attributes))
-                .unwrap_or_default();
-            for scope in resource_spans.scope_spans {
-                for span in scope.spans {
-                    received.push(ReceivedSpan {
-                        name: span.name,
-                        trace_id: hex(&span.trace_id),
-                        span_id: hex(&span.span_id),
-                        parent_span_id: hex(&span.parent_span_id),
-                        kind: span.kind,
-                        status: span.status.map_or(0, |s| s.code),
-                        attributes: flatten(&span.attributes),
-                        resource: resource.clone(),
-                    });
-                }
-            }
+    fn keeping_spans() -> Store {
+        Store {
+            keep_spans: true,
+            ..Store::default()
         }
-        self.spans.lock().unwrap().extend(received);
+    }
+
+    fn ingest(&self, request: ExportTraceServiceRequest) {
+        let spans = (request.resource_spans.iter())
+            .flat_map(|resource| &resource.scope_spans)
+            .map(|scope| scope.spans.len())
+            .sum::<usize>();
+        self.span_count.fetch_add(spans as u64, Ordering::Relaxed);
+        if self.keep_spans {
+            self.spans.lock().unwrap().extend(flatten_spans(request));
+        }
         *self.requests.lock().unwrap() += 1;
     }
+}
+
+fn flatten_spans(request: ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
+    let mut received = Vec::new();
+    for resource_spans in request.resource_spans {
+        let resource = resource_spans
+            .resource
+            .map(|r| flatten(&r.attributes))
+            .unwrap_or_default();
+        for scope in resource_spans.scope_spans {
+            for span in scope.spans {
+                received.push(ReceivedSpan {
+                    name: span.name,
+                    trace_id: hex(&span.trace_id),
+                    span_id: hex(&span.span_id),
+                    parent_span_id: hex(&span.parent_span_id),
+                    kind: span.kind,
+                    status: span.status.map_or(0, |s| s.code),
+                    attributes: flatten(&span.attributes),
+                    resource: resource.clone(),
+                });
+            }
+        }
+    }
+    received
 }
 
 fn flatten(attributes: &[KeyValue]) -> BTreeMap<String, String> {
@@ -132,6 +157,31 @@ pub struct Receiver {
 }
 
 impl Receiver {
+    /// Starts an OTLP/gRPC receiver on a free loopback port, on the current (multi-thread)
+    /// tokio runtime.
+    pub async fn start() -> Receiver {
+        Receiver::start_grpc(Store::keeping_spans())
+    }
+
+    /// The same, keeping no span: `span_count` only.
+    pub async fn start_counting() -> Receiver {
+        Receiver::start_grpc(Store::default())
+    }
+
+    fn start_grpc(store: Store) -> Receiver {
+        let incoming = tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into())
+            .expect("bind the OTLP/gRPC receiver");
+        let addr = incoming.local_addr().expect("receiver address");
+        let service = TraceServiceServer::new(store.clone());
+        Receiver::serve(addr, store, |stopped| async move {
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, stopped)
+                .await
+                .expect("the OTLP/gRPC receiver runs");
+        })
+    }
+
     /// Starts an OTLP/HTTP receiver (`POST /v1/traces`, protobuf) on a free loopback port.
     pub async fn start_http() -> Receiver {
         use prost::Message;
@@ -139,7 +189,7 @@ impl Receiver {
             .await
             .expect("bind the OTLP/HTTP receiver");
         let addr = listener.local_addr().expect("receiver address");
-        let store = Store::default();
+        let store = Store::keeping_spans();
         let sink = store.clone();
         let app = axum::Router::new().route(
             "/v1/traces",
@@ -154,45 +204,33 @@ impl Receiver {
                 }
             }),
         );
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
+        Receiver::serve(addr, store, |stopped| async move {
             axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
+                .with_graceful_shutdown(stopped)
                 .await
                 .expect("the OTLP/HTTP receiver runs");
-        });
-        Receiver {
-            addr,
-            store,
-            stop: Some(stop),
-            server: Some(server),
-        }
+        })
     }
 
-    /// Starts on a free loopback port, on the current (multi-thread) tokio runtime.
-    pub async fn start() -> Receiver {
-        let incoming = tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into())
-            .expect("bind the OTLP receiver");
-        let addr = incoming.local_addr().expect("receiver address");
-        let store = Store::default();
+    /// Spawns `server`, given the future that completes when `stop` is called (or the
+    /// receiver dropped).
+    fn serve<F>(
+        addr: SocketAddr,
+        store: Store,
+        server: impl FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> F,
+    ) -> Receiver
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
         let (stop, stopped) = oneshot::channel::<()>();
-        let service = TraceServiceServer::new(store.clone());
-        let server = tokio::spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("the OTLP receiver runs");
+        let stopped = Box::pin(async {
+            let _ = stopped.await;
         });
         Receiver {
             addr,
             store,
             stop: Some(stop),
-            server: Some(server),
+            server: Some(tokio::spawn(server(stopped))),
         }
     }
 
@@ -202,6 +240,11 @@ impl Receiver {
 
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.store.spans.lock().unwrap().clone()
+    }
+
+    /// Spans received so far, kept or not.
+    pub fn span_count(&self) -> u64 {
+        self.store.span_count.load(Ordering::Relaxed)
     }
 
     pub fn requests(&self) -> usize {

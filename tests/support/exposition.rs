@@ -1,8 +1,7 @@
-//! Shared by the in-process behaviour tests: one runtime per test process, and the
-//! exposition rendered by the real exporter, parsed by a real parser.
-#![allow(dead_code)]
+//! The Prometheus exposition, parsed by a real parser (`prometheus-parse`): whether it comes
+//! from this process's runtime (`scrape`), a child's `/metrics` or a Pushgateway.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use prometheus_parse::{Sample, Scrape, Value};
@@ -29,7 +28,7 @@ fn observe_started(logging: bool) -> &'static observe::Guard {
     })
 }
 
-/// Renders and parses everything recorded so far.
+/// Renders and parses everything this process recorded so far.
 pub fn scrape() -> Exposition {
     Exposition::parse(&observe().render())
 }
@@ -47,6 +46,11 @@ impl Exposition {
             raw: raw.to_owned(),
             scrape,
         }
+    }
+
+    /// Every sample, of every family.
+    pub fn all_samples(&self) -> &[Sample] {
+        &self.scrape.samples
     }
 
     /// Samples of `metric` whose labels include every pair of `labels`.
@@ -68,15 +72,35 @@ impl Exposition {
             "{metric}{labels:?} matches {} series",
             found.len()
         );
-        found.first().map(|s| match &s.value {
-            Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => *v,
-            other => panic!("{metric} is not a scalar: {other:?}"),
-        })
+        found.first().map(|s| scalar(metric, s))
     }
 
     /// Like `value`, with 0 for a series that does not exist.
     pub fn count(&self, metric: &str, labels: &[(&str, &str)]) -> f64 {
         self.value(metric, labels).unwrap_or(0.0)
+    }
+
+    /// The values of `metric` keyed by the values of the labels `keys`, e.g.
+    /// `["decode", "success"] => 10.0` for `keys = ["operation", "outcome"]`. Fails on a
+    /// series without one of the labels, on two series with the same key, and on
+    /// histograms (use `<name>_count`).
+    pub fn values_by(&self, metric: &str, keys: &[&str]) -> BTreeMap<Vec<String>, f64> {
+        let mut values = BTreeMap::new();
+        for sample in self.samples(metric, &[]) {
+            let key: Vec<String> = keys
+                .iter()
+                .map(|k| {
+                    sample
+                        .labels
+                        .get(k)
+                        .unwrap_or_else(|| panic!("{metric}{{{}}} has no `{k}`", sample.labels))
+                        .to_owned()
+                })
+                .collect();
+            let previous = values.insert(key.clone(), scalar(metric, sample));
+            assert!(previous.is_none(), "{metric}: two series for {key:?}");
+        }
+        values
     }
 
     /// The cumulative `(le, count)` buckets of one histogram series.
@@ -114,4 +138,21 @@ impl Exposition {
             .lines()
             .find_map(|l| l.strip_prefix(prefix.as_str()))
     }
+}
+
+/// The value of a counter, gauge or untyped sample.
+fn scalar(metric: &str, sample: &Sample) -> f64 {
+    match sample.value {
+        Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => v,
+        ref other => panic!("{metric}: expected a single value, got {other:?}"),
+    }
+}
+
+/// An expected [`Exposition::values_by`] result, written as `(&["decode", "success"], 10.0)`
+/// pairs.
+pub fn expected(entries: &[(&[&str], f64)]) -> BTreeMap<Vec<String>, f64> {
+    entries
+        .iter()
+        .map(|(key, value)| (key.iter().map(|s| (*s).to_owned()).collect(), *value))
+        .collect()
 }
