@@ -18,7 +18,7 @@
 //!   fallback (the function unchanged, a no-op handle, a stand-in impl), so no follow-on
 //!   errors cascade. Macros never panic.
 //!
-//! `ARCHITECTURE-macros.md` at the repository root says where each rule lives.
+//! `ARCHITECTURE.md` at the repository root says where each rule lives.
 
 mod args;
 mod check;
