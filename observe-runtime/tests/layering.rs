@@ -13,7 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("outcome", &["names"]),
     ("global", &["clock"]),
-    ("storage", &["global", "clock", "outcome"]),
+    ("storage", &["global", "clock", "names", "outcome"]),
     ("metrics", &["global", "names"]),
     ("instrumented", &["storage", "global", "names", "outcome"]),
     ("logs", &[]),
