@@ -3,17 +3,17 @@
 //! words the macros also write come from the shared `observe-vocab` crate; the runtime's
 //! own defaults are below. A leaf: it depends on nothing of this crate.
 
+#[cfg(test)]
+pub(crate) use observe_vocab::DEFAULT_OUTCOMES;
+pub(crate) use observe_vocab::{
+    CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS, OUTCOME_COUNT, OUTCOME_INDEX_CANCELLED,
+    OUTCOME_INDEX_FAILURE, OUTCOME_INDEX_SUCCESS,
+};
 pub use observe_vocab::{
     LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_OVERFLOW_METRIC,
     LABEL_SERVICE, LATENCY_BUCKETS, OTHER_LABEL_VALUE, OUTCOME_CANCELLED, OUTCOME_FAILURE,
     OUTCOME_SUCCESS, PANIC_ERROR_TYPE, SPANS_DROPPED,
 };
-pub(crate) use observe_vocab::{
-    CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS, OUTCOME_COUNT, OUTCOME_INDEX_CANCELLED,
-    OUTCOME_INDEX_FAILURE, OUTCOME_INDEX_SUCCESS,
-};
-#[cfg(test)]
-pub(crate) use observe_vocab::DEFAULT_OUTCOMES;
 
 /// Environment used when `OBSERVE_ENVIRONMENT` is unset.
 pub const DEFAULT_ENVIRONMENT: &str = "dev";
