@@ -15,6 +15,7 @@ mod http;
 mod logs;
 mod metric_site;
 pub mod names;
+pub mod ops;
 mod otel;
 mod outcome;
 pub mod propagation;
