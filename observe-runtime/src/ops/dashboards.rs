@@ -1,9 +1,27 @@
-//! Grafana dashboards.
+//! `dashboards/<service>-service.json` and `dashboards/slo-dashboard.json`: Grafana
+//! dashboards per the RFC's standards — `$environment`, `$service`, `$operation`
+//! variables; a key-metrics row (rate, error ratio, p50/p95/p99, in flight); details by
+//! operation and `error_type`; threshold lines equal to the alert thresholds; the SLO
+//! dashboard with compliance, error budget left, burn rates and trends.
 
 use std::collections::BTreeMap;
 
+use serde_json::Value;
+
 use super::Options;
-use super::catalog::Catalog;
+use super::catalog::{Catalog, Family, MetricType, Service};
+use super::grafana::{
+    Layout, Step, custom_variable, dashboard, datasource_variable, link, query, query_variable,
+};
+use super::rules::{
+    BUDGET_RECORD, BUDGET_REMAINING_RECORD, DASHBOARD_WINDOW, QUANTILES, error_ratio_record,
+    quantile_record, rate_record, requests_record, seconds,
+};
+use super::slo::{Objective, TIERS, Window};
+
+/// The SLO dashboard's uid and file stem.
+const SLO_UID: &str = "observe-slo";
+const SLO_FILE: &str = "slo-dashboard";
 
 pub(crate) fn service_uid(service: &str) -> String {
     format!("observe-{service}")
@@ -13,6 +31,520 @@ pub(crate) fn service_file_stem(service: &str) -> String {
     format!("{service}-service")
 }
 
-pub(crate) fn render(_catalog: &Catalog, _options: &Options) -> BTreeMap<String, String> {
-    BTreeMap::new()
+/// Every dashboard, by path.
+pub(crate) fn render(catalog: &Catalog, options: &Options) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for service in &catalog.services {
+        let json = service_dashboard(catalog, service, options);
+        files.insert(
+            format!("dashboards/{}.json", service_file_stem(&service.name)),
+            pretty(&json),
+        );
+    }
+    if !catalog.services.is_empty() {
+        files.insert(
+            format!("dashboards/{SLO_FILE}.json"),
+            pretty(&slo_dashboard(catalog, options)),
+        );
+    }
+    files
+}
+
+fn pretty(json: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(json).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `environment="$environment",service="$service",operation=~"$operation"`.
+const SELECTED: &str = r#"environment="$environment",service="$service",operation=~"$operation""#;
+
+/// Threshold lines at each tier's error ratio: yellow from 1×, orange from 6×, red from 14.4×.
+fn burn_steps(window: Window, objective: Objective) -> Vec<Step> {
+    let colors = ["red", "orange", "yellow", "#EAB839"];
+    let mut steps: Vec<Step> = TIERS
+        .iter()
+        .zip(colors)
+        .map(|(tier, color)| (tier.threshold(window, objective).parse().ok(), color))
+        .collect();
+    steps.push((None, "green"));
+    steps.reverse();
+    steps
+}
+
+/// Operations grouped by a key (objective, family), in first-seen order.
+fn grouped<K: PartialEq + Clone>(
+    service: &Service,
+    key: impl Fn(&super::Operation) -> Option<K>,
+) -> Vec<(K, Vec<String>)> {
+    let mut groups: Vec<(K, Vec<String>)> = Vec::new();
+    for op in &service.operations {
+        let Some(k) = key(op) else { continue };
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, ops)) => ops.push(op.name.clone()),
+            None => groups.push((k, vec![op.name.clone()])),
+        }
+    }
+    groups
+}
+
+fn families<'a>(
+    service: &'a Service,
+    pick: impl Fn(&'a super::Operation) -> &'a str,
+) -> Vec<&'a str> {
+    let mut names: Vec<&str> = service.operations.iter().map(pick).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn service_dashboard(catalog: &Catalog, service: &Service, options: &Options) -> Value {
+    let mut layout = Layout::new();
+    key_metrics(&mut layout, service);
+    details(&mut layout, service);
+    other_metrics(&mut layout, catalog, service);
+    layout.row("Logs");
+    layout.text(
+        "Logs (Loki)",
+        &format!(
+            "Errors of this service in Explore: `{{service=\"{0}\", level=\"ERROR\"}} | json`\n\n\
+             By class: `{{service=\"{0}\"}} | json | error_type=\"<class>\"`. Runbooks: `{1}`.",
+            service.name, options.runbook_url
+        ),
+    );
+    let variables = vec![
+        datasource_variable(),
+        custom_variable("service", "Service", &[service.name.as_str()]),
+        query_variable(
+            "environment",
+            "Environment",
+            &format!(
+                "label_values({}{{service=\"$service\"}}, environment)",
+                requests_record(DASHBOARD_WINDOW)
+            ),
+            false,
+        ),
+        query_variable(
+            "operation",
+            "Operation",
+            &format!(
+                "label_values({}{{environment=\"$environment\",service=\"$service\"}}, operation)",
+                requests_record(DASHBOARD_WINDOW)
+            ),
+            true,
+        ),
+    ];
+    dashboard(
+        &service_uid(&service.name),
+        &format!("{} service", service.name),
+        &format!(
+            "Generated by observe from the instrumented code of service `{}`: do not edit.",
+            service.name
+        ),
+        &["observe", &service.name],
+        variables,
+        layout.panels,
+        vec![link(
+            "SLO dashboard",
+            &format!(
+                "{}/d/{SLO_UID}/{SLO_FILE}",
+                options.grafana_url.trim_end_matches('/')
+            ),
+        )],
+        "ALERTS{alertstate=\"firing\",service=\"$service\"}",
+    )
+}
+
+fn key_metrics(layout: &mut Layout, service: &Service) {
+    let w = DASHBOARD_WINDOW;
+    layout.row("Key metrics");
+    layout.timeseries(
+        "Request rate",
+        "Calls per second by operation, every outcome.",
+        "reqps",
+        vec![query(
+            format!("sum by (operation) ({}{{{SELECTED}}})", requests_record(w)),
+            "{{operation}}",
+        )],
+        &[],
+        6,
+    );
+    for (objective, ops) in grouped(service, |op| Some(op.availability)) {
+        layout.timeseries(
+            &format!("Error ratio (SLO {objective})"),
+            &format!(
+                "Share of calls failing over {w}, for the operations with a {objective} availability SLO ({}). Lines: the alert thresholds (1×, 3×, 6×, 14.4× the budget).",
+                ops.join(", ")
+            ),
+            "percentunit",
+            vec![query(
+                format!("{}{{{SELECTED},operation=~\"{}\",slo=\"availability\"}}", error_ratio_record(w), ops.join("|")),
+                "{{operation}}",
+            )],
+            &burn_steps(service.slo.window, objective),
+            6,
+        );
+    }
+    let mut latency_steps: Vec<Step> = vec![(None, "green")];
+    for (threshold, _) in grouped(service, |op| {
+        op.latency.as_ref().map(|l| l.threshold_seconds.to_bits())
+    }) {
+        latency_steps.push((Some(f64::from_bits(threshold)), "red"));
+    }
+    latency_steps.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    latency_steps.dedup_by(|a, b| a.0 == b.0);
+    let latency: Vec<_> = families(service, |op| &op.duration)
+        .into_iter()
+        .flat_map(|d| {
+            QUANTILES.map(|(name, _)| {
+                query(
+                    format!(
+                        "max by (operation) ({}{{{SELECTED}}})",
+                        quantile_record(d, name)
+                    ),
+                    &format!("{{{{operation}}}} {name}"),
+                )
+            })
+        })
+        .collect();
+    layout.timeseries(
+        "Latency p50 / p95 / p99",
+        "Per operation over 5m. Line: the latency SLO threshold.",
+        "s",
+        latency,
+        &latency_steps,
+        6,
+    );
+    let in_flight = families(service, |op| &op.active)
+        .into_iter()
+        .map(|a| {
+            query(
+                format!("sum by (operation) ({a}{{{SELECTED}}})"),
+                "{{operation}}",
+            )
+        })
+        .collect();
+    layout.timeseries(
+        "In flight",
+        "Calls in progress by operation.",
+        "short",
+        in_flight,
+        &[],
+        6,
+    );
+}
+
+fn details(layout: &mut Layout, service: &Service) {
+    layout.row("Details by operation and error_type");
+    let failures = families(service, |op| &op.failures)
+        .into_iter()
+        .map(|f| {
+            query(
+                format!(
+                    "sum by (operation, error_type) ({}{{{SELECTED}}})",
+                    rate_record(f)
+                ),
+                "{{operation}} {{error_type}}",
+            )
+        })
+        .collect();
+    layout.timeseries(
+        "Failures by error_type",
+        "Failed calls per second by operation and error class.",
+        "reqps",
+        failures,
+        &[],
+        12,
+    );
+    let outcomes = families(service, |op| &op.processed)
+        .into_iter()
+        .map(|p| {
+            query(
+                format!(
+                    "sum by (operation, outcome) ({}{{{SELECTED}}})",
+                    rate_record(p)
+                ),
+                "{{operation}} {{outcome}}",
+            )
+        })
+        .collect();
+    layout.timeseries(
+        "Calls by outcome",
+        "Calls per second by operation and outcome.",
+        "reqps",
+        outcomes,
+        &[],
+        12,
+    );
+    for (key, ops) in grouped(service, |op| {
+        op.latency
+            .as_ref()
+            .map(|l| (l.threshold_seconds.to_bits(), l.target))
+    }) {
+        let (threshold, target) = (f64::from_bits(key.0), key.1);
+        layout.timeseries(
+            &format!(
+                "Calls slower than {} (SLO {target} within it)",
+                seconds(threshold)
+            ),
+            &format!(
+                "Share of calls over the latency threshold ({}). Lines: the alert thresholds.",
+                ops.join(", ")
+            ),
+            "percentunit",
+            vec![query(
+                format!(
+                    "{}{{{SELECTED},operation=~\"{}\",slo=\"latency\"}}",
+                    error_ratio_record(DASHBOARD_WINDOW),
+                    ops.join("|")
+                ),
+                "{{operation}}",
+            )],
+            &burn_steps(service.slo.window, target),
+            12,
+        );
+    }
+    layout.stat(
+        "Error budget left",
+        &format!(
+            "Share of the {} error budget left, per operation and SLO.",
+            service.slo.window
+        ),
+        "percentunit",
+        vec![query(
+            format!("{BUDGET_REMAINING_RECORD}{{{SELECTED}}}"),
+            "{{operation}} {{slo}}",
+        )],
+        &[(None, "red"), (Some(0.0), "orange"), (Some(0.25), "green")],
+        12,
+    );
+}
+
+/// The service's families that are not an operation's four: `counter!`, `gauge!`,
+/// `histogram!` sites.
+fn other_metrics(layout: &mut Layout, catalog: &Catalog, service: &Service) {
+    let own: Vec<&str> = service
+        .operations
+        .iter()
+        .flat_map(|op| {
+            [
+                op.duration.as_str(),
+                op.processed.as_str(),
+                op.failures.as_str(),
+                op.active.as_str(),
+            ]
+        })
+        .collect();
+    let others: Vec<&Family> = catalog
+        .families
+        .iter()
+        .filter(|f| f.service == service.name && !own.contains(&f.name.as_str()))
+        .collect();
+    if others.is_empty() {
+        return;
+    }
+    layout.row("Other metrics");
+    for family in others {
+        let labels: Vec<&str> = family
+            .labels
+            .iter()
+            .map(|l| l.name.as_str())
+            .filter(|l| !matches!(*l, "service" | "environment"))
+            .collect();
+        let by = labels.join(", ");
+        let legend: String = labels
+            .iter()
+            .map(|l| format!("{{{{{l}}}}}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let this = format!(
+            "{}{{environment=\"$environment\",service=\"$service\"}}",
+            family.name
+        );
+        let (expr, unit) = match family.kind {
+            MetricType::Counter => (format!("sum by ({by}) (rate({this}[5m]))"), "reqps"),
+            MetricType::Gauge => (format!("sum by ({by}) ({this})"), "short"),
+            MetricType::Histogram => {
+                let bucket = this.replacen('{', "_bucket{", 1);
+                let by = if by.is_empty() {
+                    "le".to_owned()
+                } else {
+                    format!("{by}, le")
+                };
+                (
+                    format!("histogram_quantile(0.95, sum by ({by}) (rate({bucket}[5m])))"),
+                    family.unit.as_deref().map_or("short", unit_of),
+                )
+            }
+        };
+        layout.timeseries(
+            &family.name,
+            &family.help,
+            unit,
+            vec![query(expr, &legend)],
+            &[],
+            8,
+        );
+    }
+}
+
+/// Grafana's unit id for the convention's units.
+fn unit_of(unit: &str) -> &'static str {
+    match unit {
+        "seconds" => "s",
+        "bytes" => "bytes",
+        _ => "short",
+    }
+}
+
+/// `environment="$environment",service=~"$service",operation=~"$operation",slo=~"$slo"`.
+const SLO_SELECTED: &str =
+    r#"environment="$environment",service=~"$service",operation=~"$operation",slo=~"$slo""#;
+const SLO_STATIC: &str = r#"service=~"$service",operation=~"$operation",slo=~"$slo""#;
+
+fn slo_dashboard(catalog: &Catalog, options: &Options) -> Value {
+    let mut periods: Vec<Window> = catalog.services.iter().map(|s| s.slo.window).collect();
+    periods.sort();
+    periods.dedup();
+    let window = periods
+        .first()
+        .copied()
+        .unwrap_or(super::slo::DEFAULT_WINDOW);
+    let mut layout = Layout::new();
+    layout.row("Compliance");
+    let compliance = periods
+        .iter()
+        .map(|p| {
+            query(
+                format!("1 - {}{{{SLO_SELECTED}}}", error_ratio_record(*p)),
+                &format!("{{{{service}}}} {{{{operation}}}} {{{{slo}}}} ({p})"),
+            )
+        })
+        .collect();
+    layout.stat(
+        "SLO compliance over the period",
+        "Share of good events over the SLO window.",
+        "percentunit",
+        compliance,
+        &[],
+        8,
+    );
+    layout.stat(
+        "Error budget left",
+        "Share of the period's error budget left: under 25% orange, spent red.",
+        "percentunit",
+        vec![query(
+            format!("{BUDGET_REMAINING_RECORD}{{{SLO_SELECTED}}}"),
+            "{{service}} {{operation}} {{slo}}",
+        )],
+        &[(None, "red"), (Some(0.0), "orange"), (Some(0.25), "green")],
+        8,
+    );
+    layout.stat(
+        "Objectives",
+        "The SLO targets (declared, or the RFC's defaults).",
+        "percentunit",
+        vec![query(
+            format!("slo:objective:ratio{{{SLO_STATIC}}}"),
+            "{{service}} {{operation}} {{slo}}",
+        )],
+        &[],
+        8,
+    );
+    layout.row("Burn rates");
+    let burn_steps: Vec<Step> = [
+        (None, "green"),
+        (TIERS[3].burn(window).parse().ok(), "#EAB839"),
+        (TIERS[2].burn(window).parse().ok(), "yellow"),
+        (TIERS[1].burn(window).parse().ok(), "orange"),
+        (TIERS[0].burn(window).parse().ok(), "red"),
+    ]
+    .to_vec();
+    let burns = [TIERS[0].short, TIERS[0].long, TIERS[1].long, TIERS[3].long]
+        .into_iter()
+        .map(|w| {
+            query(
+                format!("{}{{{SLO_SELECTED}}}\n  / ignoring (environment) group_left\n{BUDGET_RECORD}{{{SLO_STATIC}}}", error_ratio_record(w)),
+                &format!("{{{{service}}}} {{{{operation}}}} {{{{slo}}}} {w}"),
+            )
+        })
+        .collect();
+    layout.timeseries(
+        "Burn rate",
+        "Error ratio divided by the budget: 1 spends the budget exactly over the period. Lines: the alert burn rates (1×, 3×, 6×, 14.4×).",
+        "none",
+        burns,
+        &burn_steps,
+        24,
+    );
+    layout.row("Trends");
+    for (title, range) in [
+        ("Error ratio over 1-day windows, last 7 days", "7d"),
+        ("Error ratio over 1-day windows, last 30 days", "30d"),
+    ] {
+        layout.timeseries(
+            title,
+            "Daily error ratio per operation and SLO.",
+            "percentunit",
+            vec![query(
+                format!("{}{{{SLO_SELECTED}}}", error_ratio_record(TIERS[2].long)),
+                "{{service}} {{operation}} {{slo}}",
+            )],
+            &[],
+            12,
+        );
+        if let Some(panel) = layout.panels.last_mut() {
+            panel["timeFrom"] = Value::String(range.to_owned());
+        }
+    }
+    let variables = vec![
+        datasource_variable(),
+        query_variable(
+            "environment",
+            "Environment",
+            &format!(
+                "label_values({}, environment)",
+                requests_record(DASHBOARD_WINDOW)
+            ),
+            false,
+        ),
+        query_variable(
+            "service",
+            "Service",
+            "label_values(slo:objective:ratio, service)",
+            true,
+        ),
+        query_variable(
+            "operation",
+            "Operation",
+            "label_values(slo:objective:ratio{service=~\"$service\"}, operation)",
+            true,
+        ),
+        query_variable(
+            "slo",
+            "SLO",
+            "label_values(slo:objective:ratio{service=~\"$service\"}, slo)",
+            true,
+        ),
+    ];
+    let links = catalog
+        .services
+        .iter()
+        .map(|s| {
+            link(
+                &format!("{} service", s.name),
+                &options.dashboard_link(&s.name),
+            )
+        })
+        .collect();
+    dashboard(
+        SLO_UID,
+        "SLO dashboard",
+        "Generated by observe from the instrumented code: do not edit.",
+        &["observe", "slo"],
+        variables,
+        layout.panels,
+        links,
+        "ALERTS{alertstate=\"firing\",service=~\"$service\",slo!=\"\"}",
+    )
 }

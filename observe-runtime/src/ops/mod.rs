@@ -9,6 +9,7 @@ mod alerts;
 pub mod build;
 pub mod catalog;
 mod dashboards;
+mod grafana;
 mod lock;
 mod metrics_md;
 mod promql;
@@ -123,5 +124,7 @@ Multi-window multi-burn-rate alerts (SRE workbook): page at 14.4x over 1h and 5m
 
 #[cfg(test)]
 mod fixture;
+#[cfg(test)]
+mod schema_check;
 #[cfg(test)]
 mod tests;
