@@ -101,13 +101,24 @@ impl std::error::Error for CheckError {}
 /// against `dir/metrics.lock` and each stale file with a diff. With `OBSERVE_OPS_UPDATE=1`
 /// it rewrites `dir` instead and succeeds.
 pub fn check_catalog(dir: &Path, catalog: &Catalog, options: &Options) -> Result<(), CheckError> {
+    let update = std::env::var(UPDATE_ENV).is_ok_and(|v| v == "1");
+    check_or_update(dir, catalog, options, update)
+}
+
+/// [`check_catalog`] with the update step given rather than read from the environment.
+pub(crate) fn check_or_update(
+    dir: &Path,
+    catalog: &Catalog,
+    options: &Options,
+    update: bool,
+) -> Result<(), CheckError> {
     let mut error = CheckError {
         dir: dir.to_owned(),
         breaking: Vec::new(),
         stale: Vec::new(),
         unreadable: Vec::new(),
     };
-    if std::env::var(UPDATE_ENV).is_ok_and(|v| v == "1") {
+    if update {
         return write_catalog(dir, catalog, options).map_err(|e| {
             error
                 .unreadable
