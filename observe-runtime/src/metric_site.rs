@@ -52,6 +52,9 @@ pub struct MetricSite {
     state: OnceLock<State>,
 }
 
+/// HELP of `observe_runtime_label_overflow_total` (also in the catalogue).
+pub(crate) const OVERFLOW_HELP: &str = "Label values recorded as `_OTHER` because they were outside the label's declared set or bound, by metric and label.";
+
 /// Registers a metric site for the runtime's start-up (histogram buckets).
 #[doc(hidden)]
 pub struct MetricSiteRegistration(pub &'static MetricSite);
@@ -223,9 +226,7 @@ impl MetricSite {
             r.describe_counter(
                 KeyName::from_const_str(crate::names::LABEL_OVERFLOW_METRIC),
                 None,
-                SharedString::const_str(
-                    "Label values recorded as `_OTHER` because they were outside the label's declared set or bound, by metric and label.",
-                ),
+                SharedString::const_str(OVERFLOW_HELP),
             );
             r.register_counter(&key, &self.metadata())
         })

@@ -176,11 +176,12 @@ fn operation(site: &InstrumentedSite, service: &Service, config: &SloConfig) -> 
     }
 }
 
+/// The unit the name ends with (`<namespace>_<subsystem>_<metric>_<unit>[_total]`).
 fn unit_of(name: &str) -> Option<String> {
     let stem = name.strip_suffix("_total").unwrap_or(name);
     ["seconds", "bytes", "tokens", "messages"]
         .into_iter()
-        .find(|u| stem.ends_with(&format!("_{u}")) || stem.contains(&format!("_{u}_")))
+        .find(|u| stem.ends_with(&format!("_{u}")))
         .map(str::to_owned)
 }
 

@@ -10,6 +10,7 @@ pub mod build;
 pub mod catalog;
 mod dashboards;
 mod grafana;
+mod linked;
 mod lock;
 mod metrics_md;
 mod promql;
@@ -28,6 +29,7 @@ pub use catalog::{
     Catalog, Family, Label, LabelValues, LatencyObjective, MetricType, Operation, Service,
     SourceSite,
 };
+pub use linked::{catalog, check, write, write_with};
 pub use lock::{BreakingChange, Change, Lock, LockedFamily};
 pub use slo::{Objective, Slo, SloSource, Window};
 pub use write::{CheckError, UPDATE_ENV, check_catalog, write_catalog};

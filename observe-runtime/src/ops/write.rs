@@ -56,8 +56,8 @@ fn leftovers(dir: &Path, files: &BTreeMap<String, String>) -> io::Result<Vec<Str
     Ok(out)
 }
 
-/// Why a committed ops directory does not match the code.
-#[derive(Debug)]
+/// Why a committed ops directory does not match the code. Its `Debug` is its `Display`,
+/// so `check(dir).unwrap()` in a test prints the readable report.
 pub struct CheckError {
     /// The directory checked.
     pub dir: PathBuf,
@@ -92,6 +92,12 @@ impl fmt::Display for CheckError {
             f,
             "\nhelp: if the change is intended, regenerate with {UPDATE_ENV}=1 (e.g. `{UPDATE_ENV}=1 cargo test`) and commit the result"
         )
+    }
+}
+
+impl fmt::Debug for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 

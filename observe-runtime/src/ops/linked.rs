@@ -1,0 +1,148 @@
+//! The catalogue of this program: every `#[instrumented]` and `counter!`/`gauge!`/
+//! `histogram!` site linked into it, collected the way `init` collects them.
+
+use std::io;
+use std::path::Path;
+
+use super::Options;
+use super::build::{InstrumentedSite, MacroSite, SloConfig, build};
+use super::catalog::{Catalog, LabelValues, MetricType, SourceSite};
+use super::write::{CheckError, check_catalog, write_catalog};
+use crate::metric_site::{LabelDomain, MetricKind, MetricSiteMeta, all_metric_sites};
+use crate::names::{LABEL_OVERFLOW_METRIC, OTHER_LABEL_VALUE};
+use crate::site::{SiteMeta, all_sites};
+
+/// Every metric family and instrumented operation linked into this program, deduplicated
+/// and in a stable order. Needs no `init`.
+pub fn catalog() -> Catalog {
+    let instrumented: Vec<InstrumentedSite> = all_sites().map(|s| instrumented(s.meta())).collect();
+    let mut macros: Vec<MacroSite> = all_metric_sites().map(|s| macro_site(s.meta())).collect();
+    let overflows: Vec<MacroSite> = all_metric_sites()
+        .flat_map(|s| overflow_sites(s.meta()))
+        .collect();
+    macros.extend(overflows);
+    build(&instrumented, &macros, &SloConfig::default())
+}
+
+/// Writes every artefact of this program under `dir`: `METRICS.md`, `rules/`, `runbooks/`,
+/// `dashboards/`, `metrics.lock`.
+pub fn write(dir: impl AsRef<Path>) -> io::Result<()> {
+    write_catalog(dir.as_ref(), &catalog(), &Options::default())
+}
+
+/// [`write`] with options (the test profile's compressed windows, link prefixes).
+pub fn write_with(dir: impl AsRef<Path>, options: &Options) -> io::Result<()> {
+    write_catalog(dir.as_ref(), &catalog(), options)
+}
+
+/// For a `#[test]`: regenerates everything and fails with a readable diff when a file in
+/// `dir` is stale, or on a breaking change against `dir/metrics.lock`. With
+/// `OBSERVE_OPS_UPDATE=1` it rewrites `dir` instead.
+///
+/// ```no_run
+/// #[test]
+/// fn operations_artefacts_are_fresh() {
+///     observe::ops::check("ops").unwrap();
+/// }
+/// ```
+pub fn check(dir: impl AsRef<Path>) -> Result<(), CheckError> {
+    check_catalog(dir.as_ref(), &catalog(), &Options::default())
+}
+
+fn source(module_path: &str, what: String) -> SourceSite {
+    SourceSite {
+        file: module_path.replace("::", "/"),
+        line: 0,
+        module_path: module_path.to_owned(),
+        what,
+    }
+}
+
+fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
+    let metric = |m: &crate::site::MetricMeta| (m.name.to_owned(), m.help.to_owned());
+    InstrumentedSite {
+        service: meta.service.to_owned(),
+        operation: meta.operation.to_owned(),
+        site: source(
+            meta.module_path,
+            format!("#[instrumented] operation `{}`", meta.operation),
+        ),
+        labels: meta
+            .labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        metrics: [
+            metric(&meta.duration),
+            metric(&meta.processed),
+            metric(&meta.failures),
+            metric(&meta.active),
+        ],
+        buckets: meta.buckets.to_vec(),
+        outcomes: meta.outcomes.map(str::to_owned),
+        error_classes: None,
+        slo: None,
+    }
+}
+
+fn macro_site(meta: &MetricSiteMeta) -> MacroSite {
+    let (kind, what) = match meta.kind {
+        MetricKind::Counter => (MetricType::Counter, "counter!"),
+        MetricKind::Gauge => (MetricType::Gauge, "gauge!"),
+        MetricKind::Histogram => (MetricType::Histogram, "histogram!"),
+    };
+    let labels = meta
+        .labels
+        .iter()
+        .map(|(name, domain)| {
+            let values = match domain {
+                LabelDomain::Const(value) => LabelValues::Set(vec![(*value).to_owned()]),
+                LabelDomain::Set(values) => {
+                    let mut all: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+                    all.push(OTHER_LABEL_VALUE.to_owned());
+                    LabelValues::Set(all)
+                }
+                LabelDomain::Bounded(max) => LabelValues::Bounded(*max),
+            };
+            ((*name).to_owned(), values)
+        })
+        .collect();
+    MacroSite {
+        kind,
+        name: meta.name.to_owned(),
+        help: meta.help.to_owned(),
+        service: meta.service.to_owned(),
+        site: source(meta.module_path, what.to_owned()),
+        labels,
+        buckets: meta.buckets.to_vec(),
+    }
+}
+
+/// observe's own counter of runtime label values recorded as `_OTHER`: one series per
+/// runtime label of each site (it appears at the first overflow).
+fn overflow_sites(meta: &MetricSiteMeta) -> impl Iterator<Item = MacroSite> + '_ {
+    meta.labels
+        .iter()
+        .filter(|(_, domain)| !matches!(domain, LabelDomain::Const(_)))
+        .map(move |(label, _)| MacroSite {
+            kind: MetricType::Counter,
+            name: LABEL_OVERFLOW_METRIC.to_owned(),
+            help: crate::metric_site::OVERFLOW_HELP.to_owned(),
+            service: meta.service.to_owned(),
+            site: source(
+                meta.module_path,
+                format!("runtime label `{label}` of `{}`", meta.name),
+            ),
+            labels: vec![
+                (
+                    "metric".to_owned(),
+                    LabelValues::Set(vec![meta.name.to_owned()]),
+                ),
+                (
+                    "label".to_owned(),
+                    LabelValues::Set(vec![(*label).to_owned()]),
+                ),
+            ],
+            buckets: Vec::new(),
+        })
+}
