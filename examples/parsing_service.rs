@@ -14,6 +14,8 @@
 //! `--export-ops DIR` writes the service's operations artefacts (METRICS.md, rules,
 //! runbooks, dashboards, metrics.lock) to `DIR` and exits; `--window-scale N` divides
 //! every rule window by `N` (a test profile: at 60 the 1-hour window is 1 minute).
+//! `--check-ops DIR` fails if `DIR` is stale or breaks its `metrics.lock`
+//! (`OBSERVE_OPS_UPDATE=1` rewrites it instead).
 //!
 //! Environment: `PARSING_ADDR` (default `127.0.0.1:8080`), `OBSERVE_METRICS_ADDR` (default
 //! `127.0.0.1:9464`, `off` disables), `OBSERVE_ENVIRONMENT` (default `dev`),
@@ -342,8 +344,15 @@ fn run() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-/// `--export-ops DIR [--window-scale N]`: the artefacts of the code, no service.
-fn export_ops(args: &[String]) -> Option<Result<(), Box<dyn Error>>> {
+/// `--export-ops DIR [--window-scale N]` or `--check-ops DIR`: the artefacts of the
+/// code, no service.
+fn ops_command(args: &[String]) -> Option<Result<(), Box<dyn Error>>> {
+    if let Some(i) = args.iter().position(|a| a == "--check-ops") {
+        let Some(dir) = args.get(i + 1) else {
+            return Some(Err("--check-ops needs a directory".into()));
+        };
+        return Some(observe::ops::check(dir).map_err(Into::into));
+    }
     let dir = args.iter().position(|a| a == "--export-ops")?;
     let Some(dir) = args.get(dir + 1) else {
         return Some(Err("--export-ops needs a directory".into()));
@@ -364,7 +373,7 @@ fn export_ops(args: &[String]) -> Option<Result<(), Box<dyn Error>>> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match export_ops(&args) {
+    let result = match ops_command(&args) {
         Some(exported) => exported,
         None => run(),
     };

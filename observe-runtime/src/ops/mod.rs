@@ -127,6 +127,4 @@ Multi-window multi-burn-rate alerts (SRE workbook): page at 14.4x over 1h and 5m
 #[cfg(test)]
 mod fixture;
 #[cfg(test)]
-mod schema_check;
-#[cfg(test)]
 mod tests;
