@@ -62,7 +62,8 @@ pub(crate) fn render(header: &str, groups: &[Group]) -> String {
 fn render_rule(out: &mut String, rule: &Rule) {
     let key = if rule.alert { "alert" } else { "record" };
     let _ = writeln!(out, "      - {key}: {}", rule.name);
-    if rule.expr.contains('\n') {
+    // A block scalar keeps PromQL's quotes and backslashes as written.
+    if rule.expr.contains(['\n', '"']) {
         let _ = writeln!(out, "        expr: {}", yaml_block(&rule.expr, 10));
     } else {
         let _ = writeln!(out, "        expr: {}", yaml_str(&rule.expr));
