@@ -17,6 +17,8 @@ mod item;
 mod labels;
 mod metric;
 mod rules;
+#[allow(dead_code)] // Wired into the convention and the expansion once issue 11 lands.
+mod slo;
 #[cfg(test)]
 mod rules_properties;
 
