@@ -35,7 +35,11 @@ fn promtool(args: &[&str]) -> String {
         .current_dir(ops_dir().join("rules"))
         .output()
         .expect("run promtool");
-    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(output.status.success(), "promtool {args:?}:\n{report}");
     report
 }
@@ -47,7 +51,10 @@ fn promtool_checks_the_rules_without_a_lint() {
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with("Checking ") && !l.contains("SUCCESS"))
         .collect();
-    assert!(unexpected.is_empty(), "promtool check rules printed more than success:\n{report}");
+    assert!(
+        unexpected.is_empty(),
+        "promtool check rules printed more than success:\n{report}"
+    );
 }
 
 #[test]
@@ -64,8 +71,12 @@ fn the_dashboards_type_check_against_grafanas_published_schema() {
     let mut dashboards = Vec::new();
     for entry in std::fs::read_dir(ops_dir().join("dashboards")).expect("examples/ops/dashboards") {
         let path = entry.expect("entry").path();
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
-        dashboards.push((path.file_name().unwrap().to_string_lossy().into_owned(), json));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        dashboards.push((
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            json,
+        ));
     }
     dashboards.sort_by(|a, b| a.0.cmp(&b.0));
     let names: Vec<&str> = dashboards.iter().map(|(n, _)| n.as_str()).collect();
@@ -76,6 +87,10 @@ fn the_dashboards_type_check_against_grafanas_published_schema() {
     // The check has teeth: a misspelt key is rejected.
     let mut broken = dashboards[0].clone();
     broken.1["panels"][1]["fieldConfig"]["defaults"]["colour"] = serde_json::json!("red");
-    let rejected = support::grafana::check(&schema, &[broken]).expect_err("a misspelt key must be rejected");
-    assert!(rejected.contains("'colour' does not exist") || rejected.contains("\"colour\""), "{rejected}");
+    let rejected =
+        support::grafana::check(&schema, &[broken]).expect_err("a misspelt key must be rejected");
+    assert!(
+        rejected.contains("'colour' does not exist") || rejected.contains("\"colour\""),
+        "{rejected}"
+    );
 }

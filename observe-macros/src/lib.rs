@@ -17,10 +17,10 @@ mod item;
 mod labels;
 mod metric;
 mod rules;
-#[allow(dead_code)] // Wired into the convention and the expansion once issue 11 lands.
-mod slo;
 #[cfg(test)]
 mod rules_properties;
+#[allow(dead_code)] // Wired into the convention and the expansion once issue 11 lands.
+mod slo;
 
 use proc_macro::TokenStream;
 

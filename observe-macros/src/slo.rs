@@ -115,9 +115,15 @@ pub(crate) fn from_file(
         }
         let table = table.into_inner();
         let mut slo = ServiceSlo {
-            window_secs: table.window.and_then(|w| check(errors, &format!("{key}.window"), &w, parse_window)),
-            availability: table.availability.and_then(|a| check(errors, &format!("{key}.availability"), &a, parse_percent)),
-            latency: table.latency.and_then(|l| latency(errors, &format!("{key}.latency"), l.into_inner())),
+            window_secs: table
+                .window
+                .and_then(|w| check(errors, &format!("{key}.window"), &w, parse_window)),
+            availability: table
+                .availability
+                .and_then(|a| check(errors, &format!("{key}.availability"), &a, parse_percent)),
+            latency: table
+                .latency
+                .and_then(|l| latency(errors, &format!("{key}.latency"), l.into_inner())),
             component: table.component.map(Spanned::into_inner),
             ..ServiceSlo::default()
         };
@@ -127,7 +133,10 @@ pub(crate) fn from_file(
                 _ => errors.push((
                     Some(floor.span()),
                     format!("{key}.min_calls_per_minute"),
-                    format!("`{}` is not a positive number of calls a minute", floor.get_ref()),
+                    format!(
+                        "`{}` is not a positive number of calls a minute",
+                        floor.get_ref()
+                    ),
                 )),
             }
         }
@@ -135,8 +144,12 @@ pub(crate) fn from_file(
             let op_key = format!("{key}.operations.{operation}");
             let op = op.into_inner();
             let parsed = OperationSlo {
-                availability: op.availability.and_then(|a| check(errors, &format!("{op_key}.availability"), &a, parse_percent)),
-                latency: op.latency.and_then(|l| latency(errors, &format!("{op_key}.latency"), l.into_inner())),
+                availability: op.availability.and_then(|a| {
+                    check(errors, &format!("{op_key}.availability"), &a, parse_percent)
+                }),
+                latency: op
+                    .latency
+                    .and_then(|l| latency(errors, &format!("{op_key}.latency"), l.into_inner())),
             };
             slo.operations.insert(operation, parsed);
         }
@@ -145,15 +158,30 @@ pub(crate) fn from_file(
     out
 }
 
-fn check<T>(errors: &mut Vec<FileError>, key: &str, value: &Spanned<String>, parse: fn(&str) -> Result<T, String>) -> Option<T> {
+fn check<T>(
+    errors: &mut Vec<FileError>,
+    key: &str,
+    value: &Spanned<String>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Option<T> {
     parse(value.get_ref())
         .map_err(|message| errors.push((Some(value.span()), key.to_owned(), message)))
         .ok()
 }
 
 fn latency(errors: &mut Vec<FileError>, key: &str, file: LatencyFile) -> Option<Latency> {
-    let threshold = check(errors, &format!("{key}.threshold"), &file.threshold, parse_threshold);
-    let target = check(errors, &format!("{key}.target"), &file.target, parse_percent);
+    let threshold = check(
+        errors,
+        &format!("{key}.threshold"),
+        &file.threshold,
+        parse_threshold,
+    );
+    let target = check(
+        errors,
+        &format!("{key}.target"),
+        &file.target,
+        parse_percent,
+    );
     Some(Latency {
         threshold: threshold?,
         target: target?,
@@ -167,23 +195,35 @@ fn latency(errors: &mut Vec<FileError>, key: &str, file: LatencyFile) -> Option<
 
 /// `"99.9%"` → parts per million, strictly between 0 and 100%, at most four decimals.
 pub(crate) fn parse_percent(text: &str) -> Result<u32, String> {
-    let number = text.trim().strip_suffix('%').ok_or_else(|| format!("target `{text}` must be a percentage like `99.9%`"))?;
+    let number = text
+        .trim()
+        .strip_suffix('%')
+        .ok_or_else(|| format!("target `{text}` must be a percentage like `99.9%`"))?;
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 4 {
-        return Err(format!("target `{text}` must be a percentage like `99.9%`, with at most four decimals"));
+        return Err(format!(
+            "target `{text}` must be a percentage like `99.9%`, with at most four decimals"
+        ));
     }
-    let whole: u64 = whole.parse().map_err(|_| format!("target `{text}` is too large"))?;
-    let per_million = whole.saturating_mul(10_000) + format!("{fraction:0<4}").parse::<u64>().unwrap_or(0);
+    let whole: u64 = whole
+        .parse()
+        .map_err(|_| format!("target `{text}` is too large"))?;
+    let per_million =
+        whole.saturating_mul(10_000) + format!("{fraction:0<4}").parse::<u64>().unwrap_or(0);
     if per_million == 0 || per_million >= 1_000_000 {
-        return Err(format!("target `{text}` must be strictly between 0% and 100%"));
+        return Err(format!(
+            "target `{text}` must be strictly between 0% and 100%"
+        ));
     }
     Ok(per_million as u32)
 }
 
 /// `"30d"` → seconds: a positive whole number and one of `s`, `m`, `h`, `d`, `w`.
 pub(crate) fn parse_window(text: &str) -> Result<u64, String> {
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let unit = match unit {
         "s" => 1,
@@ -191,11 +231,17 @@ pub(crate) fn parse_window(text: &str) -> Result<u64, String> {
         "h" => 3600,
         "d" => 86_400,
         "w" => 604_800,
-        _ => return Err(format!("window `{text}` is not a duration like `30d` (a whole number and `s`, `m`, `h`, `d` or `w`)")),
+        _ => {
+            return Err(format!(
+                "window `{text}` is not a duration like `30d` (a whole number and `s`, `m`, `h`, `d` or `w`)"
+            ));
+        }
     };
     match number.parse::<u64>() {
         Ok(n) if n > 0 => Ok(n * unit),
-        _ => Err(format!("window `{text}` must be a positive duration like `30d`")),
+        _ => Err(format!(
+            "window `{text}` must be a positive duration like `30d`"
+        )),
     }
 }
 
@@ -206,11 +252,15 @@ pub(crate) fn parse_threshold(text: &str) -> Result<f64, String> {
     } else if let Some(s) = text.strip_suffix('s') {
         (s, 1.0)
     } else {
-        return Err(format!("latency threshold `{text}` must be a duration in `s` or `ms`, like `5s`"));
+        return Err(format!(
+            "latency threshold `{text}` must be a duration in `s` or `ms`, like `5s`"
+        ));
     };
     match number.parse::<f64>() {
         Ok(n) if n > 0.0 && n.is_finite() && !number.starts_with(['+', '-']) => Ok(n / scale),
-        _ => Err(format!("latency threshold `{text}` must be a positive duration like `5s` or `500ms`")),
+        _ => Err(format!(
+            "latency threshold `{text}` must be a positive duration like `5s` or `500ms`"
+        )),
     }
 }
 
@@ -239,9 +289,18 @@ pub(crate) fn parse_attr(tokens: TokenStream) -> Result<AttrSlo, syn::Error> {
                     input.parse::<Token![=]>()?;
                     let value: LitStr = input.parse()?;
                     match parse_percent(&value.value()) {
-                        Ok(ppm) if slo.availability.is_none() => slo.availability = Some((value, ppm)),
-                        Ok(_) => errors.push(syn::Error::new(key.span(), "duplicate `availability` in `slo(…)`")),
-                        Err(message) => errors.push(spanned(&value, &message, "write a target like `availability = \"99.9%\"`")),
+                        Ok(ppm) if slo.availability.is_none() => {
+                            slo.availability = Some((value, ppm))
+                        }
+                        Ok(_) => errors.push(syn::Error::new(
+                            key.span(),
+                            "duplicate `availability` in `slo(…)`",
+                        )),
+                        Err(message) => errors.push(spanned(
+                            &value,
+                            &message,
+                            "write a target like `availability = \"99.9%\"`",
+                        )),
                     }
                 }
                 "latency" => {
@@ -252,7 +311,8 @@ pub(crate) fn parse_attr(tokens: TokenStream) -> Result<AttrSlo, syn::Error> {
                     }
                 }
                 other => {
-                    let hint = closest(other, ATTR_KEYS).map_or(String::new(), |c| format!("did you mean `{c}`? "));
+                    let hint = closest(other, ATTR_KEYS)
+                        .map_or(String::new(), |c| format!("did you mean `{c}`? "));
                     errors.push(syn::Error::new(
                         key.span(),
                         format!("unknown SLO key `{other}`, expected {}\n\n= help: {hint}write `slo(availability = \"99.9%\", latency(threshold = \"5s\", target = \"95%\"))`", one_of(ATTR_KEYS)),
@@ -284,7 +344,11 @@ pub(crate) fn parse_attr(tokens: TokenStream) -> Result<AttrSlo, syn::Error> {
     }
 }
 
-fn parse_latency_attr(key: &Ident, content: ParseStream, errors: &mut Vec<syn::Error>) -> syn::Result<Option<(LitStr, Latency)>> {
+fn parse_latency_attr(
+    key: &Ident,
+    content: ParseStream,
+    errors: &mut Vec<syn::Error>,
+) -> syn::Result<Option<(LitStr, Latency)>> {
     let mut threshold: Option<(LitStr, f64)> = None;
     let mut target: Option<u32> = None;
     while !content.is_empty() {
@@ -294,13 +358,23 @@ fn parse_latency_attr(key: &Ident, content: ParseStream, errors: &mut Vec<syn::E
         match name.to_string().as_str() {
             "threshold" => match parse_threshold(&value.value()) {
                 Ok(seconds) => threshold = Some((value, seconds)),
-                Err(message) => errors.push(spanned(&value, &message, "write `threshold = \"5s\"`, a bucket bound of the function's preset")),
+                Err(message) => errors.push(spanned(
+                    &value,
+                    &message,
+                    "write `threshold = \"5s\"`, a bucket bound of the function's preset",
+                )),
             },
             "target" => match parse_percent(&value.value()) {
                 Ok(ppm) => target = Some(ppm),
                 Err(message) => errors.push(spanned(&value, &message, "write `target = \"95%\"`")),
             },
-            other => errors.push(syn::Error::new(name.span(), format!("unknown latency key `{other}`, expected {}", one_of(LATENCY_KEYS)))),
+            other => errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "unknown latency key `{other}`, expected {}",
+                    one_of(LATENCY_KEYS)
+                ),
+            )),
         }
         if !content.is_empty() {
             content.parse::<Token![,]>()?;
@@ -309,7 +383,12 @@ fn parse_latency_attr(key: &Ident, content: ParseStream, errors: &mut Vec<syn::E
     match (threshold, target) {
         (Some((lit, seconds)), Some(target)) => Ok(Some((
             lit.clone(),
-            Latency { threshold: seconds, target, threshold_text: lit.value(), origin: "`slo(latency(…))`".to_owned() },
+            Latency {
+                threshold: seconds,
+                target,
+                threshold_text: lit.value(),
+                origin: "`slo(latency(…))`".to_owned(),
+            },
         ))),
         (None, _) | (_, None) if errors.is_empty() => {
             errors.push(syn::Error::new(key.span(), "`latency(…)` needs both `threshold` and `target`\n\n= help: write `latency(threshold = \"5s\", target = \"95%\")`"));
@@ -366,7 +445,9 @@ pub(crate) fn resolve(
     let latency: Option<(Option<Span>, &Latency)> = attr
         .and_then(|a| a.latency.as_ref().map(|(lit, l)| (Some(lit.span()), l)))
         .or(op_slo.and_then(|o| o.latency.as_ref()).map(|l| (None, l)))
-        .or(service_slo.and_then(|s| s.latency.as_ref()).map(|l| (None, l)));
+        .or(service_slo
+            .and_then(|s| s.latency.as_ref())
+            .map(|l| (None, l)));
     if let Some((span, latency)) = latency
         && !buckets.contains(&latency.threshold)
     {
@@ -380,7 +461,11 @@ pub(crate) fn resolve(
                 latency.threshold_text,
                 bounds.join(", ")
             ),
-            help: format!("set the threshold to one of {}, or choose a preset that has `{}` (`histogram = \"…\"`)", bounds.join(", "), latency.threshold_text),
+            help: format!(
+                "set the threshold to one of {}, or choose a preset that has `{}` (`histogram = \"…\"`)",
+                bounds.join(", "),
+                latency.threshold_text
+            ),
         });
     }
     Ok(Resolved {
@@ -389,7 +474,9 @@ pub(crate) fn resolve(
         latency: latency.map(|(_, l)| (l.threshold, l.target)),
         min_calls_per_minute: service_slo.and_then(|s| s.min_calls_per_minute),
         component: service_slo.and_then(|s| s.component.clone()),
-        declared_operations: service_slo.map(|s| s.operations.keys().cloned().collect()).unwrap_or_default(),
+        declared_operations: service_slo
+            .map(|s| s.operations.keys().cloned().collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -404,7 +491,9 @@ impl Resolved {
         }
         let window = opt(&self.window_secs);
         let availability = opt(&self.availability);
-        let latency = opt(&self.latency.map(|(threshold, target)| quote!((#threshold, #target))));
+        let latency = opt(&self
+            .latency
+            .map(|(threshold, target)| quote!((#threshold, #target))));
         let floor = opt(&self.min_calls_per_minute);
         let component = opt(&self.component);
         let operations = &self.declared_operations;
@@ -425,7 +514,10 @@ impl Resolved {
 mod tests {
     use super::*;
 
-    fn file(text: &str, services: Option<&[String]>) -> (BTreeMap<String, ServiceSlo>, Vec<String>) {
+    fn file(
+        text: &str,
+        services: Option<&[String]>,
+    ) -> (BTreeMap<String, ServiceSlo>, Vec<String>) {
         #[derive(Deserialize)]
         struct Doc {
             slo: BTreeMap<String, Spanned<SloFile>>,
@@ -433,7 +525,13 @@ mod tests {
         let doc: Doc = toml::from_str(text).unwrap();
         let mut errors = Vec::new();
         let slos = from_file(doc.slo, services, &mut errors);
-        (slos, errors.into_iter().map(|(_, key, message)| format!("{key}: {message}")).collect())
+        (
+            slos,
+            errors
+                .into_iter()
+                .map(|(_, key, message)| format!("{key}: {message}"))
+                .collect(),
+        )
     }
 
     const LATENCY: [f64; 10] = [0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
@@ -446,14 +544,23 @@ mod tests {
             None,
         );
         assert!(errors.is_empty(), "{errors:?}");
-        let op = resolve(&slos, "parsing", "parse_message", None, "latency", &LATENCY).ok().unwrap();
+        let op = resolve(&slos, "parsing", "parse_message", None, "latency", &LATENCY)
+            .ok()
+            .unwrap();
         assert_eq!(op.availability, Some(999_000));
         assert_eq!(op.latency, Some((5.0, 950_000)));
         assert_eq!(op.window_secs, Some(30 * 86_400));
         assert_eq!(op.declared_operations, ["parse_message"]);
-        let other = resolve(&slos, "parsing", "decode", None, "latency", &LATENCY).ok().unwrap();
+        let other = resolve(&slos, "parsing", "decode", None, "latency", &LATENCY)
+            .ok()
+            .unwrap();
         assert_eq!(other.availability, Some(990_000));
-        assert_eq!(resolve(&slos, "chunking", "x", None, "latency", &LATENCY).ok().unwrap(), Resolved::default());
+        assert_eq!(
+            resolve(&slos, "chunking", "x", None, "latency", &LATENCY)
+                .ok()
+                .unwrap(),
+            Resolved::default()
+        );
     }
 
     #[test]
@@ -478,31 +585,78 @@ mod tests {
 
     #[test]
     fn a_threshold_that_is_no_bucket_bound_is_unmeasurable() {
-        let (slos, _) = file("[slo.parsing]\nlatency = { threshold = \"3s\", target = \"95%\" }\n", None);
-        let error = resolve(&slos, "parsing", "decode", None, "latency", &LATENCY).err().unwrap();
+        let (slos, _) = file(
+            "[slo.parsing]\nlatency = { threshold = \"3s\", target = \"95%\" }\n",
+            None,
+        );
+        let error = resolve(&slos, "parsing", "decode", None, "latency", &LATENCY)
+            .err()
+            .unwrap();
         assert!(error.span.is_none());
         assert_eq!(
             error.message,
             "the latency SLO of operation `decode` (`slo.parsing.latency` in `observe.toml`: `3s`) cannot be measured: `3s` is not a bucket bound of its `latency` histogram, whose bounds are 0.01s, 0.05s, 0.1s, 0.5s, 1s, 2.5s, 5s, 10s, 30s, 60s"
         );
-        assert!(error.help.starts_with("set the threshold to one of 0.01s"), "{}", error.help);
-        let (slos, _) = file("[slo.parsing]\nlatency = { threshold = \"500ms\", target = \"99%\" }\n", None);
-        assert_eq!(resolve(&slos, "parsing", "decode", None, "latency", &LATENCY).ok().unwrap().latency, Some((0.5, 990_000)));
+        assert!(
+            error.help.starts_with("set the threshold to one of 0.01s"),
+            "{}",
+            error.help
+        );
+        let (slos, _) = file(
+            "[slo.parsing]\nlatency = { threshold = \"500ms\", target = \"99%\" }\n",
+            None,
+        );
+        assert_eq!(
+            resolve(&slos, "parsing", "decode", None, "latency", &LATENCY)
+                .ok()
+                .unwrap()
+                .latency,
+            Some((0.5, 990_000))
+        );
     }
 
     #[test]
     fn the_attribute_overrides_the_file_and_reports_every_mistake() {
-        let attr = parse_attr(quote!(availability = "99.95%", latency(threshold = "1s", target = "90%"))).ok().unwrap();
+        let attr = parse_attr(quote!(
+            availability = "99.95%",
+            latency(threshold = "1s", target = "90%")
+        ))
+        .ok()
+        .unwrap();
         let (slos, _) = file("[slo.parsing]\navailability = \"99%\"\n", None);
-        let op = resolve(&slos, "parsing", "decode", Some(&attr), "latency", &LATENCY).ok().unwrap();
-        assert_eq!((op.availability, op.latency), (Some(999_500), Some((1.0, 900_000))));
-        let error = parse_attr(quote!(availabilty = "99%", latency(threshold = "5", target = "101%"))).err().unwrap();
+        let op = resolve(&slos, "parsing", "decode", Some(&attr), "latency", &LATENCY)
+            .ok()
+            .unwrap();
+        assert_eq!(
+            (op.availability, op.latency),
+            (Some(999_500), Some((1.0, 900_000)))
+        );
+        let error = parse_attr(quote!(
+            availabilty = "99%",
+            latency(threshold = "5", target = "101%")
+        ))
+        .err()
+        .unwrap();
         let messages: Vec<String> = error.into_iter().map(|e| e.to_string()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages[0].starts_with("unknown SLO key `availabilty`, expected `availability` or `latency`"), "{messages:?}");
-        assert!(messages[1].starts_with("latency threshold `5` must be a duration in `s` or `ms`"), "{messages:?}");
-        assert!(messages[2].starts_with("target `101%` must be strictly between 0% and 100%"), "{messages:?}");
+        assert!(
+            messages[0]
+                .starts_with("unknown SLO key `availabilty`, expected `availability` or `latency`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].starts_with("latency threshold `5` must be a duration in `s` or `ms`"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[2].starts_with("target `101%` must be strictly between 0% and 100%"),
+            "{messages:?}"
+        );
         let error = parse_attr(quote!(latency(threshold = "2s"))).err().unwrap();
-        assert!(error.to_string().starts_with("`latency(…)` needs both `threshold` and `target`"));
+        assert!(
+            error
+                .to_string()
+                .starts_with("`latency(…)` needs both `threshold` and `target`")
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::catalog::{
     Catalog, Family, Label, LabelValues, LatencyObjective, MetricType, Operation, Service,
     SourceSite,
 };
-use super::slo::{Objective, Slo, SloSource, rfc_default};
+use super::slo::{Objective, SloSource, Window, rfc_default};
 
 /// The `error_type` bound of an operation whose error classes are not known at compile
 /// time (CONVENTION.md's table: about 50 exception class names).
@@ -36,8 +36,8 @@ pub struct InstrumentedSite {
     pub outcomes: [String; 3],
     /// Its error classes where the error type derives `ErrorLabel`; `None` if unknown.
     pub error_classes: Option<Vec<String>>,
-    /// An SLO declared on the attribute, overriding `observe.toml`'s.
-    pub slo: Option<OperationSlo>,
+    /// Its declared SLO.
+    pub slo: SiteSlo,
 }
 
 /// One `counter!`, `gauge!` or `histogram!` call site.
@@ -59,47 +59,42 @@ pub struct MacroSite {
     pub buckets: Vec<f64>,
 }
 
-/// Objectives declared for an operation (each unset one inherits the service's).
+/// What was declared for one function (resolved by the macro: the attribute's `slo(…)`,
+/// else `observe.toml`'s `[slo.<service>.operations.<op>]`, else `[slo.<service>]`).
+/// Every `None` takes the RFC's default.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct OperationSlo {
+pub struct SiteSlo {
+    /// The service's compliance window.
+    pub window: Option<Window>,
     /// Share of calls that must succeed.
     pub availability: Option<Objective>,
-    /// `(threshold in seconds, share of calls within it)`.
+    /// `(threshold in seconds, share of calls within it)`; the threshold is a bucket bound.
     pub latency: Option<(f64, Objective)>,
-}
-
-/// The SLOs declared in `observe.toml`: per service, and per operation within it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SloConfig {
-    /// Per service: its SLO (window, objectives, throughput floor, component).
-    pub services: BTreeMap<String, ServiceSlo>,
-}
-
-/// One `[slo.<service>]` table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceSlo {
-    /// The SLO of the service (`source` is `Declared`).
-    pub slo: Slo,
-    /// The alerts' `component` label, if declared.
+    /// The service's throughput floor.
+    pub min_calls_per_minute: Option<u32>,
+    /// The alerts' `component` label.
     pub component: Option<String>,
-    /// `[slo.<service>.operations.<op>]`.
-    pub operations: BTreeMap<String, OperationSlo>,
+    /// The operations `observe.toml` declares an SLO for, in this function's service.
+    pub declared_operations: Vec<String>,
 }
 
-/// The catalogue of these sites, with the declared SLOs (the RFC's defaults elsewhere).
-pub fn build(
-    instrumented: &[InstrumentedSite],
-    macros: &[MacroSite],
-    config: &SloConfig,
-) -> Catalog {
+impl SiteSlo {
+    fn declares_anything(&self) -> bool {
+        *self != SiteSlo::default()
+    }
+}
+
+/// The catalogue of these sites, with their declared SLOs (the RFC's defaults elsewhere).
+pub fn build(instrumented: &[InstrumentedSite], macros: &[MacroSite]) -> Catalog {
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     let mut services: BTreeMap<String, Service> = BTreeMap::new();
     for site in instrumented {
         add_instrumented(&mut families, site);
         let service = services
             .entry(site.service.clone())
-            .or_insert_with(|| new_service(&site.service, config));
-        let op = operation(site, service, config);
+            .or_insert_with(|| new_service(&site.service));
+        declare(service, &site.slo);
+        let op = operation(site, service);
         if !service
             .operations
             .iter()
@@ -119,40 +114,68 @@ pub fn build(
     catalog
 }
 
-fn new_service(name: &str, config: &SloConfig) -> Service {
-    let declared = config.services.get(name);
+/// SLOs declared for operations no linked function of their service has: each a message
+/// naming the operation and the ones that exist.
+pub fn unknown_operations(instrumented: &[InstrumentedSite]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for site in instrumented {
+        for declared in &site.slo.declared_operations {
+            let known: Vec<&str> = instrumented
+                .iter()
+                .filter(|s| s.service == site.service)
+                .map(|s| s.operation.as_str())
+                .collect();
+            let message = format!(
+                "`observe.toml` declares an SLO for operation `{declared}` of service `{}`, but no linked `#[instrumented]` function of that service has it; its operations: {}",
+                site.service,
+                known.join(", ")
+            );
+            if !known.contains(&declared.as_str()) && !problems.contains(&message) {
+                problems.push(message);
+            }
+        }
+    }
+    problems
+}
+
+fn new_service(name: &str) -> Service {
     Service {
         name: name.to_owned(),
-        component: declared
-            .and_then(|d| d.component.clone())
-            .unwrap_or_else(|| name.to_owned()),
-        slo: declared.map_or_else(|| rfc_default(name), |d| d.slo.clone()),
+        component: name.to_owned(),
+        slo: rfc_default(name),
         operations: Vec::new(),
     }
 }
 
-/// The operation with its objectives: the attribute's, else `observe.toml`'s for the
-/// operation, else the service's. A default latency threshold that is not a bucket bound
-/// of the operation's histogram cannot be measured, so it does not apply.
-fn operation(site: &InstrumentedSite, service: &Service, config: &SloConfig) -> Operation {
-    let declared = config
-        .services
-        .get(&site.service)
-        .and_then(|s| s.operations.get(&site.operation));
-    let layers = [site.slo.as_ref(), declared];
-    let availability = layers
-        .iter()
-        .flatten()
-        .find_map(|l| l.availability)
-        .unwrap_or(service.slo.availability);
-    let latency = layers
-        .iter()
-        .flatten()
-        .find_map(|l| l.latency)
-        .or(service.slo.latency)
-        .filter(|(threshold, _)| {
-            service.slo.source == SloSource::Declared || site.buckets.contains(threshold)
-        })
+/// The service-level keys a site declares override the RFC's defaults.
+fn declare(service: &mut Service, slo: &SiteSlo) {
+    if !slo.declares_anything() {
+        return;
+    }
+    service.slo.source = SloSource::Declared;
+    if let Some(window) = slo.window {
+        service.slo.window = window;
+    }
+    if let Some(floor) = slo.min_calls_per_minute {
+        service.slo.min_calls_per_minute = Some(floor);
+    }
+    if let Some(component) = &slo.component {
+        service.component = component.clone();
+    }
+}
+
+/// The operation with its objectives: declared, else the RFC's. A default latency
+/// threshold that is not a bucket bound of the operation's histogram cannot be measured,
+/// so it does not apply (a declared one was checked at compile time).
+fn operation(site: &InstrumentedSite, service: &Service) -> Operation {
+    let availability = site.slo.availability.unwrap_or(service.slo.availability);
+    let latency = site
+        .slo
+        .latency
+        .or(service
+            .slo
+            .latency
+            .filter(|(threshold, _)| site.buckets.contains(threshold)))
         .map(|(threshold_seconds, target)| LatencyObjective {
             threshold_seconds,
             target,
@@ -322,13 +345,4 @@ fn add_macro(families: &mut BTreeMap<String, Family>, site: &MacroSite) {
         buckets: &site.buckets,
     };
     merge_into(families, usage, site.labels.clone(), &site.site);
-}
-
-/// The RFC's default SLO for a service, as declared (for `[slo.<service>]` tables that
-/// set only some keys).
-pub fn declared_from_default(service: &str) -> Slo {
-    Slo {
-        source: SloSource::Declared,
-        ..rfc_default(service)
-    }
 }

@@ -1,6 +1,6 @@
 //! A catalogue shaped like the example service's, for the generators' tests.
 
-use super::build::{InstrumentedSite, MacroSite, OperationSlo, SloConfig, build};
+use super::build::{InstrumentedSite, MacroSite, SiteSlo, build};
 use super::catalog::{Catalog, LabelValues, MetricType, SourceSite};
 use super::slo::Objective;
 
@@ -46,17 +46,18 @@ pub(crate) fn instrumented(
         buckets: LATENCY.to_vec(),
         outcomes: ["success", "failure", "cancelled"].map(str::to_owned),
         error_classes: classes.map(|c| c.iter().map(|s| (*s).to_owned()).collect()),
-        slo: None,
+        slo: SiteSlo::default(),
     }
 }
 
 pub(crate) fn catalog() -> Catalog {
     let parse_errors: &[&str] = &["EmptyBody", "InvalidJson", "TooLarge"];
     let mut parse = instrumented("parsing", Some("request"), "parse", 190, Some(parse_errors));
-    parse.slo = Some(OperationSlo {
+    parse.slo = SiteSlo {
         availability: Some(Objective::parse("99.9%").unwrap()),
-        latency: None,
-    });
+        declared_operations: vec!["parse".to_owned()],
+        ..SiteSlo::default()
+    };
     let sites = vec![
         instrumented("parsing", None, "decode", 120, Some(parse_errors)),
         instrumented("parsing", None, "validate", 126, Some(parse_errors)),
@@ -89,5 +90,5 @@ pub(crate) fn catalog() -> Catalog {
         labels: queue(),
         buckets: Vec::new(),
     }];
-    build(&sites, &macros, &SloConfig::default())
+    build(&sites, &macros)
 }

@@ -222,17 +222,30 @@ pub(crate) fn custom_variable(name: &str, label: &str, values: &[&str]) -> Value
     })
 }
 
+/// What names a dashboard.
+pub(crate) struct Header<'a> {
+    pub(crate) uid: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) tags: &'a [&'a str],
+    /// The firing-alerts annotation's query.
+    pub(crate) alerts_query: &'a str,
+}
+
 /// A whole dashboard.
 pub(crate) fn dashboard(
-    uid: &str,
-    title: &str,
-    description: &str,
-    tags: &[&str],
+    header: Header<'_>,
     variables: Vec<Value>,
     panels: Vec<Value>,
     links: Vec<Value>,
-    alerts_query: &str,
 ) -> Value {
+    let Header {
+        uid,
+        title,
+        description,
+        tags,
+        alerts_query,
+    } = header;
     json!({
         "annotations": { "list": [
             {

@@ -5,7 +5,7 @@ use std::io;
 use std::path::Path;
 
 use super::Options;
-use super::build::{InstrumentedSite, MacroSite, SloConfig, build};
+use super::build::{InstrumentedSite, MacroSite, SiteSlo, build, unknown_operations};
 use super::catalog::{Catalog, LabelValues, MetricType, SourceSite};
 use super::write::{CheckError, check_catalog, write_catalog};
 use crate::metric_site::{LabelDomain, MetricKind, MetricSiteMeta, all_metric_sites};
@@ -16,23 +16,40 @@ use crate::site::{SiteMeta, all_sites};
 /// and in a stable order. Needs no `init`.
 pub fn catalog() -> Catalog {
     let instrumented: Vec<InstrumentedSite> = all_sites().map(|s| instrumented(s.meta())).collect();
+    catalog_of(&instrumented)
+}
+
+/// The catalogue, or the SLOs `observe.toml` declares for operations that do not exist.
+fn checked_catalog() -> Result<Catalog, Vec<String>> {
+    let instrumented: Vec<InstrumentedSite> = all_sites().map(|s| instrumented(s.meta())).collect();
+    let unknown = unknown_operations(&instrumented);
+    if unknown.is_empty() {
+        Ok(catalog_of(&instrumented))
+    } else {
+        Err(unknown)
+    }
+}
+
+fn catalog_of(instrumented: &[InstrumentedSite]) -> Catalog {
     let mut macros: Vec<MacroSite> = all_metric_sites().map(|s| macro_site(s.meta())).collect();
     let overflows: Vec<MacroSite> = all_metric_sites()
         .flat_map(|s| overflow_sites(s.meta()))
         .collect();
     macros.extend(overflows);
-    build(&instrumented, &macros, &SloConfig::default())
+    build(instrumented, &macros)
 }
 
 /// Writes every artefact of this program under `dir`: `METRICS.md`, `rules/`, `runbooks/`,
 /// `dashboards/`, `metrics.lock`.
+/// Fails if `observe.toml` declares an SLO for an operation no linked function has.
 pub fn write(dir: impl AsRef<Path>) -> io::Result<()> {
-    write_catalog(dir.as_ref(), &catalog(), &Options::default())
+    write_with(dir, &Options::default())
 }
 
 /// [`write`] with options (the test profile's compressed windows, link prefixes).
 pub fn write_with(dir: impl AsRef<Path>, options: &Options) -> io::Result<()> {
-    write_catalog(dir.as_ref(), &catalog(), options)
+    let catalog = checked_catalog().map_err(|problems| io::Error::other(problems.join("\n")))?;
+    write_catalog(dir.as_ref(), &catalog, options)
 }
 
 /// For a `#[test]`: regenerates everything and fails with a readable diff when a file in
@@ -46,7 +63,15 @@ pub fn write_with(dir: impl AsRef<Path>, options: &Options) -> io::Result<()> {
 /// }
 /// ```
 pub fn check(dir: impl AsRef<Path>) -> Result<(), CheckError> {
-    check_catalog(dir.as_ref(), &catalog(), &Options::default())
+    match checked_catalog() {
+        Ok(catalog) => check_catalog(dir.as_ref(), &catalog, &Options::default()),
+        Err(problems) => Err(CheckError {
+            dir: dir.as_ref().to_owned(),
+            breaking: Vec::new(),
+            stale: Vec::new(),
+            problems,
+        }),
+    }
 }
 
 fn source(module_path: &str, what: String) -> SourceSite {
@@ -81,7 +106,7 @@ fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
         buckets: meta.buckets.to_vec(),
         outcomes: meta.outcomes.map(str::to_owned),
         error_classes: None,
-        slo: None,
+        slo: SiteSlo::default(),
     }
 }
 

@@ -24,7 +24,7 @@ mod write;
 use std::collections::BTreeMap;
 
 pub use alerts::AlertKind;
-pub use build::{InstrumentedSite, MacroSite, OperationSlo, ServiceSlo, SloConfig, build};
+pub use build::{InstrumentedSite, MacroSite, SiteSlo, build, unknown_operations};
 pub use catalog::{
     Catalog, Family, Label, LabelValues, LatencyObjective, MetricType, Operation, Service,
     SourceSite,

@@ -188,3 +188,19 @@ mod lock_and_check {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn an_slo_for_an_operation_that_does_not_exist_is_reported() {
+    let mut site = fixture::instrumented("parsing", None, "decode", 1, None);
+    site.slo.declared_operations = vec!["decode".to_owned(), "parse_mesage".to_owned()];
+    let problems = super::unknown_operations(&[
+        site.clone(),
+        fixture::instrumented("parsing", None, "validate", 2, None),
+    ]);
+    assert_eq!(
+        problems,
+        [
+            "`observe.toml` declares an SLO for operation `parse_mesage` of service `parsing`, but no linked `#[instrumented]` function of that service has it; its operations: decode, validate"
+        ]
+    );
+}

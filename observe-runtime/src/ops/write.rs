@@ -65,8 +65,9 @@ pub struct CheckError {
     pub breaking: Vec<BreakingChange>,
     /// Stale files, each with a readable diff (`-` committed, `+` generated).
     pub stale: Vec<(String, String)>,
-    /// A file that could not be read or parsed.
-    pub unreadable: Vec<String>,
+    /// Other problems: a file that could not be read or parsed, an SLO for an operation
+    /// that does not exist.
+    pub problems: Vec<String>,
 }
 
 impl fmt::Display for CheckError {
@@ -82,7 +83,7 @@ impl fmt::Display for CheckError {
                 writeln!(f, "  - {change}")?;
             }
         }
-        for problem in &self.unreadable {
+        for problem in &self.problems {
             writeln!(f, "\n{problem}")?;
         }
         for (path, diff) in &self.stale {
@@ -122,12 +123,12 @@ pub(crate) fn check_or_update(
         dir: dir.to_owned(),
         breaking: Vec::new(),
         stale: Vec::new(),
-        unreadable: Vec::new(),
+        problems: Vec::new(),
     };
     if update {
         return write_catalog(dir, catalog, options).map_err(|e| {
             error
-                .unreadable
+                .problems
                 .push(format!("cannot write {}: {e}", dir.display()));
             error
         });
@@ -136,9 +137,9 @@ pub(crate) fn check_or_update(
     match std::fs::read_to_string(dir.join("metrics.lock")) {
         Ok(text) => match Lock::parse(&text) {
             Ok(baseline) => error.breaking = baseline.breaking_changes(&Lock::of(catalog)),
-            Err(e) => error.unreadable.push(e),
+            Err(e) => error.problems.push(e),
         },
-        Err(e) => error.unreadable.push(format!(
+        Err(e) => error.problems.push(format!(
             "cannot read {}: {e}",
             dir.join("metrics.lock").display()
         )),
@@ -157,7 +158,7 @@ pub(crate) fn check_or_update(
             .stale
             .push((leftover, "  (no longer generated)".to_owned()));
     }
-    if error.breaking.is_empty() && error.stale.is_empty() && error.unreadable.is_empty() {
+    if error.breaking.is_empty() && error.stale.is_empty() && error.problems.is_empty() {
         Ok(())
     } else {
         Err(error)
