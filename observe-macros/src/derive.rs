@@ -14,6 +14,12 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
     };
     let cx = Ctxt::new();
     let mut labels = Vec::new();
+    // A transparent variant reports its wrapped error's classes, unknown here.
+    let transparent = match &input.data {
+        Data::Enum(data) => data.variants.iter().any(|v| is_transparent(&v.attrs)),
+        Data::Struct(_) => is_transparent(&input.attrs),
+        Data::Union(_) => true,
+    };
     let body = match &input.data {
         Data::Enum(data) => {
             let arms: Vec<TokenStream> = data
@@ -71,6 +77,14 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
     }
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let mut classes: Vec<&str> = labels.iter().map(|(label, _)| label.as_str()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let classes = if transparent {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(::core::option::Option::Some(&[#(#classes),*]))
+    };
     quote! {
         #[automatically_derived]
         impl #impl_generics ::observe::ErrorLabel for #ident #ty_generics #where_clause {
@@ -79,7 +93,28 @@ pub(crate) fn error_label(input: TokenStream) -> TokenStream {
                 #body
             }
         }
+        #[automatically_derived]
+        impl #impl_generics ::observe::__private::ErrorClasses for #ident #ty_generics #where_clause {
+            const CLASSES: ::core::option::Option<&'static [&'static str]> = #classes;
+        }
     }
+}
+
+/// Whether `#[error_label(transparent)]` is among `attrs` (their errors are reported by
+/// [`LabelAttr::from_attrs`]).
+fn is_transparent(attrs: &[Attribute]) -> bool {
+    let mut found = false;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("error_label")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("transparent") {
+                found = true;
+            } else if meta.input.peek(syn::Token![=]) {
+                let _: syn::Lit = meta.value()?.parse()?;
+            }
+            Ok(())
+        });
+    }
+    found
 }
 
 enum LabelAttr {

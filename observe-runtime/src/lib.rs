@@ -6,6 +6,7 @@
 
 mod clock;
 mod error;
+mod error_classes;
 mod error_label;
 mod export;
 mod exposition;
@@ -23,6 +24,7 @@ mod push;
 mod runtime;
 mod sampling;
 mod site;
+mod slo_meta;
 mod span;
 mod storage;
 mod stripe;
@@ -41,6 +43,9 @@ pub mod __private {
     pub use inventory;
     pub use tracing;
 
+    pub use crate::error_classes::{
+        ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, ErrorClasses,
+    };
     pub use crate::error_label::{LabelOf, LabelViaTrait, LabelViaTypeName};
     pub use crate::guard::{CallFuture, CallGuard};
     pub use crate::metric_site::{
@@ -51,6 +56,7 @@ pub mod __private {
     };
     pub use crate::propagation::{TraceHeaders, continue_trace};
     pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
+    pub use crate::slo_meta::SloMeta;
     pub use crate::span::call_span;
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.

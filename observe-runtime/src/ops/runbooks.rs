@@ -157,7 +157,7 @@ fn queries(service: &Service, kind: AlertKind) -> Vec<(String, String)> {
             .map(|w| error_ratio_record(*w))
             .collect();
         out.push((
-            "Error ratio per operation, short to long windows".to_owned(),
+            "Error ratio per operation over 5 minutes (`ratio_rate30m` … `ratio_rate3d` for the longer windows)".to_owned(),
             format!("{}{{service=\"{name}\",slo=\"{slo}\"}}", windows[0]),
         ));
         out.push((
@@ -181,15 +181,15 @@ fn queries(service: &Service, kind: AlertKind) -> Vec<(String, String)> {
     for (processed, failures, duration) in families {
         match kind {
             AlertKind::ErrorBudgetBurn => out.push((
-                "Failures by operation and error class".to_owned(),
+                format!("Failures by operation and error class (`{failures}`)"),
                 format!("sum by (operation, error_type) (rate({failures}{{service=\"{name}\"}}[5m]))"),
             )),
             AlertKind::LatencyBudgetBurn => out.push((
-                "p95 by operation".to_owned(),
+                format!("p95 by operation (`{duration}`)"),
                 format!("histogram_quantile(0.95, sum by (operation, le) (rate({duration}_bucket{{service=\"{name}\"}}[5m])))"),
             )),
             AlertKind::ThroughputStopped => out.push((
-                "Calls a minute by operation".to_owned(),
+                format!("Calls a minute by operation (`{processed}`)"),
                 format!("sum by (operation) (rate({processed}{{service=\"{name}\"}}[5m])) * 60"),
             )),
         }
