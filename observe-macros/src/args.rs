@@ -25,6 +25,7 @@ pub(crate) const KEYS: &[&str] = &[
     "crate",
     "kind",
     "parent",
+    "slo",
 ];
 
 /// One argument as written.
@@ -127,6 +128,7 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) krate: Slot<syn::Path>,
     pub(crate) kind: Slot<LitStr>,
     pub(crate) parent: Slot<Ident>,
+    pub(crate) slo: Slot<crate::slo::AttrSlo>,
     /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
     /// value was taken: a "missing argument" error for them would only repeat another.
     pub(crate) attempted: Vec<&'static str>,
@@ -148,6 +150,7 @@ impl InstrumentedArgs {
             krate: Slot::new("crate"),
             kind: Slot::new("kind"),
             parent: Slot::new("parent"),
+            slo: Slot::new("slo"),
             attempted: Vec::new(),
         };
         let parsed = Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(tokens);
@@ -232,6 +235,18 @@ impl InstrumentedArgs {
                 None => expected(cx, &key, "parent = headers"),
             },
             ("parent", _) => expected(cx, &key, "parent = headers"),
+            ("slo", RawValue::List(tokens)) => {
+                match crate::slo::parse_attr(tokens) {
+                    Ok(slo) => self.slo.set(cx, &key, slo),
+                    Err(error) => cx.syn_error(error),
+                }
+                Some(())
+            }
+            ("slo", _) => expected(
+                cx,
+                &key,
+                "slo(availability = \"99.9%\", latency(threshold = \"5s\", target = \"95%\"))",
+            ),
             ("kind", v) => {
                 string_value(cx, &key, v, "kind = \"server\"").map(|s| self.kind.set(cx, &key, s))
             }

@@ -37,6 +37,8 @@ pub(crate) struct Convention {
     pub(crate) series_budget: u64,
     /// The file it came from: a tracked input of the expansion, so editing it recompiles.
     pub(crate) source: Option<PathBuf>,
+    /// `[slo.<service>]`: the declared SLOs.
+    pub(crate) slos: BTreeMap<String, crate::slo::ServiceSlo>,
 }
 
 /// What a label may hold.
@@ -157,6 +159,7 @@ impl Convention {
             outcomes,
             series_budget: DEFAULT_SERIES_BUDGET,
             source: None,
+            slos: BTreeMap::new(),
         }
     }
 
@@ -180,6 +183,8 @@ struct ConventionFile {
     presets: BTreeMap<String, Spanned<PresetFile>>,
     names: Option<NamesFile>,
     outcomes: Option<OutcomesFile>,
+    #[serde(default)]
+    slo: BTreeMap<String, Spanned<crate::slo::SloFile>>,
 }
 
 #[derive(Deserialize)]
@@ -497,6 +502,11 @@ pub(crate) fn parse(
             }
         }
     }
+    let mut slo_errors = Vec::new();
+    convention.slos = crate::slo::from_file(file.slo, convention.services.as_deref(), &mut slo_errors);
+    for (span, key, message) in slo_errors {
+        errors.at(span, &key, message);
+    }
     if errors.messages.is_empty() {
         Ok(convention)
     } else {
@@ -698,7 +708,7 @@ failure = "error"
         assert_eq!(
             errors("namespace = \"x\"\nbogus = 1\n"),
             [
-                "invalid `observe.toml` at observe.toml:2:1: unknown field `bogus`, expected one of `namespace`, `service`, `services`, `required_labels`, `forbidden_labels`, `series_budget`, `labels`, `presets`, `names`, `outcomes`"
+                "invalid `observe.toml` at observe.toml:2:1: unknown field `bogus`, expected one of `namespace`, `service`, `services`, `required_labels`, `forbidden_labels`, `series_budget`, `labels`, `presets`, `names`, `outcomes`, `slo`"
             ]
         );
         assert_eq!(

@@ -100,7 +100,8 @@ fn gen_function(site: &Site, model: &FnModel, item: ItemFn) -> TokenStream {
     } = item;
     attrs.push(doc_attr(site));
     let krate = &site.krate;
-    let statics = gen_site_static(site);
+    let returns_future = matches!(model.kind, BodyKind::ReturnsFuture { .. });
+    let statics = gen_site_static(site, &sig, returns_future);
     let span = gen_span(site);
     let ret_ty = inferable_return_type(&sig.output);
     let classify = quote! {{
@@ -164,7 +165,7 @@ fn gen_function(site: &Site, model: &FnModel, item: ItemFn) -> TokenStream {
 
 /// The call site's static description, its registration for start-up, and the convention
 /// file as a tracked input (editing it recompiles this function).
-fn gen_site_static(site: &Site) -> TokenStream {
+fn gen_site_static(site: &Site, sig: &syn::Signature, returns_future: bool) -> TokenStream {
     let krate = &site.krate;
     let service = &site.service;
     let operation = &site.operation;
@@ -181,6 +182,8 @@ fn gen_site_static(site: &Site) -> TokenStream {
     let failures = metric(names.failures.clone(), help_failures(site));
     let active = metric(names.active.clone(), help_active(site));
     let [success, failure, cancelled] = &site.outcomes;
+    let error_classes = crate::classes::error_classes_fn(krate, sig, returns_future);
+    let slo = site.slo.to_tokens(&quote!(#krate));
     let tracked = site.convention_source.as_ref().map(|path| {
         let path = path.display().to_string();
         quote!(
@@ -201,6 +204,10 @@ fn gen_site_static(site: &Site) -> TokenStream {
                 active: #active,
                 buckets: &[#(#buckets),*],
                 outcomes: [#success, #failure, #cancelled],
+                file: ::core::file!(),
+                line: ::core::line!(),
+                error_classes: #error_classes,
+                slo: #slo,
             });
         #krate::__private::inventory::submit! {
             #krate::__private::SiteRegistration(&__OBSERVE_SITE)

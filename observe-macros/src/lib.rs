@@ -8,6 +8,7 @@
 
 mod args;
 mod check;
+mod classes;
 mod config;
 mod convention;
 mod ctxt;
@@ -19,7 +20,6 @@ mod metric;
 mod rules;
 #[cfg(test)]
 mod rules_properties;
-#[allow(dead_code)] // Wired into the convention and the expansion once issue 11 lands.
 mod slo;
 
 use proc_macro::TokenStream;

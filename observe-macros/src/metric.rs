@@ -548,6 +548,8 @@ fn generate(kind: Kind, args: &MetricArgs, site: &MetricSite) -> TokenStream {
             module_path: ::core::module_path!(),
             labels: &[#(#labels),*],
             buckets: &[#(#buckets),*],
+            file: ::core::file!(),
+            line: ::core::line!(),
         });
         #private::inventory::submit! {
             #private::MetricSiteRegistration(&__OBSERVE_METRIC)

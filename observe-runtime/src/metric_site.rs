@@ -43,6 +43,9 @@ pub struct MetricSiteMeta {
     pub labels: &'static [(&'static str, LabelDomain)],
     /// Histogram bucket bounds (the preset's); empty for counters and gauges.
     pub buckets: &'static [f64],
+    /// Where the call is.
+    pub file: &'static str,
+    pub line: u32,
 }
 
 /// One metric call site. Generated as a `static` inside the macro's expansion.

@@ -5,6 +5,7 @@ use std::io;
 use std::path::Path;
 
 use super::Options;
+use super::slo::{Objective, Window};
 use super::build::{InstrumentedSite, MacroSite, SiteSlo, build, unknown_operations};
 use super::catalog::{Catalog, LabelValues, MetricType, SourceSite};
 use super::write::{CheckError, check_catalog, write_catalog};
@@ -74,10 +75,10 @@ pub fn check(dir: impl AsRef<Path>) -> Result<(), CheckError> {
     }
 }
 
-fn source(module_path: &str, what: String) -> SourceSite {
+fn source(file: &str, line: u32, module_path: &str, what: String) -> SourceSite {
     SourceSite {
-        file: module_path.replace("::", "/"),
-        line: 0,
+        file: file.to_owned(),
+        line,
         module_path: module_path.to_owned(),
         what,
     }
@@ -89,6 +90,8 @@ fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
         service: meta.service.to_owned(),
         operation: meta.operation.to_owned(),
         site: source(
+            meta.file,
+            meta.line,
             meta.module_path,
             format!("#[instrumented] operation `{}`", meta.operation),
         ),
@@ -105,8 +108,19 @@ fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
         ],
         buckets: meta.buckets.to_vec(),
         outcomes: meta.outcomes.map(str::to_owned),
-        error_classes: None,
-        slo: SiteSlo::default(),
+        error_classes: (meta.error_classes)().map(|classes| classes.iter().map(|c| (*c).to_owned()).collect()),
+        slo: site_slo(&meta.slo),
+    }
+}
+
+fn site_slo(meta: &crate::slo_meta::SloMeta) -> SiteSlo {
+    SiteSlo {
+        window: meta.window_secs.map(Window::seconds),
+        availability: meta.availability_per_million.map(Objective::from_per_million),
+        latency: meta.latency.map(|(threshold, ppm)| (threshold, Objective::from_per_million(ppm))),
+        min_calls_per_minute: meta.min_calls_per_minute,
+        component: meta.component.map(str::to_owned),
+        declared_operations: meta.declared_operations.iter().map(|o| (*o).to_owned()).collect(),
     }
 }
 
@@ -137,7 +151,7 @@ fn macro_site(meta: &MetricSiteMeta) -> MacroSite {
         name: meta.name.to_owned(),
         help: meta.help.to_owned(),
         service: meta.service.to_owned(),
-        site: source(meta.module_path, what.to_owned()),
+        site: source(meta.file, meta.line, meta.module_path, what.to_owned()),
         labels,
         buckets: meta.buckets.to_vec(),
     }
@@ -155,6 +169,8 @@ fn overflow_sites(meta: &MetricSiteMeta) -> impl Iterator<Item = MacroSite> + '_
             help: crate::metric_site::OVERFLOW_HELP.to_owned(),
             service: meta.service.to_owned(),
             site: source(
+                meta.file,
+                meta.line,
                 meta.module_path,
                 format!("runtime label `{label}` of `{}`", meta.name),
             ),
