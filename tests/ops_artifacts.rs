@@ -14,7 +14,7 @@ fn ops_dir() -> PathBuf {
 
 #[test]
 fn the_committed_artefacts_are_fresh_and_keep_their_lock() {
-    let output = Command::new(support::example_binary())
+    let output = Command::new(support::example::example_binary())
         .arg("--check-ops")
         .arg(ops_dir())
         .output()
@@ -27,7 +27,7 @@ fn the_committed_artefacts_are_fresh_and_keep_their_lock() {
 }
 
 fn promtool(args: &[&str]) -> String {
-    let Some(promtool) = support::tool_or_skip("promtool") else {
+    let Some(promtool) = support::prometheus_tools::tool_or_skip("promtool") else {
         return String::new();
     };
     let output = Command::new(promtool)

@@ -20,8 +20,11 @@ use std::time::{Duration, Instant};
 
 use observe::ops::{Lock, MetricType};
 use reqwest::Client;
-use support::prometheus::{Prometheus, Sample};
-use support::{ENVIRONMENT, Kind, Service, TempDir, http_client, parse_exposition};
+use support::example::{ENVIRONMENT, Kind, Service, example_binary, queue};
+use support::exposition::Exposition;
+use support::process::{TempDir, free_addr, http_client};
+use support::prometheus_server::{Prometheus, Sample};
+use support::prometheus_tools::tool_or_skip;
 
 const JOB: &str = "parsing";
 /// The test profile's time compression.
@@ -34,13 +37,13 @@ const DATA_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread")]
 async fn generated_rules_alerts_and_dashboards_work_on_a_real_prometheus() {
-    let Some(prometheus_bin) = support::tool_or_skip("prometheus") else {
+    let Some(prometheus_bin) = tool_or_skip("prometheus") else {
         return;
     };
     let started = Instant::now();
     let dir = TempDir::new("observe-ops-e2e");
     let ops = dir.path().join("ops");
-    let export = Command::new(support::example_binary())
+    let export = Command::new(example_binary())
         .args([
             "--export-ops".as_ref(),
             ops.as_os_str(),
@@ -58,7 +61,7 @@ async fn generated_rules_alerts_and_dashboards_work_on_a_real_prometheus() {
     let client = http_client();
     // Summaries are posted to a port nothing listens on: `notify` fails `Unreachable`,
     // so every operation has traffic and every recording rule has data.
-    let nowhere = support::free_addr();
+    let nowhere = free_addr();
     let service = Service::start_with(
         &client,
         &[("PARSING_NOTIFY_URL", format!("http://{nowhere}/notify"))],
@@ -121,7 +124,7 @@ async fn send_load(client: Client, url: String, sent: Arc<AtomicUsize>) {
         };
         let response = client
             .post(&url)
-            .header("x-queue", support::queue(n / 2))
+            .header("x-queue", queue(n / 2))
             .body(kind.body(n))
             .send()
             .await;
@@ -152,7 +155,10 @@ async fn firing_decode_page(
         .cloned()
         .map(|alert| {
             assert_eq!(alert["labels"]["environment"], ENVIRONMENT, "{alert}");
-            assert_eq!(alert["labels"]["component"], "parsing", "{alert}");
+            assert_eq!(
+                alert["labels"]["component"], "document_processing",
+                "{alert}"
+            );
             let summary = alert["annotations"]["summary"].as_str().unwrap_or_default();
             assert!(
                 summary.starts_with("parsing decode: 50% of calls failing in ci"),
@@ -325,9 +331,9 @@ fn the_lock_agrees_with_a_scrape(exposition: &str, ops: &std::path::Path) {
             )
         })
         .collect();
-    let scrape = parse_exposition(exposition);
+    let scrape = Exposition::parse(exposition);
     let mut scraped: BTreeMap<String, (MetricType, Vec<String>)> = BTreeMap::new();
-    for sample in &scrape.samples {
+    for sample in scrape.all_samples() {
         let family = ["_bucket", "_sum", "_count"]
             .iter()
             .filter_map(|suffix| sample.metric.strip_suffix(suffix))

@@ -10,7 +10,11 @@ use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{GenericParam, ReturnType, Signature, Type};
 
-pub(crate) fn error_classes_fn(krate: &syn::Path, sig: &Signature, returns_future: bool) -> TokenStream {
+pub(crate) fn error_classes_fn(
+    krate: &syn::Path,
+    sig: &Signature,
+    returns_future: bool,
+) -> TokenStream {
     let unknown = quote!(|| ::core::option::Option::None);
     let mut ty: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
@@ -30,7 +34,11 @@ pub(crate) fn error_classes_fn(krate: &syn::Path, sig: &Signature, returns_futur
 }
 
 fn nameable_in_a_static(sig: &Signature, ty: &Type) -> bool {
-    let generic = sig.generics.params.iter().any(|p| !matches!(p, GenericParam::Lifetime(_)));
+    let generic = sig
+        .generics
+        .params
+        .iter()
+        .any(|p| !matches!(p, GenericParam::Lifetime(_)));
     // `syn`'s read-only visitor is not enabled; the mutable one walks a copy.
     let mut finder = Unnameable { found: false };
     finder.visit_type_mut(&mut ty.clone());
@@ -73,7 +81,10 @@ impl VisitMut for StaticLifetimes {
 
     fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
         if reference.lifetime.is_none() {
-            reference.lifetime = Some(syn::Lifetime::new("'static", proc_macro2::Span::call_site()));
+            reference.lifetime = Some(syn::Lifetime::new(
+                "'static",
+                proc_macro2::Span::call_site(),
+            ));
         }
         syn::visit_mut::visit_type_reference_mut(self, reference);
     }

@@ -28,7 +28,7 @@ use syn::parse::{ParseStream, Parser};
 use syn::{Ident, LitStr, Token};
 use toml::Spanned;
 
-use crate::convention::{closest, one_of};
+use crate::text::{closest, one_of};
 
 // ---------------------------------------------------------------------------------------
 // observe.toml

@@ -5,24 +5,30 @@ use std::io;
 use std::path::Path;
 
 use super::Options;
-use super::slo::{Objective, Window};
 use super::build::{InstrumentedSite, MacroSite, SiteSlo, build, unknown_operations};
 use super::catalog::{Catalog, LabelValues, MetricType, SourceSite};
+use super::slo::{Objective, Window};
 use super::write::{CheckError, check_catalog, write_catalog};
-use crate::metric_site::{LabelDomain, MetricKind, MetricSiteMeta, all_metric_sites};
+use crate::instrumented::{
+    CallSite, CallSiteMeta as SiteMeta, FamilyMeta, SloMeta, all_call_sites,
+};
+use crate::metrics::{LabelDomain, MetricKind, MetricSiteMeta, all_metric_sites};
 use crate::names::{LABEL_OVERFLOW_METRIC, OTHER_LABEL_VALUE};
-use crate::site::{SiteMeta, all_sites};
 
 /// Every metric family and instrumented operation linked into this program, deduplicated
 /// and in a stable order. Needs no `init`.
 pub fn catalog() -> Catalog {
-    let instrumented: Vec<InstrumentedSite> = all_sites().map(|s| instrumented(s.meta())).collect();
+    let instrumented: Vec<InstrumentedSite> = all_call_sites()
+        .map(|s| instrumented(CallSite::meta(s)))
+        .collect();
     catalog_of(&instrumented)
 }
 
 /// The catalogue, or the SLOs `observe.toml` declares for operations that do not exist.
 fn checked_catalog() -> Result<Catalog, Vec<String>> {
-    let instrumented: Vec<InstrumentedSite> = all_sites().map(|s| instrumented(s.meta())).collect();
+    let instrumented: Vec<InstrumentedSite> = all_call_sites()
+        .map(|s| instrumented(CallSite::meta(s)))
+        .collect();
     let unknown = unknown_operations(&instrumented);
     if unknown.is_empty() {
         Ok(catalog_of(&instrumented))
@@ -85,7 +91,7 @@ fn source(file: &str, line: u32, module_path: &str, what: String) -> SourceSite 
 }
 
 fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
-    let metric = |m: &crate::site::MetricMeta| (m.name.to_owned(), m.help.to_owned());
+    let metric = |m: &FamilyMeta| (m.name.to_owned(), m.help.to_owned());
     InstrumentedSite {
         service: meta.service.to_owned(),
         operation: meta.operation.to_owned(),
@@ -108,19 +114,28 @@ fn instrumented(meta: &SiteMeta) -> InstrumentedSite {
         ],
         buckets: meta.buckets.to_vec(),
         outcomes: meta.outcomes.map(str::to_owned),
-        error_classes: (meta.error_classes)().map(|classes| classes.iter().map(|c| (*c).to_owned()).collect()),
+        error_classes: (meta.error_classes)()
+            .map(|classes| classes.iter().map(|c| (*c).to_owned()).collect()),
         slo: site_slo(&meta.slo),
     }
 }
 
-fn site_slo(meta: &crate::slo_meta::SloMeta) -> SiteSlo {
+fn site_slo(meta: &SloMeta) -> SiteSlo {
     SiteSlo {
         window: meta.window_secs.map(Window::seconds),
-        availability: meta.availability_per_million.map(Objective::from_per_million),
-        latency: meta.latency.map(|(threshold, ppm)| (threshold, Objective::from_per_million(ppm))),
+        availability: meta
+            .availability_per_million
+            .map(Objective::from_per_million),
+        latency: meta
+            .latency
+            .map(|(threshold, ppm)| (threshold, Objective::from_per_million(ppm))),
         min_calls_per_minute: meta.min_calls_per_minute,
         component: meta.component.map(str::to_owned),
-        declared_operations: meta.declared_operations.iter().map(|o| (*o).to_owned()).collect(),
+        declared_operations: meta
+            .declared_operations
+            .iter()
+            .map(|o| (*o).to_owned())
+            .collect(),
     }
 }
 
@@ -166,7 +181,7 @@ fn overflow_sites(meta: &MetricSiteMeta) -> impl Iterator<Item = MacroSite> + '_
         .map(move |(label, _)| MacroSite {
             kind: MetricType::Counter,
             name: LABEL_OVERFLOW_METRIC.to_owned(),
-            help: crate::metric_site::OVERFLOW_HELP.to_owned(),
+            help: crate::metrics::OVERFLOW_HELP.to_owned(),
             service: meta.service.to_owned(),
             site: source(
                 meta.file,

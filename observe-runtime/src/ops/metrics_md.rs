@@ -52,7 +52,7 @@ fn operations_table(out: &mut String, service: &Service) {
     if let Some(floor) = service.slo.min_calls_per_minute {
         let _ = writeln!(
             out,
-            "Throughput floor: {floor} calls a minute (busiest operation), alerting after 10 minutes under it."
+            "Throughput floor: {floor} call(s) a minute (busiest operation), alerting after 10 minutes under it."
         );
     }
     out.push_str("\n| operation | availability | latency | error classes | function |\n|---|---|---|---|---|\n");

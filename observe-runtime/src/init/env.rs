@@ -1,0 +1,105 @@
+//! The runtime's configuration from the environment: `OBSERVE_*` variables here, the
+//! standard `OTEL_*` ones in `traces::otlp`.
+
+use std::net::SocketAddr;
+
+use super::Builder;
+use crate::error::Error;
+use crate::logs::LogFormat;
+use crate::serve::push::PushConfig;
+
+impl Builder {
+    /// The defaults, overridden by `OBSERVE_ENVIRONMENT` and `OBSERVE_METRICS_ADDR`.
+    pub fn from_env() -> Result<Self, Error> {
+        let mut builder = super::builder();
+        if let Some(value) = env_var("OBSERVE_ENVIRONMENT") {
+            builder.environment = parse_environment(&value)?;
+        }
+        if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
+            builder.metrics_addr = parse_metrics_addr(&value)?;
+        }
+        if let Some(value) = env_var("OBSERVE_LOG_FORMAT") {
+            builder.log_format = Some(LogFormat::parse(&value).ok_or(Error::InvalidEnv {
+                var: "OBSERVE_LOG_FORMAT",
+                value,
+                reason: "expected `json` or `pretty`",
+            })?);
+        }
+        if let Some(url) = env_var("OBSERVE_PUSHGATEWAY_URL") {
+            let mut push = PushConfig::new(url);
+            push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");
+            if let Some(value) = env_var("OBSERVE_PUSH_INTERVAL") {
+                push.interval = humantime::parse_duration(value.trim())
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or(Error::InvalidEnv {
+                        var: "OBSERVE_PUSH_INTERVAL",
+                        value,
+                        reason: "expected a duration such as `10s` or `500ms`",
+                    })?;
+            }
+            builder.push = Some(push);
+        }
+        builder
+            .otel
+            .read_env(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))?;
+        Ok(builder)
+    }
+}
+
+fn env_var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse_environment(value: &str) -> Result<String, Error> {
+    let valid = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::InvalidEnv {
+            var: "OBSERVE_ENVIRONMENT",
+            value: value.to_owned(),
+            reason: "expected a short name such as `dev`, `staging` or `prod` (letters, digits, `_`, `-`)",
+        })
+    }
+}
+
+fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    value
+        .trim()
+        .parse()
+        .map(Some)
+        .map_err(|_| Error::InvalidEnv {
+            var: "OBSERVE_METRICS_ADDR",
+            value: value.to_owned(),
+            reason: "expected `host:port` such as `127.0.0.1:9464`, or `off`",
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_addr_accepts_off_and_socket_addresses() {
+        assert_eq!(parse_metrics_addr("off").unwrap(), None);
+        assert_eq!(parse_metrics_addr("OFF").unwrap(), None);
+        assert_eq!(
+            parse_metrics_addr("127.0.0.1:9000").unwrap(),
+            Some("127.0.0.1:9000".parse().unwrap())
+        );
+        let err = parse_metrics_addr("localhost").unwrap_err().to_string();
+        assert!(err.contains("OBSERVE_METRICS_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn environment_must_be_a_short_name() {
+        assert_eq!(parse_environment("prod").unwrap(), "prod");
+        assert!(parse_environment("prod env").is_err());
+    }
+}
