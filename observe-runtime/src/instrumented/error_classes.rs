@@ -71,6 +71,8 @@ mod tests {
         const CLASSES: Option<&'static [&'static str]> = Some(&["InvalidJson", "TooLarge"]);
     }
 
+    // The three borrows are the specialization, as the expansion writes them.
+    #[allow(clippy::needless_borrow)]
     #[test]
     fn specialization_picks_the_most_specific() {
         assert_eq!(
