@@ -8,6 +8,8 @@
 //! every `crate::` path per room; `ARCHITECTURE.md` tells how a call flows through them):
 //!
 //! ```text
+//! ops/           operations as code: the catalogue of the linked    uses instrumented, metrics,
+//!                sites, rules, alerts, dashboards, runbooks, lock        names
 //! init/          builder, environment, start-up, the init guard     uses everything below
 //! serve/         recorder, exposition, render, families, /metrics,  uses instrumented, metrics,
 //!                Pushgateway push                                        storage, global, leaves
