@@ -160,10 +160,14 @@ async fn firing_decode_page(
                 "{alert}"
             );
             let summary = alert["annotations"]["summary"].as_str().unwrap_or_default();
-            assert!(
-                summary.starts_with("parsing decode: 50% of calls failing in ci"),
-                "{summary}"
-            );
+            // Half the messages are malformed; a scrape between the two of a pair moves
+            // the windowed ratio off exactly 50%.
+            let percent: f64 = summary
+                .strip_prefix("parsing decode: ")
+                .and_then(|rest| rest.split_once("% of calls failing in ci,"))
+                .and_then(|(value, _)| value.parse().ok())
+                .unwrap_or_else(|| panic!("{summary}"));
+            assert!((40.0..=60.0).contains(&percent), "{summary}");
             assert_eq!(
                 alert["annotations"]["runbook"], "runbooks/ParsingErrorBudgetBurn.md",
                 "{alert}"
