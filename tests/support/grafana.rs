@@ -96,10 +96,10 @@ pub fn check(schema: &Path, dashboards: &[(String, Value)]) -> Result<(), String
         .output()
         .map_err(|e| format!("cannot run node: {e}"))?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let _ = std::fs::remove_file(&file);
     if output.status.success() {
-        let _ = std::fs::remove_file(&file);
         Ok(())
     } else {
-        Err(format!("{text}\n(source kept at {})", file.display()))
+        Err(text)
     }
 }
