@@ -85,5 +85,12 @@ pub use observe_runtime::{
     SPANS_DROPPED, builder, init, names, propagation, render,
 };
 
+/// Operations as code: [`ops::write`] writes the program's `METRICS.md`, recording and
+/// alerting rules with their promtool tests, runbooks, Grafana dashboards and
+/// `metrics.lock`; [`ops::check`] fails a test when they are stale or a change breaks the
+/// lock. [`catalog`] is the catalogue they are generated from.
+pub use observe_runtime::ops;
+pub use observe_runtime::ops::catalog;
+
 #[doc(hidden)]
 pub use observe_runtime::__private;

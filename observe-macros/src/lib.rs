@@ -22,6 +22,7 @@
 
 mod args;
 mod check;
+mod classes;
 mod convention;
 mod ctxt;
 mod driver;
@@ -30,6 +31,7 @@ mod item;
 mod rules;
 #[cfg(test)]
 mod rules_properties;
+mod slo;
 #[cfg(test)]
 mod tests;
 mod text;

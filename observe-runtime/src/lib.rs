@@ -8,6 +8,8 @@
 //! every `crate::` path per room; `ARCHITECTURE.md` tells how a call flows through them):
 //!
 //! ```text
+//! ops/           operations as code: the catalogue of the linked    uses instrumented, metrics,
+//!                sites, rules, alerts, dashboards, runbooks, lock        names
 //! init/          builder, environment, start-up, the init guard     uses everything below
 //! serve/         recorder, exposition, render, families, /metrics,  uses instrumented, metrics,
 //!                Pushgateway push                                        storage, global, leaves
@@ -31,6 +33,7 @@ mod instrumented;
 mod logs;
 mod metrics;
 pub mod names;
+pub mod ops;
 mod outcome;
 mod serve;
 mod storage;
@@ -53,9 +56,10 @@ pub mod __private {
     pub use tracing;
 
     pub use crate::instrumented::{
-        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, Classify,
-        ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, call_span,
+        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, ClassesOf,
+        ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
+        ClassifyLabelledResult, ClassifyOtherResult, ErrorClasses, FamilyMeta, LabelOf,
+        LabelViaTrait, LabelViaTypeName, SloMeta, call_span,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

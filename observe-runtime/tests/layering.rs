@@ -29,6 +29,8 @@ const LAYERS: &[(&str, &[&str])] = &[
             "names",
         ],
     ),
+    // Operations as code: reads the linked call and metric sites, writes files.
+    ("ops", &["instrumented", "metrics", "names"]),
     (
         "init",
         &[

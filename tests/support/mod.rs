@@ -9,9 +9,13 @@
 pub mod example;
 /// Parsing the Prometheus exposition; this process's runtime for in-process tests.
 pub mod exposition;
+/// Type-checking dashboards against Grafana's published schema (`@grafana/schema`, tsc).
+pub mod grafana;
 /// The in-process OTLP trace receiver (gRPC and HTTP).
 pub mod otlp;
 /// Child processes, free ports, HTTP polling, temporary directories.
 pub mod process;
+/// A real Prometheus server with rule files, and its HTTP API.
+pub mod prometheus_server;
 /// `promtool`, `prometheus` and the Pushgateway: found, or skipped, or required.
 pub mod prometheus_tools;

@@ -24,6 +24,7 @@ const KEYS: Keys = Keys {
         "crate",
         "kind",
         "parent",
+        "slo",
     ],
     otherwise: None,
 };
@@ -62,6 +63,8 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) krate: Slot<syn::Path>,
     pub(crate) kind: Slot<LitStr>,
     pub(crate) parent: Slot<Ident>,
+    /// `slo(availability = "99.9%", latency(threshold = "5s", target = "95%"))`.
+    pub(crate) slo: Slot<crate::slo::AttrSlo>,
     /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
     /// value was taken: a "missing argument" error for them would only repeat another.
     pub(crate) attempted: Vec<&'static str>,
@@ -83,6 +86,7 @@ impl InstrumentedArgs {
             krate: Slot::new("crate"),
             kind: Slot::new("kind"),
             parent: Slot::new("parent"),
+            slo: Slot::new("slo"),
             attempted: Vec::new(),
         };
         for arg in parse_list(cx, tokens) {
@@ -92,7 +96,7 @@ impl InstrumentedArgs {
     }
 
     /// One argument into its slot. A plain dispatch on the key, one arm per argument: long
-    /// only because there are twelve of them.
+    /// only because there are thirteen of them.
     fn take(&mut self, cx: &Ctxt, RawArg { key, value }: RawArg) {
         let name = match KEYS.resolve(cx, &key) {
             Ok(name) => name,
@@ -163,6 +167,16 @@ impl InstrumentedArgs {
                 set(cx, key, &mut self.parent, ident);
             }
             ("parent", _) => malformed(cx, key, "parent = headers").unwrap_or(()),
+            ("slo", RawValue::List(tokens)) => match crate::slo::parse_attr(tokens) {
+                Ok(slo) => self.slo.set(cx, key, slo),
+                Err(error) => cx.syn_error(error),
+            },
+            ("slo", _) => malformed(
+                cx,
+                key,
+                "slo(availability = \"99.9%\", latency(threshold = \"5s\", target = \"95%\"))",
+            )
+            .unwrap_or(()),
             // `resolve` only returns keys of `KEYS`, each matched above.
             _ => {}
         }

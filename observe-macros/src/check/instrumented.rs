@@ -40,6 +40,8 @@ pub(crate) struct Site {
     pub(crate) kind: Option<String>,
     /// The argument whose trace headers the span continues.
     pub(crate) parent: Option<Ident>,
+    /// The operation's SLO as declared (attribute, else `observe.toml`).
+    pub(crate) slo: crate::slo::Resolved,
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -96,6 +98,7 @@ pub(crate) fn site(
         })
         .collect();
     let outcomes = convention.outcomes.all().map(str::to_owned);
+    let slo = check_slo(cx, args, convention, &service, &operation, &preset);
     Site {
         krate: args.krate.krate(),
         fn_name,
@@ -111,6 +114,41 @@ pub(crate) fn site(
         fields: args.fields.get().cloned(),
         kind,
         parent,
+        slo,
+    }
+}
+
+/// S001: a latency SLO's threshold is a bucket bound of the function's preset, else the
+/// histogram cannot tell how many calls were faster. Valid: `slo(latency(threshold =
+/// "5s", target = "95%"))` with the `latency` preset (…, 2.5, 5, 10, …).
+fn check_slo(
+    cx: &Ctxt,
+    args: &InstrumentedArgs,
+    convention: &Convention,
+    service: &str,
+    operation: &str,
+    preset: &Preset,
+) -> crate::slo::Resolved {
+    let attr = args.slo.get();
+    match crate::slo::resolve(
+        &convention.slos,
+        service,
+        operation,
+        attr,
+        &preset.name,
+        &preset.buckets,
+    ) {
+        Ok(resolved) => resolved,
+        Err(unmeasurable) => {
+            let span = unmeasurable.span.unwrap_or_else(|| {
+                args.histogram
+                    .get()
+                    .or(args.service.get())
+                    .map_or_else(proc_macro2::Span::call_site, LitStr::span)
+            });
+            cx.error_at(span, unmeasurable.message, Some(unmeasurable.help));
+            crate::slo::Resolved::default()
+        }
     }
 }
 

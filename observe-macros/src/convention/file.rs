@@ -21,6 +21,8 @@ pub(super) struct ConventionFile {
     pub(super) presets: BTreeMap<String, Spanned<PresetFile>>,
     pub(super) names: Option<NamesFile>,
     pub(super) outcomes: Option<OutcomesFile>,
+    #[serde(default)]
+    pub(super) slo: BTreeMap<String, Spanned<crate::slo::SloFile>>,
 }
 
 #[derive(Deserialize)]

@@ -32,6 +32,8 @@ pub(crate) struct Convention {
     pub(crate) series_budget: u64,
     /// The file it came from: a tracked input of the expansion, so editing it recompiles.
     pub(crate) source: Option<PathBuf>,
+    /// `[slo.<service>]`: the declared SLOs.
+    pub(crate) slos: std::collections::BTreeMap<String, crate::slo::ServiceSlo>,
 }
 
 /// What a label may hold.
@@ -235,6 +237,7 @@ impl Convention {
             outcomes,
             series_budget: DEFAULT_SERIES_BUDGET,
             source: None,
+            slos: std::collections::BTreeMap::new(),
         }
     }
 

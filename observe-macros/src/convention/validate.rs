@@ -52,6 +52,11 @@ pub(crate) fn parse(
     }
     check_series_budget(e, c, file.series_budget);
     check_names(e, c, file.names);
+    let mut slo_errors = Vec::new();
+    c.slos = crate::slo::from_file(file.slo, c.services.as_deref(), &mut slo_errors);
+    for (span, key, message) in slo_errors {
+        e.at(span, &key, message);
+    }
     if errors.messages.is_empty() {
         Ok(convention)
     } else {
@@ -495,7 +500,7 @@ failure = "error"
         assert_eq!(
             errors("namespace = \"x\"\nbogus = 1\n"),
             [
-                "invalid `observe.toml` at observe.toml:2:1: unknown field `bogus`, expected one of `namespace`, `service`, `services`, `required_labels`, `forbidden_labels`, `series_budget`, `labels`, `presets`, `names`, `outcomes`"
+                "invalid `observe.toml` at observe.toml:2:1: unknown field `bogus`, expected one of `namespace`, `service`, `services`, `required_labels`, `forbidden_labels`, `series_budget`, `labels`, `presets`, `names`, `outcomes`, `slo`"
             ]
         );
         assert_eq!(

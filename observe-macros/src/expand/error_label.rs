@@ -39,7 +39,40 @@ pub(crate) fn gen_impl(
     };
     let tracked = (!tracked.is_empty()).then(|| quote!(const _: () = { #tracked };));
     let impl_ = impl_block(input, krate, body);
-    quote!(#tracked #impl_)
+    let classes = classes_impl(input, krate, checked);
+    quote!(#tracked #impl_ #classes)
+}
+
+/// `__private::ErrorClasses`: every class the type reports, for the catalogue; `None`
+/// with a transparent arm, whose wrapped error's classes are not known here.
+fn classes_impl(
+    input: &DeriveInput,
+    krate: &syn::Path,
+    checked: &CheckedErrorLabel,
+) -> TokenStream {
+    let mut classes = Vec::new();
+    let mut transparent = false;
+    for arm in &checked.arms {
+        match &arm.label {
+            Label::Literal(label) => classes.push(label.as_str()),
+            Label::Transparent => transparent = true,
+        }
+    }
+    classes.sort_unstable();
+    classes.dedup();
+    let value = if transparent {
+        quote!(::core::option::Option::None)
+    } else {
+        quote!(::core::option::Option::Some(&[#(#classes),*]))
+    };
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::ErrorClasses for #ident #ty_generics #where_clause {
+            const CLASSES: ::core::option::Option<&'static [&'static str]> = #value;
+        }
+    }
 }
 
 /// The errors and an impl whose body is never reached.

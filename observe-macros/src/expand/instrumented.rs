@@ -63,7 +63,8 @@ pub(crate) fn gen_function(
     } = item;
     attrs.push(doc_attr(site));
     let krate = &site.krate;
-    let statics = gen_site_static(site, tracked);
+    let returns_future = matches!(model.kind, BodyKind::ReturnsFuture { .. });
+    let statics = gen_site_static(site, tracked, &sig, returns_future);
     let span = gen_span(site);
     let ret_ty = inferable_return_type(&sig.output);
     let classify = quote! {{
@@ -127,7 +128,12 @@ pub(crate) fn gen_function(
 
 /// The call site's static description, its registration for start-up, and the convention
 /// file as a tracked input (editing it recompiles this function).
-fn gen_site_static(site: &Site, tracked: TokenStream) -> TokenStream {
+fn gen_site_static(
+    site: &Site,
+    tracked: TokenStream,
+    sig: &syn::Signature,
+    returns_future: bool,
+) -> TokenStream {
     let krate = &site.krate;
     let service = &site.service;
     let operation = &site.operation;
@@ -144,6 +150,8 @@ fn gen_site_static(site: &Site, tracked: TokenStream) -> TokenStream {
     let failures = metric(names.failures.clone(), help_failures(site));
     let active = metric(names.active.clone(), help_active(site));
     let [success, failure, cancelled] = &site.outcomes;
+    let error_classes = crate::classes::error_classes_fn(krate, sig, returns_future);
+    let slo = site.slo.to_tokens(&quote!(#krate));
     quote! {
         #tracked
         static __OBSERVE_SITE: #krate::__private::CallSite =
@@ -158,6 +166,10 @@ fn gen_site_static(site: &Site, tracked: TokenStream) -> TokenStream {
                 active: #active,
                 buckets: &[#(#buckets),*],
                 outcomes: [#success, #failure, #cancelled],
+                file: ::core::file!(),
+                line: ::core::line!(),
+                error_classes: #error_classes,
+                slo: #slo,
             });
         #krate::__private::inventory::submit! {
             #krate::__private::SiteRegistration(&__OBSERVE_SITE)

@@ -77,6 +77,8 @@ pub(crate) fn generate(
             module_path: ::core::module_path!(),
             labels: &[#(#labels),*],
             buckets: &[#(#buckets),*],
+            file: ::core::file!(),
+            line: ::core::line!(),
         });
         #private::inventory::submit! {
             #private::MetricSiteRegistration(&__OBSERVE_METRIC)

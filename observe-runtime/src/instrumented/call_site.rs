@@ -24,6 +24,13 @@ pub struct CallSiteMeta {
     pub buckets: &'static [f64],
     /// The convention's `outcome` values: success, failure, cancelled.
     pub outcomes: [&'static str; OUTCOME_COUNT],
+    /// Where the function is.
+    pub file: &'static str,
+    pub line: u32,
+    /// The `error_type` values it can report, where known at compile time.
+    pub error_classes: fn() -> Option<&'static [&'static str]>,
+    /// Its declared SLO.
+    pub slo: super::SloMeta,
 }
 
 /// Name and HELP text of one metric.

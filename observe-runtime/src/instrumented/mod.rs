@@ -6,12 +6,18 @@
 mod call_guard;
 mod call_site;
 mod classify;
+mod error_classes;
 mod error_label;
+mod slo_meta;
 mod span;
 
 pub use call_guard::{CallFuture, CallGuard};
 pub(crate) use call_site::all_call_sites;
 pub use call_site::{CallSite, CallSiteMeta, CallSiteRegistration, FamilyMeta};
 pub use classify::{Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult};
+pub use error_classes::{
+    ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, ErrorClasses,
+};
 pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
+pub use slo_meta::SloMeta;
 pub use span::call_span;

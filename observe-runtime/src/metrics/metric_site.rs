@@ -44,6 +44,9 @@ pub struct MetricSiteMeta {
     pub labels: &'static [(&'static str, LabelDomain)],
     /// Histogram bucket bounds (the preset's); empty for counters and gauges.
     pub buckets: &'static [f64],
+    /// Where the call is.
+    pub file: &'static str,
+    pub line: u32,
 }
 
 /// One metric call site. Generated as a `static` inside the macro's expansion.
@@ -52,6 +55,9 @@ pub struct MetricSite {
     meta: MetricSiteMeta,
     state: OnceLock<State>,
 }
+
+/// HELP of `observe_runtime_label_overflow_total` (also in the catalogue).
+pub(crate) const OVERFLOW_HELP: &str = "Label values recorded as `_OTHER` because they were outside the label's declared set or bound, by metric and label.";
 
 /// Registers a metric site for the runtime's start-up (histogram buckets).
 #[doc(hidden)]
@@ -224,9 +230,7 @@ impl MetricSite {
             r.describe_counter(
                 KeyName::from_const_str(crate::names::LABEL_OVERFLOW_METRIC),
                 None,
-                SharedString::const_str(
-                    "Label values recorded as `_OTHER` because they were outside the label's declared set or bound, by metric and label.",
-                ),
+                SharedString::const_str(OVERFLOW_HELP),
             );
             r.register_counter(&key, &self.metadata())
         })

@@ -7,7 +7,7 @@ mod handles;
 mod metric_site;
 
 pub use handles::{CounterRef, GaugeRef, HistogramRef};
-pub(crate) use metric_site::all_metric_sites;
 pub use metric_site::{
     LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,
 };
+pub(crate) use metric_site::{OVERFLOW_HELP, all_metric_sites};

@@ -171,6 +171,10 @@ mod tests {
             active: metric("copilot_parsing_active_workers_current"),
             buckets: &[0.1],
             outcomes: crate::names::DEFAULT_OUTCOMES,
+            file: "src/parsing.rs",
+            line: 1,
+            error_classes: || None,
+            slo: crate::instrumented::SloMeta::NONE,
         }
     }
 
@@ -187,6 +191,8 @@ mod tests {
             module_path: "app::queues",
             labels,
             buckets: &[],
+            file: "src/queues.rs",
+            line: 1,
         }
     }
 
