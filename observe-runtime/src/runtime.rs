@@ -19,7 +19,9 @@ use crate::logs::{self, LogFormat};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
 use crate::push::{PushConfig, Pusher};
-use crate::{exposition, families, http, metric_site, site};
+use crate::metrics_auth::{AuthSource, MetricsAuth};
+use crate::metrics_server::{self, Limits};
+use crate::{exposition, families, metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
 static EXPORTER: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -49,6 +51,8 @@ pub struct Builder {
     log_format: Option<LogFormat>,
     otel: OtelConfig,
     push: Option<PushConfig>,
+    /// Credentials `/metrics` requires; `None`: open.
+    metrics_auth: Option<AuthSource>,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -65,6 +69,7 @@ pub fn builder() -> Builder {
         log_format: None,
         otel: OtelConfig::default(),
         push: None,
+        metrics_auth: None,
     }
 }
 
@@ -88,6 +93,7 @@ impl Builder {
         if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
             builder.metrics_addr = parse_metrics_addr(&value)?;
         }
+        builder.metrics_auth = auth_from_env()?;
         if let Some(value) = env_var("OBSERVE_LOG_FORMAT") {
             builder.log_format = Some(LogFormat::parse(&value).ok_or(Error::InvalidEnv {
                 var: "OBSERVE_LOG_FORMAT",
@@ -125,6 +131,21 @@ impl Builder {
     /// Serve `/metrics` on this address.
     pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
         self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// Require HTTP basic auth on `/metrics`, checked against the bcrypt hashes of this
+    /// file's `user:hash` lines (as `htpasswd -nbB user password` writes them);
+    /// `OBSERVE_METRICS_BASIC_AUTH_FILE`.
+    pub fn metrics_basic_auth_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.metrics_auth = Some(AuthSource::BasicFile(path.into()));
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`, the token being this file's
+    /// content (trimmed); `OBSERVE_METRICS_BEARER_TOKEN_FILE`.
+    pub fn metrics_bearer_token_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.metrics_auth = Some(AuthSource::BearerFile(path.into()));
         self
     }
 
@@ -242,11 +263,20 @@ impl Builder {
                 .collect::<Vec<_>>(),
         )?;
         let prometheus = prometheus_builder(&self.environment)?;
+        let auth = match &self.metrics_auth {
+            Some(source) => source.load()?,
+            None => MetricsAuth::Open,
+        };
         // Bound here, before anything is installed, so a taken port is a clean error.
         let listener = match self.metrics_addr {
             Some(addr) => Some(bind(addr)?),
             None => None,
         };
+        // The address really bound: port 0 asks the system for a free one.
+        let metrics_addr = listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .or(self.metrics_addr);
         let log_format = self.logging.then(|| {
             self.log_format
                 .unwrap_or_else(|| LogFormat::default_for(&self.environment))
@@ -277,7 +307,7 @@ impl Builder {
             },
             None => None,
         };
-        let recorder = match self.build_recorder(prometheus, listener, &io) {
+        let recorder = match self.build_recorder(prometheus, listener, auth, &io) {
             Ok(recorder) => recorder,
             Err(error) => {
                 // Dropping a runtime blocks, which panics inside the caller's runtime.
@@ -336,7 +366,7 @@ impl Builder {
         metric_site::all_metric_sites().for_each(metric_site::MetricSite::register_now);
         Ok(Guard {
             handle,
-            metrics_addr: self.metrics_addr,
+            metrics_addr,
             traces,
             pusher,
             shutdown: Some(shutdown),
@@ -352,6 +382,7 @@ impl Builder {
         &self,
         prometheus: PrometheusBuilder,
         listener: Option<std::net::TcpListener>,
+        auth: MetricsAuth,
         io: &tokio::runtime::Runtime,
     ) -> Result<PrometheusRecorder, Error> {
         let _entered = io.enter();
@@ -366,7 +397,12 @@ impl Builder {
         if let Some(listener) = listener {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .map_err(|e| Error::Exporter(e.to_string()))?;
-            io.spawn(http::serve(listener, || render().unwrap_or_default()));
+            io.spawn(metrics_server::serve(
+                listener,
+                Limits::default(),
+                auth,
+                || render().unwrap_or_default(),
+            ));
         }
         Ok(recorder)
     }
@@ -394,7 +430,8 @@ impl Guard {
         render_with(&self.handle)
     }
 
-    /// Where `/metrics` is served, if it is.
+    /// Where `/metrics` is served, if it is: the address bound, so with port 0 the port the
+    /// system chose.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
     }
@@ -517,6 +554,23 @@ fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
 
 fn env_var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The credentials `/metrics` requires, from `OBSERVE_METRICS_BASIC_AUTH_FILE` or
+/// `OBSERVE_METRICS_BEARER_TOKEN_FILE` (not both).
+fn auth_from_env() -> Result<Option<AuthSource>, Error> {
+    let basic = env_var("OBSERVE_METRICS_BASIC_AUTH_FILE");
+    let bearer = env_var("OBSERVE_METRICS_BEARER_TOKEN_FILE");
+    match (basic, bearer) {
+        (Some(_), Some(value)) => Err(Error::InvalidEnv {
+            var: "OBSERVE_METRICS_BEARER_TOKEN_FILE",
+            value,
+            reason: "set either OBSERVE_METRICS_BASIC_AUTH_FILE or OBSERVE_METRICS_BEARER_TOKEN_FILE, not both",
+        }),
+        (Some(path), None) => Ok(Some(AuthSource::BasicFile(path.into()))),
+        (None, Some(path)) => Ok(Some(AuthSource::BearerFile(path.into()))),
+        (None, None) => Ok(None),
+    }
 }
 
 fn parse_environment(value: &str) -> Result<String, Error> {

@@ -1,0 +1,271 @@
+//! The `/metrics` listener: hyper's HTTP/1.1 (keep-alive as Prometheus uses it), with the
+//! limits that keep a hostile or broken client from hurting the service around it:
+//!
+//! - at most [`Limits::max_connections`] connections: past it, the least recently active
+//!   connection that is not inside a request is closed to make room (else the new one is
+//!   refused), so idle connections cannot exhaust the process's file descriptors and a
+//!   scraper still gets in;
+//! - a request head must arrive whole within [`Limits::header_timeout`] (this also bounds
+//!   how long a kept-alive connection may wait idle), and be at most [`Limits::max_head`]
+//!   bytes (else 431);
+//! - a connection that makes no progress either way for [`Limits::idle_timeout`] (a client
+//!   that stops reading its response) is closed.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::metrics_auth::MetricsAuth;
+use crate::metrics_response::respond;
+use crate::render_cache::{RENDER_SPACING, RenderCache};
+use crate::warn_limit::WarnLimit;
+
+/// The listener's limits.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) max_connections: usize,
+    pub(crate) header_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
+    pub(crate) max_head: usize,
+    pub(crate) render_spacing: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_connections: 64,
+            header_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(10),
+            max_head: 16 * 1024,
+            render_spacing: RENDER_SPACING,
+        }
+    }
+}
+
+/// Accepts connections until the runtime stops.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    limits: Limits,
+    auth: MetricsAuth,
+    render: fn() -> String,
+) {
+    let server = Arc::new(Server {
+        cache: RenderCache::new(render, limits.render_spacing),
+        auth: Arc::new(auth),
+        table: Table::default(),
+        epoch: Instant::now(),
+        limits,
+    });
+    let accept_failures = WarnLimit::new("observe: cannot accept a /metrics connection");
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                if let Some(connection) = server.admit() {
+                    tokio::spawn(server.clone().connection(stream, connection));
+                }
+                // Else `stream` is dropped here: refused, its descriptor freed at once.
+            }
+            Err(error) => {
+                // Out of file descriptors, say: back off rather than spin.
+                accept_failures.failed(1, &error);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+struct Server {
+    cache: RenderCache,
+    auth: Arc<MetricsAuth>,
+    table: Table,
+    /// Activity times are milliseconds since this.
+    epoch: Instant,
+    limits: Limits,
+}
+
+/// The open connections, for the cap.
+#[derive(Default)]
+struct Table {
+    open: Mutex<HashMap<u64, Arc<Connection>>>,
+    next_id: AtomicU64,
+}
+
+/// What the listener knows of one open connection.
+struct Connection {
+    id: u64,
+    /// Milliseconds since the server's epoch at the last byte read or written.
+    last_active: AtomicU64,
+    /// Inside a request: from its head to its response.
+    in_request: AtomicBool,
+    /// Told to close (to make room for a newer connection).
+    evict: Notify,
+}
+
+impl Server {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    /// Registers a new connection, closing the least recently active idle one if the cap
+    /// is reached; `None` if every open connection is inside a request.
+    fn admit(&self) -> Option<Arc<Connection>> {
+        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        if open.len() >= self.limits.max_connections {
+            let oldest = open
+                .values()
+                .filter(|c| !c.in_request.load(Ordering::Acquire))
+                .min_by_key(|c| c.last_active.load(Ordering::Relaxed))
+                .map(|c| c.id)?;
+            if let Some(evicted) = open.remove(&oldest) {
+                evicted.evict.notify_one();
+            }
+        }
+        let connection = Arc::new(Connection {
+            id: self.table.next_id.fetch_add(1, Ordering::Relaxed),
+            last_active: AtomicU64::new(self.now_ms()),
+            in_request: AtomicBool::new(false),
+            evict: Notify::new(),
+        });
+        open.insert(connection.id, connection.clone());
+        Some(connection)
+    }
+
+    fn forget(&self, connection: &Connection) {
+        let mut open = self.table.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.remove(&connection.id);
+    }
+
+    async fn connection(self: Arc<Self>, stream: TcpStream, connection: Arc<Connection>) {
+        let _ = stream.set_nodelay(true);
+        let io = TokioIo::new(Tracked {
+            stream,
+            connection: connection.clone(),
+            server: self.clone(),
+        });
+        let service = {
+            let server = self.clone();
+            let connection = connection.clone();
+            hyper::service::service_fn(move |request| {
+                let server = server.clone();
+                let connection = connection.clone();
+                async move {
+                    connection.in_request.store(true, Ordering::Release);
+                    let arrived = Instant::now();
+                    let response = respond(request, &server.cache, &server.auth, arrived).await;
+                    connection.in_request.store(false, Ordering::Release);
+                    Ok::<_, std::convert::Infallible>(response)
+                }
+            })
+        };
+        let serving = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.header_timeout)
+            .max_buf_size(self.limits.max_head.max(8192))
+            .max_header_size(self.limits.max_head)
+            .keep_alive(true)
+            .serve_connection(io, service);
+        tokio::pin!(serving);
+        loop {
+            let stalled_at = self.stalled_at(&connection);
+            tokio::select! {
+                _ = serving.as_mut() => break,
+                () = connection.evict.notified() => break,
+                () = tokio::time::sleep_until(stalled_at) => {
+                    if self.stalled_at(&connection) <= Instant::now()
+                        && !connection.in_request.load(Ordering::Acquire)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+        self.forget(&connection);
+    }
+
+    /// When the connection counts as stalled if nothing moves before.
+    fn stalled_at(&self, connection: &Connection) -> Instant {
+        let last = Duration::from_millis(connection.last_active.load(Ordering::Relaxed));
+        self.epoch + last + self.limits.idle_timeout
+    }
+}
+
+/// The connection's stream, noting when bytes move.
+struct Tracked {
+    stream: TcpStream,
+    connection: Arc<Connection>,
+    server: Arc<Server>,
+}
+
+impl Tracked {
+    fn touch(&self) {
+        self.connection
+            .last_active
+            .store(self.server.now_ms(), Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.touch();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.touch();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            this.touch();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
