@@ -205,7 +205,8 @@ mod tests {
     }
 
     fn basic(user: &str, password: &str) -> HeaderValue {
-        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
         header(&format!("Basic {encoded}"))
     }
 
@@ -219,7 +220,9 @@ mod tests {
         assert!(!auth.allows(Some(&basic("other", "s3cret"))).await);
         assert!(!auth.allows(Some(&header("Basic !!!"))).await);
         assert!(!auth.allows(None).await);
-        let MetricsAuth::Basic(users) = &*auth else { unreachable!() };
+        let MetricsAuth::Basic(users) = &*auth else {
+            unreachable!()
+        };
         assert_eq!(users.verified.lock().unwrap().len(), 1);
     }
 
@@ -235,7 +238,11 @@ mod tests {
 
     #[test]
     fn bad_files_say_which_line() {
-        assert!(parse_htpasswd("").unwrap_err().contains("no `user:bcrypt-hash`"));
+        assert!(
+            parse_htpasswd("")
+                .unwrap_err()
+                .contains("no `user:bcrypt-hash`")
+        );
         let err = parse_htpasswd("ok:$2y$\nbad\n").unwrap_err();
         assert!(err.starts_with("line 1:"), "{err}");
         assert!(parse_token("two words").is_err());

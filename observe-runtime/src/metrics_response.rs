@@ -66,10 +66,7 @@ pub(crate) async fn respond<B>(
     auth: &Arc<MetricsAuth>,
     arrived: tokio::time::Instant,
 ) -> Response<Full<Bytes>> {
-    let target = request
-        .uri()
-        .path_and_query()
-        .map_or("", |p| p.as_str());
+    let target = request.uri().path_and_query().map_or("", |p| p.as_str());
     match route(request.method(), target) {
         Route::UriTooLong => plain(
             StatusCode::URI_TOO_LONG,
@@ -90,7 +87,10 @@ pub(crate) async fn respond<B>(
             response
         }
         Route::Metrics => {
-            if !auth.allows(request.headers().get(header::AUTHORIZATION)).await {
+            if !auth
+                .allows(request.headers().get(header::AUTHORIZATION))
+                .await
+            {
                 let mut response = plain(StatusCode::UNAUTHORIZED, "unauthorized\n");
                 response.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -148,7 +148,10 @@ mod tests {
     fn headers(accept: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for value in accept {
-            map.append(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            map.append(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         map
     }

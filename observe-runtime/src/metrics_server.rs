@@ -148,7 +148,7 @@ impl Server {
     async fn connection(self: Arc<Self>, stream: TcpStream, connection: Arc<Connection>) {
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Tracked {
-            stream,
+            stream: Some(stream),
             connection: connection.clone(),
             server: self.clone(),
         });
@@ -201,12 +201,59 @@ impl Server {
 
 /// The connection's stream, noting when bytes move.
 struct Tracked {
-    stream: TcpStream,
+    stream: Option<TcpStream>,
     connection: Arc<Connection>,
     server: Arc<Server>,
 }
 
+/// At most this many closed connections linger at once (each holds a descriptor).
+const LINGERING: usize = 64;
+/// How long a closed connection's unread input is drained.
+const LINGER: Duration = Duration::from_secs(1);
+static LINGER_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(LINGERING);
+
+impl Drop for Tracked {
+    /// A lingering close, as web servers do: closing a socket with unread input makes the
+    /// kernel send a reset, which can destroy the response (a 431 for an oversized head)
+    /// before the client reads it. So the write side is shut and the input drained for a
+    /// moment first, when a permit allows it.
+    fn drop(&mut self) {
+        let Some(stream) = self.stream.take() else {
+            return;
+        };
+        let Ok(permit) = LINGER_PERMITS.try_acquire() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _permit = permit;
+                linger(stream).await;
+            });
+        }
+    }
+}
+
+async fn linger(mut stream: TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = stream.shutdown().await;
+    let drain = async {
+        let mut sink = [0u8; 4096];
+        let mut left = 1usize << 20;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
 impl Tracked {
+    fn stream(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(self.stream.as_mut().expect("taken only on drop"))
+    }
+
     fn touch(&self) {
         self.connection
             .last_active
@@ -222,7 +269,7 @@ impl AsyncRead for Tracked {
     ) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
-        let polled = Pin::new(&mut this.stream).poll_read(cx, buf);
+        let polled = this.stream().poll_read(cx, buf);
         if buf.filled().len() > before {
             this.touch();
         }
@@ -237,7 +284,7 @@ impl AsyncWrite for Tracked {
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.stream).poll_write(cx, data);
+        let polled = this.stream().poll_write(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             this.touch();
         }
@@ -250,7 +297,7 @@ impl AsyncWrite for Tracked {
         data: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
-        let polled = Pin::new(&mut this.stream).poll_write_vectored(cx, data);
+        let polled = this.stream().poll_write_vectored(cx, data);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             this.touch();
         }
@@ -258,14 +305,16 @@ impl AsyncWrite for Tracked {
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        self.stream
+            .as_ref()
+            .is_some_and(TcpStream::is_write_vectored)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        self.get_mut().stream().poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        self.get_mut().stream().poll_shutdown(cx)
     }
 }

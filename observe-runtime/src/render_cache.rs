@@ -114,10 +114,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_scrapes_share_renders_and_each_sees_a_fresh_one() {
-        let cache = Arc::new(RenderCache::new(
-            counting_render,
-            Duration::from_millis(50),
-        ));
+        let cache = Arc::new(RenderCache::new(counting_render, Duration::from_millis(50)));
         let started = std::time::Instant::now();
         let mut scrapes = Vec::new();
         // 200 scrapes over ~300 ms: unshared, 200 renders.
@@ -127,7 +124,10 @@ mod tests {
                 tokio::time::sleep(Duration::from_micros(i * 1500)).await;
                 let arrived = Instant::now();
                 let rendered = cache.get(arrived, i % 2 == 0).await.unwrap();
-                assert!(rendered.started >= arrived, "a render older than the scrape");
+                assert!(
+                    rendered.started >= arrived,
+                    "a render older than the scrape"
+                );
                 if i % 2 == 0 {
                     let mut text = String::new();
                     flate2::read::GzDecoder::new(&rendered.gzip().unwrap()[..])

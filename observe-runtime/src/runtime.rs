@@ -16,11 +16,11 @@ use tokio::sync::oneshot;
 use crate::clock::Ticks;
 pub use crate::error::Error;
 use crate::logs::{self, LogFormat};
+use crate::metrics_auth::{AuthSource, MetricsAuth};
+use crate::metrics_server::{self, Limits};
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR, LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 use crate::otel::{self, Endpoint, OtelConfig, OtlpProtocol};
 use crate::push::{PushConfig, Pusher};
-use crate::metrics_auth::{AuthSource, MetricsAuth};
-use crate::metrics_server::{self, Limits};
 use crate::{exposition, families, metric_site, site};
 
 /// The exporter, once [`init`] succeeded. Call sites register only after this is set.
@@ -267,6 +267,7 @@ impl Builder {
             Some(source) => source.load()?,
             None => MetricsAuth::Open,
         };
+        let open_to_all = auth.is_open();
         // Bound here, before anything is installed, so a taken port is a clean error.
         let listener = match self.metrics_addr {
             Some(addr) => Some(bind(addr)?),
@@ -351,6 +352,15 @@ impl Builder {
             .map_err(|e| Error::Exporter(e.to_string()))?;
 
         logs::install(log_format, service_name, tracer);
+        if let Some(addr) = metrics_addr
+            && open_to_all
+            && !addr.ip().is_loopback()
+        {
+            tracing::info!(
+                target: "observe",
+                "/metrics on {addr} answers anyone who can reach it; set OBSERVE_METRICS_BASIC_AUTH_FILE or OBSERVE_METRICS_BEARER_TOKEN_FILE to require credentials"
+            );
+        }
         SITES
             .set(SitesConfig {
                 environment: self.environment,
