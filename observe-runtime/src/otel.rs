@@ -202,13 +202,17 @@ impl Pipeline {
         io: &tokio::runtime::Handle,
     ) -> (Self, SdkTracer) {
         let resource = resource(config, environment, service_name);
+        let endpoint = config
+            .endpoint
+            .as_ref()
+            .map_or_else(String::new, |e| endpoint_url(config.protocol, e));
         opentelemetry_sdk::trace::SpanExporter::set_resource(&mut exporter, &resource);
         let processor = ExportProcessor::start(
             exporter,
             io,
             config.queue_capacity,
             config.flush_timeout,
-            Dropped::register(service_name),
+            Dropped::register(service_name, &endpoint),
         );
         let sampler = RecordEverything(config.sampler.sampler(config.ratio(environment)));
         let provider = SdkTracerProvider::builder()

@@ -10,6 +10,7 @@ use opentelemetry_http::hyper::HyperClient;
 use tokio::sync::mpsc;
 
 use crate::runtime::Error;
+use crate::warn_limit::WarnLimit;
 
 /// How often the exposition is pushed unless configured.
 pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -101,13 +102,14 @@ async fn push_loop(
     render: fn() -> Option<String>,
     mut finish: mpsc::UnboundedReceiver<SyncSender<()>>,
 ) {
+    let failures = WarnLimit::new(format!("observe: cannot push to the Pushgateway at {target}"));
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => push(&client, &target, render).await,
+            _ = ticks.tick() => push(&client, &target, render, &failures).await,
             done = finish.recv() => {
-                push(&client, &target, render).await;
+                push(&client, &target, render, &failures).await;
                 if let Some(done) = done {
                     let _ = done.send(());
                 }
@@ -118,8 +120,13 @@ async fn push_loop(
 }
 
 /// One `PUT` of the whole exposition (replacing the job's previous push). A failure is
-/// reported and the next push tries again.
-async fn push(client: &HyperClient, target: &str, render: fn() -> Option<String>) {
+/// logged (rate-limited) and the next push tries again.
+async fn push(
+    client: &HyperClient,
+    target: &str,
+    render: fn() -> Option<String>,
+    failures: &WarnLimit,
+) {
     let Some(exposition) = render() else {
         return;
     };
@@ -135,12 +142,15 @@ async fn push(client: &HyperClient, target: &str, render: fn() -> Option<String>
     };
     match result {
         Ok(response) if response.status().is_success() => {}
-        Ok(response) => eprintln!(
-            "observe: the Pushgateway at {target} refused the push ({}): {}",
-            response.status(),
-            String::from_utf8_lossy(response.body())
+        Ok(response) => failures.failed(
+            1,
+            &format_args!(
+                "refused ({}): {}",
+                response.status(),
+                String::from_utf8_lossy(response.body()).trim()
+            ),
         ),
-        Err(error) => eprintln!("observe: cannot push to the Pushgateway at {target}: {error}"),
+        Err(error) => failures.failed(1, &error),
     }
 }
 
