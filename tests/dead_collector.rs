@@ -92,7 +92,10 @@ async fn against(collector: Collector) {
         join_all(batch.iter().map(|&n| service.send(&client, Kind::Good, n))).await;
     }
     let sent_in = started.elapsed();
-    assert!(sent_in < SEND_BOUND, "{collector:?}: {MESSAGES} messages took {sent_in:?}");
+    assert!(
+        sent_in < SEND_BOUND,
+        "{collector:?}: {MESSAGES} messages took {sent_in:?}"
+    );
 
     // Every span ends up dropped, and counted: as many as there were instrumented calls.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -108,12 +111,18 @@ async fn against(collector: Collector) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(spans, (MESSAGES * 4) as f64, "{collector:?}");
-    assert_eq!(dropped, spans, "{collector:?}: every span dropped is counted");
+    assert_eq!(
+        dropped, spans,
+        "{collector:?}: every span dropped is counted"
+    );
 
     let rss = rss_kib(service.process.id());
     assert!(rss < 200 * 1024, "{collector:?}: RSS {rss} KiB");
 
-    eprintln!("{collector:?}: all {dropped} dropped after {:?}", started.elapsed());
+    eprintln!(
+        "{collector:?}: all {dropped} dropped after {:?}",
+        started.elapsed()
+    );
     let output = service.process.output();
     let warnings: Vec<&str> = output
         .lines()
@@ -121,7 +130,11 @@ async fn against(collector: Collector) {
         .collect();
     assert_eq!(warnings.len(), 1, "{collector:?}: one warning\n{output}");
     let url = format!("{endpoint}/v1/traces");
-    assert!(warnings[0].contains(&url), "{collector:?}: names {url}\n{}", warnings[0]);
+    assert!(
+        warnings[0].contains(&url),
+        "{collector:?}: names {url}\n{}",
+        warnings[0]
+    );
     assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
     eprintln!("{}", warnings[0]);
 }

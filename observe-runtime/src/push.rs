@@ -102,7 +102,9 @@ async fn push_loop(
     render: fn() -> Option<String>,
     mut finish: mpsc::UnboundedReceiver<SyncSender<()>>,
 ) {
-    let failures = WarnLimit::new(format!("observe: cannot push to the Pushgateway at {target}"));
+    let failures = WarnLimit::new(format!(
+        "observe: cannot push to the Pushgateway at {target}"
+    ));
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -258,9 +258,19 @@ impl Service {
 
     /// Starts an instance with extra environment variables.
     pub async fn start_with(client: &Client, env: &[(&str, String)]) -> Service {
+        Service::start_limited(client, env, None).await
+    }
+
+    /// Starts an instance with extra environment variables and, if `nofile`, that limit
+    /// on its open file descriptors (`ulimit -n`).
+    pub async fn start_limited(
+        client: &Client,
+        env: &[(&str, String)],
+        nofile: Option<u32>,
+    ) -> Service {
         let mut attempt = 1;
         loop {
-            let mut service = Service::spawn_with(free_addr(), free_addr(), env);
+            let mut service = Service::spawn_with(free_addr(), free_addr(), env, nofile);
             match service.wait_healthy(client).await {
                 Ok(()) => return service,
                 Err(_) if attempt < START_ATTEMPTS && service.process.port_clash() => {
@@ -276,11 +286,26 @@ impl Service {
 
     /// Starts an instance without waiting for it.
     pub fn spawn(addr: SocketAddr, metrics_addr: SocketAddr) -> Service {
-        Service::spawn_with(addr, metrics_addr, &[])
+        Service::spawn_with(addr, metrics_addr, &[], None)
     }
 
-    fn spawn_with(addr: SocketAddr, metrics_addr: SocketAddr, env: &[(&str, String)]) -> Service {
-        let mut command = Command::new(example_binary());
+    fn spawn_with(
+        addr: SocketAddr,
+        metrics_addr: SocketAddr,
+        env: &[(&str, String)],
+        nofile: Option<u32>,
+    ) -> Service {
+        let mut command = match nofile {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\""))
+                    .arg(example_binary());
+                shell
+            }
+            None => Command::new(example_binary()),
+        };
         command
             .env("PARSING_ADDR", addr.to_string())
             .env("OBSERVE_METRICS_ADDR", metrics_addr.to_string())
