@@ -13,6 +13,8 @@ mod convention;
 mod ctxt;
 mod derive;
 mod expand;
+#[cfg(test)]
+mod fuzz_tests;
 mod item;
 mod labels;
 mod metric;
