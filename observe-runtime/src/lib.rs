@@ -19,6 +19,8 @@ mod metrics_server;
 pub mod names;
 mod otel;
 mod outcome;
+#[cfg(test)]
+mod parser_properties;
 pub mod propagation;
 mod push;
 mod render_cache;

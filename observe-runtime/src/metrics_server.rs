@@ -173,6 +173,8 @@ impl Server {
             .max_buf_size(self.limits.max_head.max(8192))
             .max_header_size(self.limits.max_head)
             .keep_alive(true)
+            // A client that shuts its side after the request still gets the answer.
+            .half_close(true)
             .serve_connection(io, service);
         tokio::pin!(serving);
         loop {

@@ -583,7 +583,7 @@ fn auth_from_env() -> Result<Option<AuthSource>, Error> {
     }
 }
 
-fn parse_environment(value: &str) -> Result<String, Error> {
+pub(crate) fn parse_environment(value: &str) -> Result<String, Error> {
     let valid = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -598,7 +598,7 @@ fn parse_environment(value: &str) -> Result<String, Error> {
     }
 }
 
-fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
+pub(crate) fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
     if value.eq_ignore_ascii_case("off") {
         return Ok(None);
     }
