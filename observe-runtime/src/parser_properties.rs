@@ -68,6 +68,12 @@ proptest! {
         if let Err(error) = otel.read_env(|name| (name == var).then(|| value.clone())) {
             prop_assert!(error.to_string().contains("OTEL_"), "{error}");
         }
+        if let Err(error) = crate::logs::parse_filter(&value) {
+            prop_assert!(error.to_string().contains("RUST_LOG"));
+        }
+        if let Err(error) = crate::push::PushConfig::parse_interval(&value) {
+            prop_assert!(error.to_string().contains("OBSERVE_PUSH_INTERVAL"));
+        }
         if let Err(error) = parse_metrics_addr(&value) {
             prop_assert!(error.to_string().contains("OBSERVE_METRICS_ADDR"));
         }

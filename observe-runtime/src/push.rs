@@ -14,6 +14,9 @@ use crate::warn_limit::WarnLimit;
 
 /// How often the exposition is pushed unless configured.
 pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+/// The shortest push interval, from the environment as from the builder: below it,
+/// pushes would follow each other as fast as the Pushgateway answers.
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// One push's deadline; the final push waits at most this long too.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -33,6 +36,30 @@ impl PushConfig {
             job: None,
             interval: DEFAULT_INTERVAL,
         }
+    }
+
+    /// `OBSERVE_PUSH_INTERVAL`'s value, such as `10s`: at least [`MIN_INTERVAL`].
+    pub(crate) fn parse_interval(value: &str) -> Result<Duration, Error> {
+        humantime::parse_duration(value.trim())
+            .ok()
+            .filter(|interval| *interval >= MIN_INTERVAL)
+            .ok_or_else(|| Error::InvalidEnv {
+                var: "OBSERVE_PUSH_INTERVAL",
+                value: value.to_owned(),
+                reason: "expected a duration of at least 100ms, such as `10s` or `500ms`",
+            })
+    }
+
+    /// The interval set in code, checked against the same floor.
+    pub(crate) fn check_interval(&self) -> Result<(), Error> {
+        if self.interval >= MIN_INTERVAL {
+            return Ok(());
+        }
+        Err(Error::InvalidSetting {
+            setting: "Builder::push_interval",
+            value: format!("{:?}", self.interval),
+            reason: "expected at least 100ms (OBSERVE_PUSH_INTERVAL has the same floor)",
+        })
     }
 
     /// The push URL for `job`, checked: plain `http` (no TLS stack is linked) and a job
@@ -167,6 +194,25 @@ mod tests {
             config.target("parsing").unwrap(),
             "http://127.0.0.1:9091/metrics/job/parsing"
         );
+    }
+
+    #[test]
+    fn intervals_have_one_floor_from_the_environment_and_from_code() {
+        assert_eq!(
+            PushConfig::parse_interval(" 10s ").unwrap(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(PushConfig::parse_interval("100ms").unwrap(), MIN_INTERVAL);
+        for value in ["1ns", "99ms", "0s", "ten seconds", ""] {
+            let error = PushConfig::parse_interval(value).unwrap_err().to_string();
+            assert!(error.contains("OBSERVE_PUSH_INTERVAL"), "{error}");
+        }
+        let mut config = PushConfig::new("http://gw:9091".into());
+        config.interval = Duration::from_nanos(1);
+        let error = config.check_interval().unwrap_err().to_string();
+        assert!(error.contains("Builder::push_interval(1ns)"), "{error}");
+        config.interval = MIN_INTERVAL;
+        config.check_interval().unwrap();
     }
 
     #[test]

@@ -105,14 +105,7 @@ impl Builder {
             let mut push = PushConfig::new(url);
             push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");
             if let Some(value) = env_var("OBSERVE_PUSH_INTERVAL") {
-                push.interval = humantime::parse_duration(value.trim())
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .ok_or(Error::InvalidEnv {
-                        var: "OBSERVE_PUSH_INTERVAL",
-                        value,
-                        reason: "expected a duration such as `10s` or `500ms`",
-                    })?;
+                push.interval = PushConfig::parse_interval(&value)?;
             }
             builder.push = Some(push);
         }
@@ -232,10 +225,11 @@ impl Builder {
         self
     }
 
-    /// How often to push (default 10 s); needs [`pushgateway`](Self::pushgateway).
+    /// How often to push (default 10 s, at least 100 ms: `init` refuses less, as it
+    /// refuses `OBSERVE_PUSH_INTERVAL` below it); needs [`pushgateway`](Self::pushgateway).
     pub fn push_interval(mut self, interval: Duration) -> Self {
         if let Some(push) = &mut self.push {
-            push.interval = interval.max(Duration::from_millis(1));
+            push.interval = interval;
         }
         self
     }
@@ -263,6 +257,9 @@ impl Builder {
                 .collect::<Vec<_>>(),
         )?;
         let prometheus = prometheus_builder(&self.environment)?;
+        if self.logging {
+            logs::check_filter()?;
+        }
         let auth = match &self.metrics_auth {
             Some(source) => source.load()?,
             None => MetricsAuth::Open,
@@ -291,7 +288,10 @@ impl Builder {
             String::new()
         };
         let push_target = match &self.push {
-            Some(push) => Some((push.target(&service_name)?, push.interval)),
+            Some(push) => {
+                push.check_interval()?;
+                Some((push.target(&service_name)?, push.interval))
+            }
             None => None,
         };
         let io = tokio::runtime::Builder::new_current_thread()
