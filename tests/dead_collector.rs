@@ -36,7 +36,7 @@ async fn start(collector: Collector) -> SocketAddr {
         Collector::Refusing => drop(listener),
         Collector::Hanging => {
             tokio::spawn(async move {
-                let app = axum::Router::new().fallback(|| std::future::pending::<()>());
+                let app = axum::Router::new().fallback(std::future::pending::<()>);
                 axum::serve(listener, app).await
             });
         }

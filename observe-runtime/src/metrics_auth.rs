@@ -48,7 +48,8 @@ pub(crate) enum AuthSource {
 impl AuthSource {
     /// Reads and checks the file.
     pub(crate) fn load(&self) -> Result<MetricsAuth, Error> {
-        let (path, parse): (&Path, fn(&str) -> Result<MetricsAuth, String>) = match self {
+        type Parse = fn(&str) -> Result<MetricsAuth, String>;
+        let (path, parse): (&Path, Parse) = match self {
             AuthSource::BasicFile(path) => (path, parse_htpasswd),
             AuthSource::BearerFile(path) => (path, parse_token),
         };

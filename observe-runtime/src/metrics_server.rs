@@ -178,7 +178,11 @@ impl Server {
             .serve_connection(io, service);
         tokio::pin!(serving);
         loop {
-            let stalled_at = self.stalled_at(&connection);
+            let mut stalled_at = self.stalled_at(&connection);
+            if connection.in_request.load(Ordering::Acquire) {
+                // Waiting for a render is not stalling; look again in a second.
+                stalled_at = stalled_at.max(Instant::now() + Duration::from_secs(1));
+            }
             tokio::select! {
                 _ = serving.as_mut() => break,
                 () = connection.evict.notified() => break,
