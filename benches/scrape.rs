@@ -6,7 +6,7 @@
 //!
 //! `cargo bench --bench scrape`
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -53,22 +53,23 @@ fn cpu_time() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-fn scrape(stream: &mut TcpStream) -> usize {
+fn scrape(stream: &mut BufReader<TcpStream>) -> usize {
     stream
+        .get_mut()
         .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
         .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).unwrap();
-        head.push(byte[0]);
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line).unwrap();
+        let line = line.trim_end().to_ascii_lowercase();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap();
+        }
     }
-    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
-    let length: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap();
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body).unwrap();
     length
@@ -116,7 +117,7 @@ fn main() {
     );
 
     let addr: SocketAddr = guard.metrics_addr().unwrap();
-    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut stream = BufReader::new(TcpStream::connect(addr).unwrap());
     let spaced = median(
         (0..20)
             .map(|_| {
@@ -137,7 +138,7 @@ fn main() {
         let clients: Vec<_> = (0..CLIENTS)
             .map(|_| {
                 s.spawn(|| {
-                    let mut stream = TcpStream::connect(addr).unwrap();
+                    let mut stream = BufReader::new(TcpStream::connect(addr).unwrap());
                     let mut scrapes = 0;
                     while started.elapsed() < TIGHT {
                         scrape(&mut stream);
@@ -204,6 +205,12 @@ fn main() {
         scrapes as f64 / elapsed.as_secs_f64(),
         cpu.as_secs_f64() * 1e3,
         cpu.as_secs_f64() / elapsed.as_secs_f64() * 100.0
+    ));
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    out.push_str(&format!(
+        "\nLoad average (1, 5, 15 min) at the end: {} on this shared machine; the times move with it.\n",
+        load.join(" ")
     ));
     print!("{out}");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("scrape_cost.md");
