@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use observe::instrumented;
@@ -18,6 +18,13 @@ const PROCESSED: &str = "copilot_hostile_messages_processed_total";
 
 #[instrumented(service = "hostile")]
 fn handled() {}
+
+/// The cap test closes other connections by design: it runs alone, the others together.
+static CAP: RwLock<()> = RwLock::new(());
+
+fn shared() -> RwLockReadGuard<'static, ()> {
+    CAP.read().unwrap_or_else(|e| e.into_inner())
+}
 
 fn metrics_addr() -> SocketAddr {
     static GUARD: OnceLock<observe::Guard> = OnceLock::new();
@@ -136,6 +143,7 @@ fn assert_scrape_succeeds() {
 
 #[test]
 fn an_oversized_head_gets_431() {
+    let _shared = shared();
     let mut request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n".to_vec();
     for n in 0..1000 {
         request.extend_from_slice(format!("x-filler-{n}: {}\r\n", "a".repeat(90)).as_bytes());
@@ -148,6 +156,7 @@ fn an_oversized_head_gets_431() {
 
 #[test]
 fn an_oversized_url_gets_414() {
+    let _shared = shared();
     let request = format!(
         "GET /metrics?{} HTTP/1.1\r\nHost: x\r\n\r\n",
         "q".repeat(8 * 1024)
@@ -158,6 +167,7 @@ fn an_oversized_url_gets_414() {
 
 #[test]
 fn garbage_gets_400() {
+    let _shared = shared();
     for garbage in [
         &b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"[..],
         b"GET /metrics\r\n\r\n",
@@ -177,6 +187,7 @@ fn garbage_gets_400() {
 
 #[test]
 fn a_head_that_never_ends_is_closed_within_the_header_timeout() {
+    let _shared = shared();
     let mut stream = connect();
     let started = Instant::now();
     stream.write_all(b"GET /metr").unwrap();
@@ -203,6 +214,7 @@ fn a_head_that_never_ends_is_closed_within_the_header_timeout() {
 
 #[test]
 fn idle_connections_beyond_the_cap_do_not_lock_out_a_scraper() {
+    let _alone = CAP.write().unwrap_or_else(|e| e.into_inner());
     let idle: Vec<TcpStream> = (0..MAX_CONNECTIONS * 3).map(|_| connect()).collect();
     // Each connection past the cap closed the least recently active one.
     std::thread::sleep(Duration::from_millis(200));
@@ -226,6 +238,7 @@ fn idle_connections_beyond_the_cap_do_not_lock_out_a_scraper() {
 
 #[test]
 fn keep_alive_head_and_gzip_as_scrapers_use_them() {
+    let _shared = shared();
     let mut stream = connect();
     stream
         .write_all(
@@ -267,6 +280,7 @@ fn keep_alive_head_and_gzip_as_scrapers_use_them() {
 
 #[test]
 fn other_paths_and_methods_get_404_and_405() {
+    let _shared = shared();
     let response =
         exchange(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec());
     assert_eq!(parse_responses(&response, &[false])[0].status, 404);

@@ -324,3 +324,53 @@ impl AsyncWrite for Tracked {
         self.get_mut().stream().poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+
+    use super::*;
+    use crate::metrics_auth::parse_token;
+
+    fn get(addr: std::net::SocketAddr, authorization: Option<&str>) -> String {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        write!(
+            stream,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        answer
+    }
+
+    #[test]
+    fn a_bearer_token_is_required_when_configured() {
+        let io = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = io.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let auth = parse_token("s3cret-token\n").unwrap();
+        io.spawn(serve(listener, Limits::default(), auth, || {
+            "up 1\n".to_owned()
+        }));
+
+        let refused = get(addr, None);
+        assert!(refused.starts_with("HTTP/1.1 401 "), "{refused}");
+        assert!(
+            refused.contains("www-authenticate: Bearer realm=\"metrics\""),
+            "{refused}"
+        );
+        assert!(!refused.contains("up 1"), "{refused}");
+        let wrong = get(addr, Some("Bearer s3cret"));
+        assert!(wrong.starts_with("HTTP/1.1 401 "), "{wrong}");
+        let allowed = get(addr, Some("Bearer s3cret-token"));
+        assert!(allowed.starts_with("HTTP/1.1 200 "), "{allowed}");
+        assert!(allowed.ends_with("\r\n\r\nup 1\n"), "{allowed}");
+        io.shutdown_background();
+    }
+}
