@@ -82,10 +82,8 @@
 pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
 pub use observe_runtime::{
     Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat, OtlpProtocol,
-    Outcome, SPANS_DROPPED, builder, init, names, render,
+    SPANS_DROPPED, builder, init, names, propagation, render,
 };
-
-pub use observe_runtime::propagation;
 
 #[doc(hidden)]
 pub use observe_runtime::__private;

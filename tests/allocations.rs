@@ -2,7 +2,7 @@
 //! the metric state stays bounded however many calls happen between scrapes. A counting
 //! global allocator, so this is its own test binary.
 
-mod exposition;
+mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use observe::{ErrorLabel, instrumented};
+use support::exposition;
 
 /// Counts this thread's allocations, and every thread's bytes still allocated.
 struct Counting;

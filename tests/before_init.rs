@@ -2,9 +2,10 @@
 //! unrecorded: every call after `init` is. (Its own test binary: `init` is once per
 //! process.)
 
-mod exposition;
+mod support;
 
 use observe::instrumented;
+use support::exposition;
 
 #[instrumented(service = "early")]
 fn early(n: u32) -> Result<u32, std::fmt::Error> {

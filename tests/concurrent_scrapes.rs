@@ -5,15 +5,15 @@
 //! failures counter is separate words, read a moment apart from the histogram's, so it
 //! equals the failure outcome only once the calls are done.)
 
-mod exposition;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use exposition::Exposition;
 use observe::{ErrorLabel, instrumented};
+use support::exposition::Exposition;
 
 const PROCESSED: &str = "copilot_scraping_messages_processed_total";
 const DURATION_COUNT: &str = "copilot_scraping_duration_seconds_count";

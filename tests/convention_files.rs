@@ -90,7 +90,7 @@ fn a_crate_with_its_own_convention() {
         assert!(has(&line), "missing {line} in {text}");
     }
     assert!(!text.contains("copilot"), "{text}");
-    support::promtool_check(&text);
+    support::prometheus_tools::promtool_check(&text);
 }
 
 #[test]

@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use support::{Kind, Service, http_client, parse_exposition};
+use support::example::{Kind, Service};
+use support::exposition::Exposition;
+use support::process::http_client;
 
 /// Messages sent per collector; each makes 4 spans (request, decode, validate, normalise).
 const MESSAGES: usize = 100;
@@ -54,9 +56,8 @@ async fn start(collector: Collector) -> SocketAddr {
 
 /// Sum of the samples of the metrics whose name `select` accepts.
 fn total(exposition: &str, select: impl Fn(&str) -> bool) -> f64 {
-    let scrape = parse_exposition(exposition);
-    scrape
-        .samples
+    Exposition::parse(exposition)
+        .all_samples()
         .iter()
         .filter(|s| select(&s.metric))
         .map(|s| match s.value {

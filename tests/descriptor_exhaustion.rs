@@ -9,7 +9,9 @@ mod support;
 use std::io::Write;
 use std::net::TcpStream;
 
-use support::{Kind, PROCESSED, Service, http_client, parse_exposition, values_by};
+use support::example::{Kind, PROCESSED, Service};
+use support::exposition::Exposition;
+use support::process::http_client;
 
 const NOFILE: u32 = 256;
 const HOSTILE: usize = 600;
@@ -58,8 +60,8 @@ async fn the_service_answers_while_metrics_connections_pile_up_under_a_low_descr
     );
 
     // And a scrape gets in, with exact counts.
-    let scrape = parse_exposition(&service.scrape(&client).await);
-    let calls = values_by(&scrape, PROCESSED, &["operation", "outcome"]);
+    let scrape = Exposition::parse(&service.scrape(&client).await);
+    let calls = scrape.values_by(PROCESSED, &["operation", "outcome"]);
     assert_eq!(
         calls[&vec!["decode".to_owned(), "success".to_owned()]],
         20.0

@@ -2,17 +2,20 @@
 //! checks the exact RED metrics it exports on `/metrics`. Needs no Prometheus; `promtool`
 //! lints the exposition when it is installed.
 
-mod otlp;
 mod support;
 
 use std::time::Duration;
 
 use futures::future::join_all;
 use prometheus_parse::Value;
-use support::{
+use support::example::{
     ACTIVE, DURATION, DURATION_COUNT, ENVIRONMENT, FAILURES, Kind, PROCESSED, SERVICE, Service,
-    expected, http_client, parse_exposition, queue, values_by,
+    queue,
 };
+use support::exposition::{Exposition, expected};
+use support::otlp;
+use support::process::{free_addr, http_client};
+use support::prometheus_tools::promtool_check;
 
 /// The traffic of the main test.
 const GOOD: usize = 7;
@@ -37,7 +40,7 @@ async fn exports_exact_red_metrics_for_known_traffic() {
     join_all(messages.map(|(kind, n)| service.send(&client, kind, n))).await;
 
     let exposition = service.scrape(&client).await;
-    let scrape = parse_exposition(&exposition);
+    let scrape = Exposition::parse(&exposition);
 
     // decode sees every message and fails only on malformed JSON; validate sees the 10
     // decoded ones and fails on the 2 empty and 1 oversized bodies; normalise sees the 7
@@ -55,18 +58,14 @@ async fn exports_exact_red_metrics_for_known_traffic() {
         (&["normalise", "failure"], 0.0),
     ]);
     let by_call = ["operation", "outcome"];
+    assert_eq!(scrape.values_by(PROCESSED, &by_call), calls, "{PROCESSED}");
     assert_eq!(
-        values_by(&scrape, PROCESSED, &by_call),
-        calls,
-        "{PROCESSED}"
-    );
-    assert_eq!(
-        values_by(&scrape, DURATION_COUNT, &by_call),
+        scrape.values_by(DURATION_COUNT, &by_call),
         calls,
         "{DURATION_COUNT}: one observation per call"
     );
     assert_eq!(
-        values_by(&scrape, FAILURES, &["operation", "error_type"]),
+        scrape.values_by(FAILURES, &["operation", "error_type"]),
         expected(&[
             (&["decode", "InvalidJson"], INVALID_JSON as f64),
             (&["validate", "EmptyBody"], EMPTY_BODY as f64),
@@ -75,7 +74,7 @@ async fn exports_exact_red_metrics_for_known_traffic() {
         "{FAILURES}"
     );
     assert_eq!(
-        values_by(&scrape, ACTIVE, &["operation"]),
+        scrape.values_by(ACTIVE, &["operation"]),
         expected(&[
             (&["decode"], 0.0),
             (&["validate"], 0.0),
@@ -98,33 +97,22 @@ async fn exports_exact_red_metrics_for_known_traffic() {
     }
     let others = per_queue[&vec!["_OTHER".to_owned()]];
     assert_eq!(
-        values_by(
-            &scrape,
-            "copilot_parsing_messages_received_total",
-            &["queue"]
-        ),
+        scrape.values_by("copilot_parsing_messages_received_total", &["queue"]),
         per_queue
     );
     assert_eq!(
-        values_by(
-            &scrape,
-            "copilot_parsing_message_size_bytes_count",
-            &["queue"]
-        ),
+        scrape.values_by("copilot_parsing_message_size_bytes_count", &["queue"]),
         per_queue
     );
     assert!(
-        values_by(&scrape, "copilot_parsing_queue_depth_messages", &["queue"])
+        scrape
+            .values_by("copilot_parsing_queue_depth_messages", &["queue"])
             .values()
             .all(|v| *v == 0.0),
         "every message answered"
     );
     assert_eq!(
-        values_by(
-            &scrape,
-            "observe_runtime_label_overflow_total",
-            &["metric", "label"]
-        ),
+        scrape.values_by("observe_runtime_label_overflow_total", &["metric", "label"]),
         expected(&[
             (&["copilot_parsing_message_size_bytes", "queue"], others),
             (
@@ -138,23 +126,19 @@ async fn exports_exact_red_metrics_for_known_traffic() {
     assert_histogram_buckets_match_counts(&scrape);
     assert_every_series_is_labelled(&scrape);
     for family in [PROCESSED, FAILURES, DURATION, ACTIVE] {
-        let help = scrape.docs.get(family).map(String::as_str);
+        let help = scrape.help(family);
         assert!(
             help.is_some_and(|h| !h.trim().is_empty()),
             "{family} has no HELP"
         );
     }
-    support::promtool_check(&exposition);
+    promtool_check(&exposition);
 }
 
 /// Each duration histogram's `+Inf` bucket holds every observation, as `_count` does.
-fn assert_histogram_buckets_match_counts(scrape: &prometheus_parse::Scrape) {
-    let counts = values_by(scrape, DURATION_COUNT, &["operation", "outcome"]);
-    let histograms: Vec<_> = scrape
-        .samples
-        .iter()
-        .filter(|s| s.metric == DURATION)
-        .collect();
+fn assert_histogram_buckets_match_counts(scrape: &Exposition) {
+    let counts = scrape.values_by(DURATION_COUNT, &["operation", "outcome"]);
+    let histograms: Vec<_> = scrape.samples(DURATION, &[]).collect();
     assert_eq!(histograms.len(), counts.len(), "one histogram per count");
     for sample in histograms {
         let Value::Histogram(buckets) = &sample.value else {
@@ -176,9 +160,9 @@ fn assert_histogram_buckets_match_counts(scrape: &prometheus_parse::Scrape) {
     }
 }
 
-fn assert_every_series_is_labelled(scrape: &prometheus_parse::Scrape) {
+fn assert_every_series_is_labelled(scrape: &Exposition) {
     let ours: Vec<_> = scrape
-        .samples
+        .all_samples()
         .iter()
         .filter(|s| s.metric.starts_with("copilot_parsing_"))
         .collect();
@@ -213,7 +197,7 @@ async fn a_taken_metrics_port_is_a_clear_error() {
     let mut first = Service::start(&client).await;
 
     // Its own HTTP port, so the only conflict is the metrics address.
-    let mut second = Service::spawn(support::free_addr(), first.metrics_addr);
+    let mut second = Service::spawn(free_addr(), first.metrics_addr);
     let status = second
         .process
         .wait_exit(Duration::from_secs(10))
@@ -464,11 +448,11 @@ async fn spans_are_exported_over_otlp_http_protobuf() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_example_prints_the_metrics_port_the_system_chose() {
     let client = http_client();
-    let mut command = std::process::Command::new(support::example_binary());
+    let mut command = std::process::Command::new(support::example::example_binary());
     command
-        .env("PARSING_ADDR", support::free_addr().to_string())
+        .env("PARSING_ADDR", free_addr().to_string())
         .env("OBSERVE_METRICS_ADDR", "127.0.0.1:0");
-    let mut process = support::ChildProcess::spawn("parsing_service", command);
+    let mut process = support::process::ChildProcess::spawn("parsing_service", command);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let url = loop {
         let stdout = process.stdout();
@@ -480,6 +464,6 @@ async fn the_example_prints_the_metrics_port_the_system_chose() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(!url.contains(":0/"), "the real port, not 0: {url}");
-    let exposition = support::get_text(&client, &url).await;
+    let exposition = support::process::get_text(&client, &url).await;
     assert!(exposition.contains(PROCESSED), "{exposition}");
 }

@@ -2,15 +2,15 @@
 //! dropped before completion, panics inside a polled future; the in-flight gauge goes
 //! back down each time; futures stay `Send`.
 
-mod exposition;
+mod support;
 
 use std::future::Future;
 use std::panic::catch_unwind;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use exposition::{observe, scrape};
 use observe::instrumented;
+use support::exposition::{observe, scrape};
 
 const PROCESSED: &str = "copilot_lifecycle_messages_processed_total";
 const FAILURES: &str = "copilot_lifecycle_failures_total";

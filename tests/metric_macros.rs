@@ -2,9 +2,9 @@
 //! values per label set, runtime label values outside their declared set or past their
 //! bound recorded as `_OTHER` and counted, histogram buckets from the preset of the unit.
 
-mod exposition;
+mod support;
 
-use exposition::{observe, scrape};
+use support::exposition::{observe, scrape};
 
 const RETRIES: &str = "copilot_parsing_retry_attempts_total";
 const DEPTH: &str = "copilot_parsing_queue_depth_messages";

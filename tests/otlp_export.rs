@@ -2,12 +2,12 @@
 //! attributes, error status, the resource, and parent/child links between annotated
 //! functions. (Own binary: it initialises the process's runtime.)
 
-mod otlp;
+mod support;
 
 use std::sync::OnceLock;
 
 use observe::{ErrorLabel, instrumented};
-use otlp::{Fixture, ReceivedSpan, STATUS_ERROR};
+use support::otlp::{self, Fixture, ReceivedSpan, STATUS_ERROR};
 
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();

@@ -2,15 +2,14 @@
 //! the collector going down. (Own binary: it initialises the process's runtime in `prod`,
 //! whose default head-sampling ratio is 10%.)
 
-mod exposition;
-mod otlp;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use exposition::Exposition;
 use observe::{ErrorLabel, instrumented};
-use otlp::{Fixture, ReceivedSpan, STATUS_ERROR};
+use support::exposition::Exposition;
+use support::otlp::{Fixture, ReceivedSpan, STATUS_ERROR};
 
 #[derive(Debug, ErrorLabel)]
 enum WorkError {

@@ -1,12 +1,12 @@
 //! Exact counts per outcome and error type, histogram placement, label sets and HELP text,
 //! read back from the real exporter's exposition.
 
-mod exposition;
+mod support;
 
 use std::time::Duration;
 
-use exposition::{observe, scrape};
 use observe::{ErrorLabel, instrumented};
+use support::exposition::{observe, scrape};
 
 const PROCESSED: &str = "copilot_outcomes_messages_processed_total";
 const FAILURES: &str = "copilot_outcomes_failures_total";

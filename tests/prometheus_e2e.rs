@@ -12,10 +12,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::Client;
-use support::{
-    ChildProcess, ENVIRONMENT, Kind, PROCESSED, SERVICE, Service, TempDir, http_client,
-    parse_exposition, values_by,
+use support::example::{ENVIRONMENT, Kind, PROCESSED, SERVICE, Service};
+use support::exposition::Exposition;
+use support::process::{
+    ChildProcess, TempDir, free_addr, get_text, http_client, start_until_ready,
 };
+use support::prometheus_tools::tool_or_skip;
 
 const JOB: &str = "parsing";
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -51,7 +53,7 @@ const FAILURE_RATIO: &str = "sum by (service) (rate(copilot_parsing_failures_tot
 
 #[tokio::test(flavor = "multi_thread")]
 async fn prometheus_scrapes_the_service_and_answers_the_rfc_queries() {
-    let Some(prometheus_bin) = support::tool_or_skip("prometheus") else {
+    let Some(prometheus_bin) = tool_or_skip("prometheus") else {
         return;
     };
     let started = Instant::now();
@@ -184,7 +186,7 @@ fn assert_failure_ratio(result: &[Sample]) {
         (ratio - want).abs() <= want * 0.01,
         "{FAILURE_RATIO} = {ratio}, want {want} (2 failures per 27 calls)"
     );
-    assert_eq!(result[0].label("service"), support::SERVICE);
+    assert_eq!(result[0].label("service"), SERVICE);
 }
 
 /// A Prometheus server scraping the service every second, killed on drop.
@@ -209,9 +211,8 @@ impl Prometheus {
             ),
         )
         .expect("write prometheus.yml");
-        let mut attempt = 1;
-        loop {
-            let addr = support::free_addr();
+        let spawn = |attempt| {
+            let addr = free_addr();
             let mut command = Command::new(binary);
             command
                 .arg(format!("--config.file={}", config.display()))
@@ -221,20 +222,12 @@ impl Prometheus {
                     dir.join(format!("data-{attempt}")).display()
                 ))
                 .arg(format!("--web.listen-address={addr}"));
-            let mut process = ChildProcess::spawn("prometheus", command);
-            let url = format!("http://{addr}/-/ready");
-            match support::wait_for(client, &url, &mut process, READY_TIMEOUT, |body| {
-                body.contains("Ready")
-            })
-            .await
-            {
-                Ok(()) => return Prometheus { process, addr },
-                Err(_) if attempt < support::START_ATTEMPTS && process.port_clash() => {
-                    attempt += 1;
-                }
-                Err(status) => panic!("prometheus exited ({status})\n{}", process.output()),
-            }
-        }
+            let process = ChildProcess::spawn("prometheus", command);
+            (process, format!("http://{addr}/-/ready"), addr)
+        };
+        let (process, addr) =
+            start_until_ready(client, READY_TIMEOUT, spawn, |body| body.contains("Ready")).await;
+        Prometheus { process, addr }
     }
 
     fn api<'a>(&'a self, client: &'a Client) -> Api<'a> {
@@ -330,8 +323,8 @@ impl Sample {
     }
 
     fn assert_service_labels(&self) {
-        assert_eq!(self.label("service"), support::SERVICE, "{self:?}");
-        assert_eq!(self.label("environment"), support::ENVIRONMENT, "{self:?}");
+        assert_eq!(self.label("service"), SERVICE, "{self:?}");
+        assert_eq!(self.label("environment"), ENVIRONMENT, "{self:?}");
         assert_eq!(self.label("job"), JOB, "{self:?}");
     }
 }
@@ -340,7 +333,7 @@ impl Sample {
 /// and once more when it shuts down.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pushgateway_gets_the_exposition_on_an_interval_and_at_shutdown() {
-    let Some(gateway_bin) = support::tool_or_skip("prometheus-pushgateway") else {
+    let Some(gateway_bin) = tool_or_skip("prometheus-pushgateway") else {
         return;
     };
     let client = http_client();
@@ -394,21 +387,15 @@ struct Pushgateway {
 
 impl Pushgateway {
     async fn start(client: &Client, binary: &Path) -> Pushgateway {
-        let mut attempt = 1;
-        loop {
-            let addr = support::free_addr();
+        let spawn = |_attempt| {
+            let addr = free_addr();
             let mut command = Command::new(binary);
             command.arg(format!("--web.listen-address={addr}"));
-            let mut process = ChildProcess::spawn("pushgateway", command);
-            let url = format!("http://{addr}/-/ready");
-            match support::wait_for(client, &url, &mut process, READY_TIMEOUT, |_| true).await {
-                Ok(()) => return Pushgateway { process, addr },
-                Err(_) if attempt < support::START_ATTEMPTS && process.port_clash() => {
-                    attempt += 1;
-                }
-                Err(status) => panic!("pushgateway exited ({status})\n{}", process.output()),
-            }
-        }
+            let process = ChildProcess::spawn("pushgateway", command);
+            (process, format!("http://{addr}/-/ready"), addr)
+        };
+        let (process, addr) = start_until_ready(client, READY_TIMEOUT, spawn, |_| true).await;
+        Pushgateway { process, addr }
     }
 
     fn url(&self) -> String {
@@ -426,10 +413,12 @@ impl Pushgateway {
         ];
         let deadline = Instant::now() + QUERY_TIMEOUT;
         loop {
-            let text = support::get_text(client, &format!("{}/metrics", self.url())).await;
-            let scrape = parse_exposition(&text);
+            let text = get_text(client, &format!("{}/metrics", self.url())).await;
             let by = ["job", "environment", "operation", "outcome"];
-            let value = values_by(&scrape, PROCESSED, &by).get(&key).copied();
+            let value = Exposition::parse(&text)
+                .values_by(PROCESSED, &by)
+                .get(&key)
+                .copied();
             if value == Some(calls) {
                 return;
             }

@@ -1,15 +1,15 @@
 //! What the trickier shapes record: a fn returning a future is measured until the future
 //! completes and classified by its output; methods and trait impls count like any fn.
 
-mod exposition;
+mod support;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use exposition::{observe, scrape};
 use observe::{ErrorLabel, instrumented};
+use support::exposition::{observe, scrape};
 
 const PROCESSED: &str = "copilot_shapes_messages_processed_total";
 const DURATION: &str = "copilot_shapes_duration_seconds";

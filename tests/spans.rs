@@ -1,12 +1,13 @@
 //! The span each call opens: its name, OpenTelemetry attributes and recorded arguments,
 //! and on failure the same `error.type` the metrics get.
 
-mod exposition;
+mod support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use observe::{ErrorLabel, instrumented};
+use support::exposition;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};

@@ -2,12 +2,12 @@
 //! own stripe), and more threads than there are stripes to own (the rest share one), while
 //! another thread scrapes.
 
-mod exposition;
+mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use exposition::{observe, scrape};
 use observe::{ErrorLabel, instrumented};
+use support::exposition::{observe, scrape};
 
 const PROCESSED: &str = "copilot_threads_messages_processed_total";
 const FAILURES: &str = "copilot_threads_failures_total";

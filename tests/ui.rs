@@ -6,7 +6,7 @@ mod support;
 
 #[test]
 fn pass() {
-    let dir = support::TempDir::new("observe-ui-expositions");
+    let dir = support::process::TempDir::new("observe-ui-expositions");
     // Read by `tests/ui/pass/support/exposition.rs` in each case's process.
     // SAFETY: set before trybuild spawns anything; no other thread of this test binary
     // reads the environment through libc.
@@ -36,7 +36,7 @@ fn pass() {
         "one exposition per pass case"
     );
     for exposition in expositions {
-        support::promtool_check(&std::fs::read_to_string(&exposition).unwrap());
+        support::prometheus_tools::promtool_check(&std::fs::read_to_string(&exposition).unwrap());
     }
 }
 

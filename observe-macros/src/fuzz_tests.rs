@@ -11,7 +11,13 @@ use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenS
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 
+use crate::convention::Loaded;
 use crate::rules::Kind;
+
+/// This repository's `observe.toml`, as the macros load it.
+fn convention() -> Loaded {
+    crate::convention::load()
+}
 
 /// Words the macros give meaning to, Rust keywords, and plain names.
 const WORDS: &[&str] = &[
@@ -272,33 +278,33 @@ proptest! {
 
     #[test]
     fn instrumented_never_panics_on_random_tokens(args in tokens(), item in tokens()) {
-        assert_error_or_code(&crate::expand::instrumented(args, item, true), false);
+        assert_error_or_code(&crate::driver::instrumented(args, item, true, &convention()), false);
     }
 
     #[test]
     fn instrumented_never_panics_on_damaged_calls(args in mutated(ARGS), item in mutated(ITEMS)) {
-        assert_error_or_code(&crate::expand::instrumented(args.clone(), item.clone(), true), false);
-        assert_error_or_code(&crate::expand::instrumented(args, item, false), false);
+        assert_error_or_code(&crate::driver::instrumented(args.clone(), item.clone(), true, &convention()), false);
+        assert_error_or_code(&crate::driver::instrumented(args, item, false, &convention()), false);
     }
 
     #[test]
     fn function_like_macros_never_panic(random in tokens(), damaged in mutated(METRIC)) {
         for kind in [Kind::Counter, Kind::Gauge, Kind::Histogram] {
-            assert_error_or_code(&crate::metric::expand(kind, random.clone(), true), true);
-            assert_error_or_code(&crate::metric::expand(kind, damaged.clone(), true), true);
+            assert_error_or_code(&crate::driver::metric(kind, random.clone(), true, &convention()), true);
+            assert_error_or_code(&crate::driver::metric(kind, damaged.clone(), true, &convention()), true);
         }
     }
 
     #[test]
     fn derive_never_panics(random in tokens(), damaged in damaged_enum()) {
-        assert_error_or_code(&crate::derive::error_label(random), false);
-        assert_error_or_code(&crate::derive::error_label(damaged), false);
+        assert_error_or_code(&crate::driver::error_label(random, &convention()), false);
+        assert_error_or_code(&crate::driver::error_label(damaged, &convention()), false);
     }
 
     #[test]
     fn convention_file_parser_never_panics_on_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         let text = String::from_utf8_lossy(&bytes);
-        let _ = crate::config::parse(&text, Path::new("observe.toml"), "app".into());
+        let _ = crate::convention::parse(&text, Path::new("observe.toml"), "app".into());
     }
 
     #[test]
@@ -311,7 +317,7 @@ proptest! {
             let end = floor_char_boundary(&text, (at + len).min(text.len()));
             text.replace_range(at..end, &insert);
         }
-        match crate::config::parse(&text, Path::new("observe.toml"), "app".into()) {
+        match crate::convention::parse(&text, Path::new("observe.toml"), "app".into()) {
             Ok(_) => {}
             Err(messages) => prop_assert!(
                 messages.iter().all(|m| m.contains("observe.toml")),
@@ -335,10 +341,13 @@ fn huge_and_deep_inputs_never_panic() {
         TokenStream::from_str(&"service = \"parsing\", ".repeat(5_000)).unwrap();
     let item = TokenStream::from_str("fn f() {}").unwrap();
     assert_error_or_code(
-        &crate::expand::instrumented(long.clone(), item.clone(), true),
+        &crate::driver::instrumented(long.clone(), item.clone(), true, &convention()),
         false,
     );
-    assert_error_or_code(&crate::metric::expand(Kind::Counter, long, true), true);
+    assert_error_or_code(
+        &crate::driver::metric(Kind::Counter, long, true, &convention()),
+        true,
+    );
 
     let mut deep = TokenStream::from_str("1").unwrap();
     for _ in 0..64 {
@@ -346,12 +355,18 @@ fn huge_and_deep_inputs_never_panic() {
     }
     let body = TokenStream::from_str(&format!("fn f() -> u32 {{ {deep} }}")).unwrap();
     let args = TokenStream::from_str("service = \"parsing\"").unwrap();
-    assert_error_or_code(&crate::expand::instrumented(args, body, true), false);
+    assert_error_or_code(
+        &crate::driver::instrumented(args, body, true, &convention()),
+        false,
+    );
     let labels = TokenStream::from_str(&format!(
         "\"copilot_parsing_retries_total\", help = \"Retries.\", labels(queue = {deep})"
     ))
     .unwrap();
-    assert_error_or_code(&crate::metric::expand(Kind::Counter, labels, true), true);
+    assert_error_or_code(
+        &crate::driver::metric(Kind::Counter, labels, true, &convention()),
+        true,
+    );
     let many_variants = format!(
         "enum E {{ {} }}",
         (0..2_000)
@@ -360,7 +375,10 @@ fn huge_and_deep_inputs_never_panic() {
             .join(", ")
     );
     assert_error_or_code(
-        &crate::derive::error_label(TokenStream::from_str(&many_variants).unwrap()),
+        &crate::driver::error_label(
+            TokenStream::from_str(&many_variants).unwrap(),
+            &convention(),
+        ),
         false,
     );
 }

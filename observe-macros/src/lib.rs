@@ -1,26 +1,41 @@
 //! Procedural macros of `observe`. Use them through the `observe` crate, which re-exports
 //! them next to the runtime they expand into.
 //!
-//! Pipeline (thiserror's split, serde's error model): `args` parses the attribute's
-//! syntax, `item` models the function, `check` applies the convention and reports every
-//! violation into a `Ctxt`, and only then `expand` generates code. On any error the
-//! function is emitted unchanged next to the errors, so no follow-on errors cascade.
+//! One pipeline for all three macro kinds (thiserror's split, serde's error model), each
+//! stage importing only the stages before it:
+//!
+//! - `text`, `vocab`, `rules`: pure helpers on strings, the convention's words, and the
+//!   naming rules (`RULES.md`'s ids).
+//! - `args`: the shared argument syntax: set-once slots, unknown-key help, `crate`.
+//! - `item` and `convention`: the models: the annotated function's shape, and the
+//!   convention in force (`observe.toml` found, validated and cached per process).
+//! - `check`: one `check_*` per rule, each error spanned on the offending token and
+//!   accumulated in a `Ctxt`; its output is what `expand` trusts.
+//! - `expand`: code generation only.
+//! - `driver` on top: runs parse → check → expand for `#[instrumented]`, the
+//!   function-like metric macros and `#[derive(ErrorLabel)]` alike, emits the tracked
+//!   `include_bytes!` of `observe.toml`, and on any error emits every error plus a
+//!   fallback (the function unchanged, a no-op handle, a stand-in impl), so no follow-on
+//!   errors cascade. Macros never panic.
+//!
+//! `ARCHITECTURE.md` at the repository root says where each rule lives.
 
 mod args;
 mod check;
-mod config;
 mod convention;
 mod ctxt;
-mod derive;
+mod driver;
 mod expand;
 #[cfg(test)]
 mod fuzz_tests;
 mod item;
-mod labels;
-mod metric;
 mod rules;
 #[cfg(test)]
 mod rules_properties;
+#[cfg(test)]
+mod tests;
+mod text;
+mod vocab;
 
 use proc_macro::TokenStream;
 
@@ -32,34 +47,31 @@ use proc_macro::TokenStream;
 /// the attribute is checked.
 #[proc_macro_attribute]
 pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::instrumented(args.into(), item.into(), cfg!(feature = "enabled")).into()
+    let convention = convention::load();
+    driver::instrumented(args.into(), item.into(), enabled(), &convention).into()
 }
 
 /// Derives `ErrorLabel`: each enum variant is labelled with its name, or with
 /// `#[error_label(rename = "ClassName")]`, or delegates to its single field with
-/// `#[error_label(transparent)]`. A struct is labelled with its own name.
+/// `#[error_label(transparent)]`. A struct is labelled with its own name. The impl goes
+/// through `::observe` unless the type says `#[error_label(crate = path)]`.
 #[proc_macro_derive(ErrorLabel, attributes(error_label))]
 pub fn derive_error_label(input: TokenStream) -> TokenStream {
-    derive::error_label(input.into()).into()
+    driver::error_label(input.into(), &convention::load()).into()
 }
 
 /// A counter checked against the convention at compile time, its handle cached per call
 /// site: `counter!("copilot_parsing_retry_attempts_total", help = "…", labels(queue = q)).increment(1)`.
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
-    metric::expand(
-        rules::Kind::Counter,
-        input.into(),
-        cfg!(feature = "enabled"),
-    )
-    .into()
+    metric(rules::Kind::Counter, input)
 }
 
 /// A gauge checked against the convention at compile time, its handle cached per call
 /// site: `gauge!("copilot_parsing_queue_depth_messages", help = "…", labels(queue = q)).set(n)`.
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
-    metric::expand(rules::Kind::Gauge, input.into(), cfg!(feature = "enabled")).into()
+    metric(rules::Kind::Gauge, input)
 }
 
 /// A histogram checked against the convention at compile time, its handle cached per call
@@ -67,10 +79,15 @@ pub fn gauge(input: TokenStream) -> TokenStream {
 /// buckets are the preset of its unit, or `preset = "…"`.
 #[proc_macro]
 pub fn histogram(input: TokenStream) -> TokenStream {
-    metric::expand(
-        rules::Kind::Histogram,
-        input.into(),
-        cfg!(feature = "enabled"),
-    )
-    .into()
+    metric(rules::Kind::Histogram, input)
+}
+
+fn metric(kind: rules::Kind, input: TokenStream) -> TokenStream {
+    driver::metric(kind, input.into(), enabled(), &convention::load()).into()
+}
+
+/// The `enabled` feature: read here, in the entry points only, so the pipeline below
+/// stays a pure function of its inputs.
+fn enabled() -> bool {
+    cfg!(feature = "enabled")
 }

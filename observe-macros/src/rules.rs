@@ -2,7 +2,8 @@
 //! sections and every promlint lint decidable from source. Pure and unit-tested; `check`
 //! maps each [`Violation`] onto the offending token. Rule ids match `RULES.md`.
 
-use crate::convention::{snake_case_violation, to_snake_case};
+use crate::text::{snake_case_violation, to_snake_case};
+use crate::vocab::HISTOGRAM_UNITS;
 
 /// A broken rule: its `RULES.md` id, what is wrong, and the fix.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +41,19 @@ impl Kind {
     }
 }
 
-/// Base units a histogram name may end in (the convention's, plus `messages` for the
-/// RFC's recommended `_batch_size_messages`).
-pub(crate) const HISTOGRAM_UNITS: &[&str] = &["seconds", "bytes", "tokens", "messages"];
+/// Suffixes observe appends itself (`_duration_seconds`, `_total`, …) or that the
+/// exposition reserves; a metric `name` part ending in one would read twice.
+pub(crate) const NAME_SUFFIXES_RESERVED: &[&str] = &[
+    "_seconds",
+    "_bytes",
+    "_tokens",
+    "_total",
+    "_duration",
+    "_count",
+    "_sum",
+    "_bucket",
+    "_current",
+];
 
 /// Endings a gauge name may have: a base unit, `_current`, or a `_ratio`.
 pub(crate) const GAUGE_SUFFIXES: &[&str] = &[
@@ -281,7 +292,7 @@ fn kind_suffix(name: &str, last: &str, kind: Kind, fixed: &str) -> Option<Violat
             "N007",
             format!(
                 "histogram `{name}` must end in its base unit: one of {}",
-                suffix_list(HISTOGRAM_UNITS)
+                suffix_list(&HISTOGRAM_UNITS)
             ),
             format!("rename it to `{fixed}` (or the unit it measures)"),
         )),
@@ -310,7 +321,7 @@ fn with_kind_suffix(name: &str, kind: Kind) -> String {
 
 fn suffix_list(items: &[&str]) -> String {
     let suffixed: Vec<String> = items.iter().map(|s| format!("_{s}")).collect();
-    crate::convention::one_of(suffixed.iter().map(String::as_str))
+    crate::text::one_of(suffixed.iter().map(String::as_str))
 }
 
 /// Label names the exposition format reserves.

@@ -3,13 +3,16 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use crate::rules::{Kind, NameContext, metric_name};
+
+// The integration tests' promtool runner (standard library only), so that the skip-or-
+// require rule (`OBSERVE_REQUIRE_PROMETHEUS`) and the lint check are written once.
+#[path = "../../tests/support/prometheus_tools.rs"]
+mod prometheus_tools;
 
 const CX: NameContext<'static> = NameContext {
     namespace: "copilot",
@@ -142,48 +145,6 @@ fn accepted_names_pass_promtool() {
             }
         }
     }
-    let Some(promtool) = promtool() else { return };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(
-        output.status.success() && said.trim().is_empty(),
-        "promtool rejects names the rules accept:\n{said}"
-    );
-}
-
-/// `promtool` on `PATH`; without it the check is skipped loudly, unless CI requires it.
-fn promtool() -> Option<std::path::PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join("promtool"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("OBSERVE_REQUIRE_PROMETHEUS").as_deref() != Ok("1"),
-            "promtool is not on PATH, and OBSERVE_REQUIRE_PROMETHEUS=1 requires it"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!! SKIPPED: promtool not installed (set OBSERVE_REQUIRE_PROMETHEUS=1 to make this a failure) !!!!!\n"
-        );
-    }
-    found
+    // promtool rejecting a name the rules accept fails here, with the exposition.
+    prometheus_tools::promtool_check(&exposition);
 }

@@ -83,9 +83,10 @@ pub enum Error {
         "another `metrics` recorder is already installed; observe needs to install its own Prometheus recorder"
     )]
     RecorderAlreadySet,
-    /// The exporter could not be configured or its thread started.
+    /// The Prometheus metrics exporter (the recorder, its I/O runtime or thread) could not
+    /// be configured or started.
     #[error("cannot start the metrics exporter: {0}")]
-    Exporter(String),
+    MetricsExporter(String),
     /// The OTLP span exporter could not be built (for example, the endpoint is no URL).
     #[error(
         "cannot export spans to {endpoint}: {reason}; set OTEL_EXPORTER_OTLP_ENDPOINT to a URL such as `http://127.0.0.1:4317`, or unset it to disable export"

@@ -2,43 +2,51 @@
 //! classification, the drop guard that records every exit path, and Prometheus export.
 //!
 //! Users depend on the `observe` crate, which re-exports this one with the macros.
+//!
+//! # Layout
+//! Rooms by job, each allowed to use only the ones below it (`tests/layering.rs` checks
+//! every `crate::` path per room; `ARCHITECTURE.md` tells how a call flows through them):
+//!
+//! ```text
+//! init/          builder, environment, start-up, the init guard     uses everything below
+//! serve/         recorder, exposition, render, families, the        uses instrumented, metrics,
+//!                /metrics listener, Pushgateway push                     storage, global, leaves
+//! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
+//!                propagation                                             leaves
+//! logs           the log subscriber                                 uses nothing of the crate
+//! instrumented/  call site, per-call guard, classify, error label,  uses storage, global, leaves
+//!                span: the per-call hot path
+//! metrics/       the function-like macros' metric sites, handles    uses global, leaves
+//! storage/       striped per-thread storage, stripe claims          uses global, leaves
+//! global         all process-wide state                             uses leaves
+//! leaves:        names (the vocabulary), clock, outcome, error,     use at most names
+//!                warn_limit (rate-limited warnings)
+//! ```
 #![warn(missing_docs, unreachable_pub)]
 
 mod clock;
 mod error;
-mod error_label;
-mod export;
-mod exposition;
-mod families;
-mod guard;
+mod global;
+mod init;
+mod instrumented;
 mod logs;
-mod metric_site;
-mod metrics_auth;
-mod metrics_response;
-mod metrics_server;
+mod metrics;
 pub mod names;
-mod otel;
 mod outcome;
-#[cfg(test)]
-mod parser_properties;
-pub mod propagation;
-mod push;
-mod render_cache;
-mod runtime;
-mod sampling;
-mod site;
-mod span;
+mod serve;
 mod storage;
-mod stripe;
+mod traces;
 mod warn_limit;
 
-pub use error_label::ErrorLabel;
-pub use export::SPANS_DROPPED;
+pub use error::Error;
+pub use init::{Builder, Guard, builder, init};
+pub use instrumented::ErrorLabel;
 pub use logs::LogFormat;
-pub use metric_site::{CounterRef, GaugeRef, HistogramRef};
-pub use otel::OtlpProtocol;
-pub use outcome::Outcome;
-pub use runtime::{Builder, Error, Guard, builder, init, render};
+pub use metrics::{CounterRef, GaugeRef, HistogramRef};
+pub use names::SPANS_DROPPED;
+pub use serve::render::render;
+pub use traces::otlp::OtlpProtocol;
+pub use traces::propagation;
 
 /// What generated code calls. Not a stable API: only `observe`'s macros may use it.
 #[doc(hidden)]
@@ -46,17 +54,22 @@ pub mod __private {
     pub use inventory;
     pub use tracing;
 
-    pub use crate::error_label::{LabelOf, LabelViaTrait, LabelViaTypeName};
-    pub use crate::guard::{CallFuture, CallGuard};
-    pub use crate::metric_site::{
+    pub use crate::instrumented::{
+        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, Classify,
+        ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, FamilyMeta, LabelOf,
+        LabelViaTrait, LabelViaTypeName, call_span,
+    };
+    pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,
     };
-    pub use crate::outcome::{
-        Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, Outcome,
+    pub use crate::outcome::Outcome;
+    pub use crate::traces::propagation::{TraceHeaders, continue_trace};
+
+    /// The names the macros emit today, kept while observe-macros moves to the new ones.
+    pub use crate::instrumented::{
+        CallSiteMeta as SiteMeta, CallSiteRegistration as SiteRegistration,
+        FamilyMeta as MetricMeta,
     };
-    pub use crate::propagation::{TraceHeaders, continue_trace};
-    pub use crate::site::{CallSite, MetricMeta, SiteMeta, SiteRegistration};
-    pub use crate::span::call_span;
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.
     /// Taking `FnOnce` (rather than calling `(move || body)()`) lets bodies that return a

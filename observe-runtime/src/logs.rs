@@ -88,27 +88,9 @@ where
     }
 }
 
-/// `RUST_LOG`, if set, must parse: a filter that silently logs nothing (or everything)
-/// is worse than an error at start-up.
-pub(crate) fn check_filter() -> Result<(), crate::Error> {
-    let Ok(value) = std::env::var("RUST_LOG") else {
-        return Ok(());
-    };
-    parse_filter(&value)
-}
-
-pub(crate) fn parse_filter(value: &str) -> Result<(), crate::Error> {
-    if value.trim().is_empty() {
-        return Ok(());
-    }
-    match EnvFilter::builder().parse(value) {
-        Ok(_) => Ok(()),
-        Err(_) => Err(crate::Error::InvalidEnv {
-            var: "RUST_LOG",
-            value: value.to_owned(),
-            reason: "expected a filter such as `info` or `warn,my_crate=debug`",
-        }),
-    }
+/// Whether a `RUST_LOG` value parses as a filter (empty counts as unset).
+pub(crate) fn is_valid_filter(value: &str) -> bool {
+    value.trim().is_empty() || EnvFilter::builder().parse(value).is_ok()
 }
 
 /// Log events `RUST_LOG` enables (default `info`), never spans.

@@ -1,0 +1,243 @@
+//! Code generation for `#[instrumented]`: the function with its body wrapped per shape,
+//! the call site's static, and the rustdoc listing its series. Never validates (that is
+//! `check`'s job); on any error the driver emits the errors and the function unchanged
+//! (thiserror's fallback), so callers see no cascade of follow-on errors.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, ItemFn};
+
+use super::span::gen_span;
+use crate::check::Site;
+use crate::item::{BodyKind, FnModel, inferable_return_type};
+use crate::vocab::{
+    SPAN_CODE_FUNCTION, SPAN_CODE_NAMESPACE, SPAN_ERROR_TYPE, SPAN_OTEL_STATUS_CODE,
+    SPAN_SERVICE_NAME,
+};
+
+/// The function as written. An argument named by `parent = …` is only read by the
+/// instrumentation, so it is marked used, else the zero-cost build warns about it.
+pub(crate) fn compiled_out(site: &Site, mut item_fn: ItemFn, item: TokenStream) -> TokenStream {
+    match &site.parent {
+        None => item,
+        Some(parent) => {
+            item_fn
+                .block
+                .stmts
+                .insert(0, syn::parse_quote!(let _ = &#parent;));
+            quote!(#item_fn)
+        }
+    }
+}
+
+/// The errors, then the item as written, so it still exists for its callers.
+pub(crate) fn fallback(errors: TokenStream, item: TokenStream) -> TokenStream {
+    quote!(#errors #item)
+}
+
+pub(crate) fn not_a_function(item: TokenStream) -> TokenStream {
+    // A trait method without a body parses as neither; say what to do instead.
+    let message = match syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        Ok(f) if f.default.is_none() => {
+            "`#[instrumented]` needs a function body to instrument, and a trait method declaration has none\n\n= help: put `#[instrumented]` on the method in each `impl` of the trait"
+        }
+        _ => "`#[instrumented]` applies to functions and methods\n\n= help: move it onto a `fn`",
+    };
+    let error = syn::Error::new(item.span(), message).into_compile_error();
+    quote!(#error #item)
+}
+
+/// The instrumented function. `tracked` is the convention file's `include_bytes!`.
+pub(crate) fn gen_function(
+    site: &Site,
+    model: &FnModel,
+    item: ItemFn,
+    tracked: TokenStream,
+) -> TokenStream {
+    let ItemFn {
+        mut attrs,
+        vis,
+        sig,
+        block,
+    } = item;
+    attrs.push(doc_attr(site));
+    let krate = &site.krate;
+    let statics = gen_site_static(site, tracked);
+    let span = gen_span(site);
+    let ret_ty = inferable_return_type(&sig.output);
+    let classify = quote! {{
+        #[allow(unused_imports)]
+        use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
+        (&&&#krate::__private::Classify(&__observe_ret)).__observe_outcome()
+    }};
+    // User code keeps its own spans so type and borrow errors land on the user's lines.
+    let body = quote_spanned!(block.span()=> #block);
+    let instrumented_body = match model.kind {
+        BodyKind::Sync => quote! {
+            let __observe_span = #span;
+            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
+            #[allow(clippy::let_unit_value, clippy::needless_return)]
+            let __observe_ret: #ret_ty = {
+                let __observe_entered = __observe_span.enter();
+                #krate::__private::once(move || #body)
+            };
+            __observe_guard.finish(#classify);
+            __observe_ret
+        },
+        BodyKind::Async => quote! {
+            let __observe_span = #span;
+            let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
+            #[allow(clippy::let_unit_value)]
+            let __observe_ret: #ret_ty =
+                #krate::__private::CallFuture::new(async move #body, &__observe_guard).await;
+            __observe_guard.finish(#classify);
+            __observe_ret
+        },
+        BodyKind::ReturnsFuture { boxed } => {
+            let wrap = if boxed {
+                quote!(::std::boxed::Box::pin)
+            } else {
+                TokenStream::new()
+            };
+            quote! {
+                let __observe_span = #span;
+                let __observe_future: #ret_ty = {
+                    let __observe_entered = __observe_span.enter();
+                    #krate::__private::once(move || #body)
+                };
+                #wrap(async move {
+                    let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
+                    let __observe_ret =
+                        #krate::__private::CallFuture::new(__observe_future, &__observe_guard).await;
+                    __observe_guard.finish(#classify);
+                    __observe_ret
+                })
+            }
+        }
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #statics
+            #instrumented_body
+        }
+    }
+}
+
+/// The call site's static description, its registration for start-up, and the convention
+/// file as a tracked input (editing it recompiles this function).
+fn gen_site_static(site: &Site, tracked: TokenStream) -> TokenStream {
+    let krate = &site.krate;
+    let service = &site.service;
+    let operation = &site.operation;
+    let (label_keys, label_values): (Vec<_>, Vec<_>) = site.labels.iter().cloned().unzip();
+    let buckets = site
+        .preset
+        .buckets
+        .iter()
+        .map(|b| Literal::f64_suffixed(*b));
+    let metric = |name: String, help: String| quote!(#krate::__private::MetricMeta { name: #name, help: #help });
+    let names = &site.names;
+    let duration = metric(names.duration.clone(), help_duration(site));
+    let processed = metric(names.processed.clone(), help_processed(site));
+    let failures = metric(names.failures.clone(), help_failures(site));
+    let active = metric(names.active.clone(), help_active(site));
+    let [success, failure, cancelled] = &site.outcomes;
+    quote! {
+        #tracked
+        static __OBSERVE_SITE: #krate::__private::CallSite =
+            #krate::__private::CallSite::new(#krate::__private::SiteMeta {
+                service: #service,
+                operation: #operation,
+                module_path: ::core::module_path!(),
+                labels: &[#((#label_keys, #label_values)),*],
+                duration: #duration,
+                processed: #processed,
+                failures: #failures,
+                active: #active,
+                buckets: &[#(#buckets),*],
+                outcomes: [#success, #failure, #cancelled],
+            });
+        #krate::__private::inventory::submit! {
+            #krate::__private::SiteRegistration(&__OBSERVE_SITE)
+        }
+    }
+}
+
+/// "the parsing service's generation operations": one metric is shared by every annotated
+/// function of a service, so the HELP text names the service, not the function.
+fn subject(site: &Site) -> String {
+    match &site.name {
+        Some(name) => format!(
+            "the {} service's {} operations",
+            site.service,
+            name.replace('_', " ")
+        ),
+        None => format!("the {} service's operations", site.service),
+    }
+}
+
+fn help_duration(site: &Site) -> String {
+    format!(
+        "Duration of {} in seconds, by operation and outcome.",
+        subject(site)
+    )
+}
+
+fn help_processed(site: &Site) -> String {
+    format!(
+        "Number of {} completed, by operation and outcome.",
+        subject(site)
+    )
+}
+
+fn help_failures(site: &Site) -> String {
+    format!(
+        "Number of {} that failed, by operation and error class.",
+        subject(site)
+    )
+}
+
+fn help_active(site: &Site) -> String {
+    format!("Number of {} in flight, by operation.", subject(site))
+}
+
+/// Appends to the function's rustdoc the exact series each call records: one attribute
+/// for all the lines, as eleven cost every instrumented function measurably more to compile.
+fn doc_attr(site: &Site) -> Attribute {
+    let names = &site.names;
+    let [success, failure, cancelled] = &site.outcomes;
+    let mut constant = format!(
+        "service=\"{}\", operation=\"{}\"",
+        site.service, site.operation
+    );
+    for (key, value) in &site.labels {
+        constant.push_str(&format!(", {key}=\"{value}\""));
+    }
+    let buckets: Vec<String> = site.preset.buckets.iter().map(f64::to_string).collect();
+    let lines = [
+        String::new(),
+        "# Metrics".to_owned(),
+        String::new(),
+        "Recorded by `#[instrumented]` on every call; each series also carries `environment`, set at runtime:".to_owned(),
+        String::new(),
+        format!(
+            "- `{}{{{constant}, outcome}}`: histogram of call durations, buckets `{}` (preset `{}`)",
+            names.duration,
+            buckets.join(", "),
+            site.preset.name
+        ),
+        format!("- `{}{{{constant}, outcome}}`: counter of completed calls", names.processed),
+        format!("- `{}{{{constant}, error_type}}`: counter of failed calls", names.failures),
+        format!("- `{}{{{constant}}}`: gauge of calls in flight", names.active),
+        format!(
+            "- span `{}` at level `{}` with `{SPAN_SERVICE_NAME}`, `{SPAN_CODE_FUNCTION}`, `{SPAN_CODE_NAMESPACE}`, and on failure `{SPAN_ERROR_TYPE}`, `{SPAN_OTEL_STATUS_CODE}`",
+            site.fn_name, site.level
+        ),
+        String::new(),
+        format!("`outcome` is `{success}`, `{failure}` (an `Err`, or a panic with `error_type=\"Panic\"`) or `{cancelled}` (a future dropped before it completed)."),
+    ];
+    let text = lines.join("\n");
+    syn::parse_quote!(#[doc = #text])
+}

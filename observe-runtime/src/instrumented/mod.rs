@@ -1,0 +1,17 @@
+//! The per-call hot path of `#[instrumented]`: the call site the attribute generates for
+//! each function, the per-call guard that records exactly one outcome on every exit path,
+//! how a return value is classified and labelled, and the call's span. It may use
+//! `storage`, `global`, `outcome` and `names`; no allocation, lock or hash lookup once warm.
+
+mod call_guard;
+mod call_site;
+mod classify;
+mod error_label;
+mod span;
+
+pub use call_guard::{CallFuture, CallGuard};
+pub(crate) use call_site::all_call_sites;
+pub use call_site::{CallSite, CallSiteMeta, CallSiteRegistration, FamilyMeta};
+pub use classify::{Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult};
+pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
+pub use span::call_span;

@@ -1,0 +1,295 @@
+//! A call site of `observe::counter!`, `gauge!` or `histogram!`: its checked description,
+//! and one cached handle per combination of runtime label values, so a warm call does no
+//! registry lookup, no hashing and no allocation. Runtime label values outside their
+//! declared set (or past their bound) are recorded under `_OTHER` and counted.
+
+use std::sync::OnceLock;
+
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString};
+
+use super::handles::{CounterRef, GaugeRef, HistogramRef};
+use crate::names::{LABEL_SERVICE, OTHER_LABEL_VALUE};
+
+/// Counter, gauge or histogram.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// What one label of a metric may hold, as checked at compile time.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum LabelDomain {
+    /// A literal, checked at compile time.
+    Const(&'static str),
+    /// A runtime value from a declared set.
+    Set(&'static [&'static str]),
+    /// A runtime value; the first `max` distinct values are kept.
+    Bounded(usize),
+}
+
+/// Everything the macro knows about one metric call site.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct MetricSiteMeta {
+    pub kind: MetricKind,
+    pub name: &'static str,
+    pub help: &'static str,
+    pub service: &'static str,
+    pub module_path: &'static str,
+    /// Labels in the order written; runtime values come in this order, `Const` skipped.
+    pub labels: &'static [(&'static str, LabelDomain)],
+    /// Histogram bucket bounds (the preset's); empty for counters and gauges.
+    pub buckets: &'static [f64],
+}
+
+/// One metric call site. Generated as a `static` inside the macro's expansion.
+#[doc(hidden)]
+pub struct MetricSite {
+    meta: MetricSiteMeta,
+    state: OnceLock<State>,
+}
+
+/// Registers a metric site for the runtime's start-up (histogram buckets).
+#[doc(hidden)]
+pub struct MetricSiteRegistration(pub &'static MetricSite);
+
+inventory::collect!(MetricSiteRegistration);
+
+/// Built once, on the first call after `init`.
+struct State {
+    /// One slot per combination of runtime label values (each with `_OTHER`).
+    handles: Box<[OnceLock<Handle>]>,
+    /// Per runtime label: its domain, its interned values (`Bounded` only), and the
+    /// counter of values mapped to `_OTHER`.
+    runtime: Box<[RuntimeLabel]>,
+}
+
+struct RuntimeLabel {
+    name: &'static str,
+    domain: &'static LabelDomain,
+    interned: Box<[OnceLock<Box<str>>]>,
+    others: OnceLock<Counter>,
+}
+
+enum Handle {
+    Counter(Counter),
+    Gauge(Gauge),
+    Histogram(Histogram),
+}
+
+impl MetricSite {
+    pub const fn new(meta: MetricSiteMeta) -> Self {
+        MetricSite {
+            meta,
+            state: OnceLock::new(),
+        }
+    }
+
+    pub fn meta(&self) -> &MetricSiteMeta {
+        &self.meta
+    }
+
+    /// Registers the series now (at `init`) when every label is a literal, so it exists
+    /// from start-up; sites with runtime labels register per value on first use.
+    pub(crate) fn register_now(&'static self) {
+        if self
+            .meta
+            .labels
+            .iter()
+            .all(|(_, d)| matches!(d, LabelDomain::Const(_)))
+        {
+            let _ = self.handle(&[]);
+        }
+    }
+
+    /// The counter for these runtime label values.
+    #[inline]
+    pub fn counter(&'static self, values: &[&str]) -> CounterRef {
+        match self.handle(values) {
+            Some(Handle::Counter(c)) => CounterRef(Some(c)),
+            _ => CounterRef(None),
+        }
+    }
+
+    /// The gauge for these runtime label values.
+    #[inline]
+    pub fn gauge(&'static self, values: &[&str]) -> GaugeRef {
+        match self.handle(values) {
+            Some(Handle::Gauge(g)) => GaugeRef(Some(g)),
+            _ => GaugeRef(None),
+        }
+    }
+
+    /// The histogram for these runtime label values.
+    #[inline]
+    pub fn histogram(&'static self, values: &[&str]) -> HistogramRef {
+        match self.handle(values) {
+            Some(Handle::Histogram(h)) => HistogramRef(Some(h)),
+            _ => HistogramRef(None),
+        }
+    }
+
+    /// Before `init` there is nowhere to record to: `None`, and nothing is cached.
+    fn handle(&'static self, values: &[&str]) -> Option<&'static Handle> {
+        let state = match self.state.get() {
+            Some(state) => state,
+            None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
+            None => return None,
+        };
+        let mut index = 0;
+        for (label, value) in state.runtime.iter().zip(values) {
+            index = index * label.slots() + self.resolve(label, value);
+        }
+        Some(state.handles[index].get_or_init(|| self.register(state, values)))
+    }
+
+    /// The value's position in its label's domain; `_OTHER` is the last.
+    fn resolve(&self, label: &RuntimeLabel, value: &str) -> usize {
+        let found = match label.domain {
+            LabelDomain::Set(set) => set.iter().position(|v| *v == value),
+            LabelDomain::Bounded(_) => label.intern(value),
+            LabelDomain::Const(_) => Some(0),
+        };
+        found.unwrap_or_else(|| {
+            label
+                .others
+                .get_or_init(|| self.register_others_counter(label.name))
+                .increment(1);
+            label.slots() - 1
+        })
+    }
+
+    fn build(&self) -> State {
+        self.describe();
+        let runtime: Box<[RuntimeLabel]> = self
+            .meta
+            .labels
+            .iter()
+            .filter(|(_, domain)| !matches!(domain, LabelDomain::Const(_)))
+            .map(|(name, domain)| RuntimeLabel {
+                name,
+                domain,
+                interned: match domain {
+                    LabelDomain::Bounded(max) => (0..*max).map(|_| OnceLock::new()).collect(),
+                    _ => Box::new([]),
+                },
+                others: OnceLock::new(),
+            })
+            .collect();
+        let combinations = runtime.iter().map(RuntimeLabel::slots).product();
+        State {
+            handles: (0..combinations).map(|_| OnceLock::new()).collect(),
+            runtime,
+        }
+    }
+
+    /// Registers the series for these values (those outside the domain as `_OTHER`).
+    #[cold]
+    fn register(&self, state: &State, values: &[&str]) -> Handle {
+        let mut labels = vec![Label::from_static_parts(LABEL_SERVICE, self.meta.service)];
+        let mut runtime = state.runtime.iter().zip(values);
+        for (name, domain) in self.meta.labels {
+            let value = match domain {
+                LabelDomain::Const(value) => (*value).to_owned(),
+                _ => match runtime.next() {
+                    Some((label, value)) if label.contains(value) => (*value).to_owned(),
+                    _ => OTHER_LABEL_VALUE.to_owned(),
+                },
+            };
+            labels.push(Label::new(*name, value));
+        }
+        let key = Key::from_parts(self.meta.name, labels);
+        let metadata = self.metadata();
+        metrics::with_recorder(|r| match self.meta.kind {
+            MetricKind::Counter => Handle::Counter(r.register_counter(&key, &metadata)),
+            MetricKind::Gauge => Handle::Gauge(r.register_gauge(&key, &metadata)),
+            MetricKind::Histogram => Handle::Histogram(r.register_histogram(&key, &metadata)),
+        })
+    }
+
+    fn register_others_counter(&self, label: &'static str) -> Counter {
+        let key = Key::from_parts(
+            crate::names::LABEL_OVERFLOW_METRIC,
+            vec![
+                Label::from_static_parts(LABEL_SERVICE, self.meta.service),
+                Label::from_static_parts("metric", self.meta.name),
+                Label::from_static_parts("label", label),
+            ],
+        );
+        metrics::with_recorder(|r| {
+            r.describe_counter(
+                KeyName::from_const_str(crate::names::LABEL_OVERFLOW_METRIC),
+                None,
+                SharedString::const_str(
+                    "Label values recorded as `_OTHER` because they were outside the label's declared set or bound, by metric and label.",
+                ),
+            );
+            r.register_counter(&key, &self.metadata())
+        })
+    }
+
+    fn metadata(&self) -> Metadata<'static> {
+        Metadata::new(
+            self.meta.module_path,
+            Level::INFO,
+            Some(self.meta.module_path),
+        )
+    }
+
+    fn describe(&self) {
+        let name = KeyName::from_const_str(self.meta.name);
+        let help = SharedString::const_str(self.meta.help);
+        metrics::with_recorder(|r| match self.meta.kind {
+            MetricKind::Counter => r.describe_counter(name, None, help),
+            MetricKind::Gauge => r.describe_gauge(name, None, help),
+            MetricKind::Histogram => r.describe_histogram(name, None, help),
+        });
+    }
+}
+
+impl RuntimeLabel {
+    /// Values it can take, `_OTHER` included.
+    fn slots(&self) -> usize {
+        match self.domain {
+            LabelDomain::Set(set) => set.len() + 1,
+            LabelDomain::Bounded(max) => max + 1,
+            LabelDomain::Const(_) => 1,
+        }
+    }
+
+    /// The value's slot, taking a free one if the bound allows; `None` once it is full.
+    fn intern(&self, value: &str) -> Option<usize> {
+        for (i, slot) in self.interned.iter().enumerate() {
+            let held = match slot.get() {
+                Some(held) => held,
+                None => slot.get_or_init(|| value.into()),
+            };
+            if &**held == value {
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self.domain {
+            LabelDomain::Set(set) => set.contains(&value),
+            LabelDomain::Bounded(_) => self
+                .interned
+                .iter()
+                .any(|s| s.get().is_some_and(|h| &**h == value)),
+            LabelDomain::Const(_) => true,
+        }
+    }
+}
+
+/// Every metric site linked into this program.
+pub(crate) fn all_metric_sites() -> impl Iterator<Item = &'static MetricSite> {
+    inventory::iter::<MetricSiteRegistration>
+        .into_iter()
+        .map(|registration| registration.0)
+}

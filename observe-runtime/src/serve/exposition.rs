@@ -1,0 +1,193 @@
+//! The Prometheus text exposition of observe's own storage, in the exporter's exact format
+//! (label order: `environment`, `service`, `operation`, `outcome`/`error_type`, constant
+//! labels; one `# HELP` and `# TYPE` per family, a blank line after each), appended to
+//! the exporter's render of every other metric.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::instrumented::{CallSite, CallSiteMeta, FamilyMeta};
+use crate::names::{
+    LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
+};
+use crate::storage::Snapshot;
+
+/// One registered site and what it holds now.
+struct Read<'a> {
+    meta: &'a CallSiteMeta,
+    snapshot: Snapshot,
+}
+
+/// Appends every registered site's series to `out`.
+pub(crate) fn append<'a>(
+    out: &mut String,
+    environment: &str,
+    sites: impl Iterator<Item = &'a CallSite>,
+) {
+    let reads: Vec<Read<'_>> = sites
+        .filter_map(|site| {
+            Some(Read {
+                meta: site.meta(),
+                snapshot: site.registered()?.snapshot(),
+            })
+        })
+        .collect();
+    // The exporter's order: counters, gauges, then histograms; families by name.
+    family(
+        out,
+        &reads,
+        |m| &m.processed,
+        "counter",
+        |out, read| {
+            for (index, outcome) in read.meta.outcomes.iter().enumerate() {
+                let count = read.snapshot.count(index);
+                if outcome_exists(index, count) {
+                    let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
+                    let _ = writeln!(out, "{}{{{labels}}} {count}", read.meta.processed.name);
+                }
+            }
+        },
+    );
+    family(
+        out,
+        &reads,
+        |m| &m.failures,
+        "counter",
+        |out, read| {
+            for &(error_type, count) in &read.snapshot.failures {
+                let labels = labels(environment, read.meta, Some((LABEL_ERROR_TYPE, error_type)));
+                let _ = writeln!(out, "{}{{{labels}}} {count}", read.meta.failures.name);
+            }
+        },
+    );
+    family(
+        out,
+        &reads,
+        |m| &m.active,
+        "gauge",
+        |out, read| {
+            let labels = labels(environment, read.meta, None);
+            let in_flight = read.snapshot.in_flight;
+            let _ = writeln!(out, "{}{{{labels}}} {in_flight}", read.meta.active.name);
+        },
+    );
+    family(
+        out,
+        &reads,
+        |m| &m.duration,
+        "histogram",
+        |out, read| {
+            let name = read.meta.duration.name;
+            for (index, outcome) in read.meta.outcomes.iter().enumerate() {
+                let (buckets, sum) = &read.snapshot.histograms[index];
+                let count: u64 = buckets.iter().sum();
+                if !outcome_exists(index, count) {
+                    continue;
+                }
+                let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
+                let mut cumulative = 0;
+                for (bound, in_bucket) in read.meta.buckets.iter().zip(buckets) {
+                    cumulative += in_bucket;
+                    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                }
+                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
+                let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
+            }
+        },
+    );
+}
+
+/// `success` and `failure` exist from registration on, so `rate()` starts from zero;
+/// `cancelled` from its first call: most functions can never be cancelled.
+fn outcome_exists(index: usize, count: u64) -> bool {
+    index < 2 || count > 0
+}
+
+/// Writes each family of one metric kind: its HELP and TYPE once (the first site's HELP;
+/// every site of a family has the same), then every site's series, then a blank line.
+fn family(
+    out: &mut String,
+    reads: &[Read<'_>],
+    metric: fn(&CallSiteMeta) -> &FamilyMeta,
+    kind: &str,
+    mut series: impl FnMut(&mut String, &Read<'_>),
+) {
+    let mut families: BTreeMap<&str, Vec<&Read<'_>>> = BTreeMap::new();
+    for read in reads {
+        families
+            .entry(metric(read.meta).name)
+            .or_default()
+            .push(read);
+    }
+    for (name, reads) in families {
+        let before = out.len();
+        let help = metric(reads[0].meta).help;
+        let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let header = out.len();
+        for read in reads {
+            series(out, read);
+        }
+        if out.len() == header {
+            // No series yet (a failures family before the first failure): no family.
+            out.truncate(before);
+        } else {
+            out.push('\n');
+        }
+    }
+}
+
+fn labels(environment: &str, meta: &CallSiteMeta, extra: Option<(&str, &str)>) -> String {
+    let mut labels = String::with_capacity(128);
+    let mut pair = |key: &str, value: &str| {
+        if !labels.is_empty() {
+            labels.push(',');
+        }
+        let _ = write!(labels, "{key}=\"{}\"", escape_label(value));
+    };
+    pair(LABEL_ENVIRONMENT, environment);
+    pair(LABEL_SERVICE, meta.service);
+    pair(LABEL_OPERATION, meta.operation);
+    if let Some((key, value)) = extra {
+        pair(key, value);
+    }
+    for (key, value) in meta.labels {
+        pair(key, value);
+    }
+    labels
+}
+
+/// Label values escape `\`, `"` and newlines.
+fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.contains(['\\', '"', '\n']) {
+        value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .into()
+    } else {
+        value.into()
+    }
+}
+
+/// HELP text escapes `\` and newlines.
+fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
+    if help.contains(['\\', '\n']) {
+        help.replace('\\', "\\\\").replace('\n', "\\n").into()
+    } else {
+        help.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label(r#"a"b\c"#), r#"a\"b\\c"#);
+        assert_eq!(escape_label("plain"), "plain");
+        assert_eq!(escape_help("line\nbreak"), "line\\nbreak");
+    }
+}

@@ -1,0 +1,424 @@
+//! One call site's metric state, pre-aggregated at record time: calls in flight, per
+//! outcome a histogram in the preset's buckets whose count is also the processed counter,
+//! and failures per cached `error_type`. Memory is fixed at registration whatever the call
+//! rate.
+//!
+//! The state is split into cache-line-aligned stripes, one per thread (see `stripe`): a
+//! warm call does two TSC reads and four uncontended word updates (in flight up, then a
+//! bucket, the sum and in flight down), with no allocation, lock or lookup.
+//!
+//! In flight is a word of its own, up at entry and down at exit in the stripe of the thread
+//! doing each, rather than derived as started minus finished: a render reads the stripes
+//! one word at a time, and while it reads, a busy thread finishes many calls, so a
+//! difference of two words read apart can be far off; each thread's in-flight word is
+//! always its own calls in flight.
+//!
+//! Durations stay raw clock ticks on the hot path: bucket bounds are converted to ticks at
+//! registration and sums to seconds at render, so no call scales.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use super::stripe;
+use crate::clock::Ticks;
+use crate::outcome::Outcome;
+
+/// Words of one cache line pair: adjacent-line prefetch pulls lines in pairs.
+const LINE_WORDS: usize = 16;
+
+/// Gives the words their alignment: they are accessed as one run through
+/// [`Storage::words`], never through the field.
+#[repr(C, align(128))]
+struct Line(#[allow(dead_code)] [AtomicU64; LINE_WORDS]);
+
+/// Outcomes with a histogram: success, failure, cancelled, in the order of
+/// `CallSiteMeta::outcomes`, which holds their label values.
+pub(crate) const OUTCOMES: usize = 3;
+
+/// Distinct `error_type` values counted in the stripes; more than this (far above a sane
+/// enum) are still counted, behind a lock.
+pub(crate) const FAILURE_SLOTS: usize = 16;
+
+/// Word offsets inside one stripe: calls in flight, then per outcome its buckets and sum,
+/// then the failure slots.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    /// Finite bucket bounds; the outcome block holds these, `+Inf`, then the sum.
+    finite: usize,
+    failures: usize,
+    /// Words per stripe, whole line pairs.
+    stride: usize,
+}
+
+impl Layout {
+    fn new(finite: usize) -> Self {
+        let per_outcome = finite + 2;
+        let failures = Self::OUTCOMES_AT + OUTCOMES * per_outcome;
+        let words = failures + FAILURE_SLOTS;
+        Layout {
+            finite,
+            failures,
+            stride: words.div_ceil(LINE_WORDS) * LINE_WORDS,
+        }
+    }
+
+    const IN_FLIGHT: usize = 0;
+    const OUTCOMES_AT: usize = 1;
+
+    fn bucket(&self, outcome: usize, bucket: usize) -> usize {
+        Self::OUTCOMES_AT + outcome * (self.finite + 2) + bucket
+    }
+
+    fn sum(&self, outcome: usize) -> usize {
+        Self::OUTCOMES_AT + outcome * (self.finite + 2) + self.finite + 1
+    }
+}
+
+/// A site's striped counters, its clock, and its failure classes.
+pub(crate) struct Storage {
+    clock: Ticks,
+    /// Largest duration in ticks of each finite bucket.
+    bounds_ticks: Box<[u64]>,
+    layout: Layout,
+    /// Owned stripes, then the shared one.
+    lines: Box<[Line]>,
+    shared_stripe: usize,
+    failure_labels: [OnceLock<&'static str>; FAILURE_SLOTS],
+    /// Classes beyond the slots: a bounded fallback, never a lost count.
+    failure_overflow: Mutex<Vec<(&'static str, u64)>>,
+}
+
+/// What one render reads back from a site.
+pub(crate) struct Snapshot {
+    /// Per outcome: non-cumulative bucket counts (finite bounds then `+Inf`) and the sum
+    /// in seconds.
+    pub(crate) histograms: [(Vec<u64>, f64); 3],
+    pub(crate) in_flight: u64,
+    pub(crate) failures: Vec<(&'static str, u64)>,
+}
+
+impl Snapshot {
+    pub(crate) fn count(&self, outcome: usize) -> u64 {
+        self.histograms[outcome].0.iter().sum()
+    }
+}
+
+impl Storage {
+    pub(crate) fn new(buckets_seconds: &[f64], clock: Ticks) -> Self {
+        let layout = Layout::new(buckets_seconds.len());
+        let owned = stripe::owned_count();
+        let line_count = (owned + 1) * layout.stride / LINE_WORDS;
+        Storage {
+            bounds_ticks: buckets_seconds
+                .iter()
+                .map(|&s| ticks_within(&clock, seconds_to_nanos(s)))
+                .collect(),
+            layout,
+            lines: (0..line_count)
+                .map(|_| Line([const { AtomicU64::new(0) }; LINE_WORDS]))
+                .collect(),
+            shared_stripe: owned,
+            failure_labels: [const { OnceLock::new() }; FAILURE_SLOTS],
+            failure_overflow: Mutex::new(Vec::new()),
+            clock,
+        }
+    }
+
+    /// The raw clock reading a call's duration starts from.
+    #[inline(always)]
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Every word of every stripe.
+    #[inline(always)]
+    fn words(&self) -> &[AtomicU64] {
+        // SAFETY: a `Line` is exactly `LINE_WORDS` atomics with no padding (size 128, align
+        // 128: checked by a test), so the lines are one run of words, inside the box.
+        unsafe {
+            core::slice::from_raw_parts(
+                self.lines.as_ptr().cast::<AtomicU64>(),
+                self.lines.len() * LINE_WORDS,
+            )
+        }
+    }
+
+    /// Stripe `index` (an owned one, or the shared one).
+    #[inline(always)]
+    fn stripe_at(&self, index: usize, owned: bool) -> Stripe<'_> {
+        let stride = self.layout.stride;
+        Stripe {
+            words: &self.words()[index * stride..][..stride],
+            owned,
+        }
+    }
+
+    /// This thread's stripe.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn stripe(&self) -> Stripe<'_> {
+        match stripe::current() {
+            Some(owned) => self.stripe_at(owned, true),
+            None => self.stripe_at(self.shared_stripe, false),
+        }
+    }
+
+    /// A call started: in flight, in this thread's stripe, which it returns for the call's
+    /// end if that runs on the same thread.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn start(&self) -> Stripe<'_> {
+        let stripe = self.stripe();
+        stripe.add(Layout::IN_FLIGHT, 1);
+        stripe
+    }
+
+    /// A call that started at `start` (a [`Storage::now`] reading) finished with
+    /// `outcome`, recorded in `stripe`, which must be the stripe of the current thread.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn finish(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) {
+        // A TSC read on another core may be a little behind: a zero duration, not a wrap.
+        let ticks = self.clock.now().saturating_sub(start);
+        let index = match outcome {
+            Outcome::Success => 0,
+            Outcome::Failure { error_type } => {
+                self.count_failure(&stripe, error_type);
+                1
+            }
+            Outcome::Cancelled => 2,
+        };
+        let bucket = self
+            .bounds_ticks
+            .iter()
+            .position(|&bound| ticks <= bound)
+            .unwrap_or(self.layout.finite);
+        stripe.add(self.layout.bucket(index, bucket), 1);
+        stripe.add(self.layout.sum(index), ticks);
+        // Wrapping: an async call may finish on another thread's stripe than it started on.
+        stripe.add(Layout::IN_FLIGHT, u64::MAX);
+    }
+
+    /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
+    /// by pointer first (labels are `&'static str`s, usually the same literal).
+    fn count_failure(&self, stripe: &Stripe<'_>, error_type: &'static str) {
+        for (slot, label) in self.failure_labels.iter().enumerate() {
+            let label = label.get_or_init(|| error_type);
+            if core::ptr::eq(*label, error_type) || *label == error_type {
+                stripe.add(self.layout.failures + slot, 1);
+                return;
+            }
+        }
+        self.count_overflowing_failure(error_type);
+    }
+
+    #[cold]
+    fn count_overflowing_failure(&self, error_type: &'static str) {
+        let mut overflow = self
+            .failure_overflow
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match overflow.iter_mut().find(|(label, _)| *label == error_type) {
+            Some((_, count)) => *count += 1,
+            None => overflow.push((error_type, 1)),
+        }
+    }
+
+    /// Sums every stripe; each word is read whole, so counts are exact at some moment of
+    /// the read.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let stripes = self.shared_stripe + 1;
+        let total = |offset: usize| -> u64 {
+            (0..stripes)
+                .map(|s| self.words()[s * self.layout.stride + offset].load(Ordering::Acquire))
+                .fold(0u64, u64::wrapping_add)
+        };
+        let histogram = |outcome: usize| {
+            let buckets: Vec<u64> = (0..=self.layout.finite)
+                .map(|b| total(self.layout.bucket(outcome, b)))
+                .collect();
+            let sum_nanos = self.clock.nanos(total(self.layout.sum(outcome)));
+            (buckets, sum_nanos as f64 / 1e9)
+        };
+        let histograms = [histogram(0), histogram(1), histogram(2)];
+        let mut failures: Vec<(&'static str, u64)> = self
+            .failure_labels
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, label)| Some((*label.get()?, total(self.layout.failures + slot))))
+            .collect();
+        failures.extend(
+            self.failure_overflow
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .iter()
+                .copied(),
+        );
+        // Each stripe is read at a slightly different moment, so the sum is a gauge's
+        // usual approximation (bounded by the calls in flight during the read), clamped.
+        let in_flight = total(Layout::IN_FLIGHT) as i64;
+        Snapshot {
+            histograms,
+            in_flight: in_flight.max(0) as u64,
+            failures,
+        }
+    }
+}
+
+/// One thread's stripe of a site.
+#[derive(Clone, Copy)]
+pub(crate) struct Stripe<'a> {
+    words: &'a [AtomicU64],
+    /// Only this thread writes it.
+    owned: bool,
+}
+
+impl Stripe<'_> {
+    /// Adds `n` to word `offset` of the stripe. Release pairs with the render's Acquire
+    /// (see [`Storage::snapshot`]).
+    #[inline(always)]
+    fn add(&self, offset: usize, n: u64) {
+        let word = &self.words[offset];
+        if self.owned {
+            // The only writer: a plain load and store, no locked read-modify-write.
+            word.store(
+                word.load(Ordering::Relaxed).wrapping_add(n),
+                Ordering::Release,
+            );
+        } else {
+            word.fetch_add(n, Ordering::Release);
+        }
+    }
+}
+
+/// The largest tick count that scales to at most `nanos`, so that `ticks <= bound` is
+/// exactly `nanos(ticks) <= bound`: a binary search, as the clock's scaling is monotonic.
+fn ticks_within(clock: &Ticks, nanos: u64) -> u64 {
+    let mut above = nanos.max(1);
+    while clock.nanos(above) <= nanos {
+        if above >= u64::MAX / 4 {
+            return u64::MAX;
+        }
+        above *= 2;
+    }
+    let mut within = 0;
+    while above - within > 1 {
+        let mid = within + (above - within) / 2;
+        if clock.nanos(mid) <= nanos {
+            within = mid;
+        } else {
+            above = mid;
+        }
+    }
+    within
+}
+
+fn seconds_to_nanos(seconds: f64) -> u64 {
+    // `as` saturates: an enormous bound is simply never exceeded.
+    (seconds * 1e9).round() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn storage() -> Storage {
+        Storage::new(&[0.01, 0.05, 1.0], Ticks::new())
+    }
+
+    #[test]
+    fn stripes_are_whole_line_pairs() {
+        let layout = Layout::new(10);
+        assert_eq!(layout.stride % LINE_WORDS, 0);
+        assert!(layout.failures + FAILURE_SLOTS <= layout.stride);
+        assert_eq!(std::mem::align_of::<Line>(), 128);
+        assert_eq!(std::mem::size_of::<Line>(), 128);
+    }
+
+    #[test]
+    fn bounds_convert_exactly() {
+        assert_eq!(seconds_to_nanos(0.01), 10_000_000);
+        assert_eq!(seconds_to_nanos(2.5), 2_500_000_000);
+        assert_eq!(seconds_to_nanos(60.0), 60_000_000_000);
+        let clock = Ticks::new();
+        for nanos in [1, 1_000, 10_000_000, 60_000_000_000] {
+            let ticks = ticks_within(&clock, nanos);
+            assert!(clock.nanos(ticks) <= nanos);
+            assert!(clock.nanos(ticks + 1) > nanos);
+        }
+        assert_eq!(ticks_within(&clock, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn records_outcomes_failures_and_in_flight() {
+        let storage = storage();
+        storage.start();
+        let stripe = storage.start();
+        storage.finish(stripe, storage.now(), Outcome::Success);
+        let in_flight = storage.snapshot();
+        assert_eq!(in_flight.in_flight, 1);
+        let stripe = storage.start();
+        storage.finish(stripe, storage.now(), Outcome::Failure { error_type: "Io" });
+        storage.finish(stripe, storage.now(), Outcome::Failure { error_type: "Io" });
+        let snapshot = storage.snapshot();
+        assert_eq!(snapshot.count(0), 1);
+        assert_eq!(snapshot.count(1), 2);
+        assert_eq!(snapshot.count(2), 0);
+        assert_eq!(snapshot.histograms[0].0.len(), 4, "3 bounds and +Inf");
+        assert_eq!(snapshot.failures, [("Io", 2)]);
+        assert_eq!(snapshot.in_flight, 0);
+    }
+
+    #[test]
+    fn failure_classes_past_the_slots_are_still_counted() {
+        let storage = storage();
+        let labels: Vec<&'static str> = (0..FAILURE_SLOTS + 3)
+            .map(|i| &*Box::leak(format!("E{i}").into_boxed_str()))
+            .collect();
+        for label in &labels {
+            let stripe = storage.start();
+            storage.finish(
+                stripe,
+                storage.now(),
+                Outcome::Failure { error_type: label },
+            );
+        }
+        storage.finish(
+            storage.start(),
+            storage.now(),
+            Outcome::Failure {
+                error_type: labels[FAILURE_SLOTS + 1],
+            },
+        );
+        let failures = storage.snapshot().failures;
+        assert_eq!(failures.len(), FAILURE_SLOTS + 3);
+        assert!(failures.contains(&(labels[FAILURE_SLOTS + 1], 2)));
+        assert!(failures.contains(&(labels[0], 1)));
+    }
+
+    #[test]
+    fn threads_beyond_the_owned_stripes_share_one_exactly() {
+        let _claims = stripe::TEST_CLAIMS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let storage = storage();
+        let threads = stripe::owned_count() + 4;
+        // Every thread holds its claim until all have one: some must share.
+        let all_claimed = std::sync::Barrier::new(threads);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    stripe::current();
+                    all_claimed.wait();
+                    for _ in 0..1000 {
+                        let stripe = storage.start();
+                        storage.finish(stripe, storage.now(), Outcome::Success);
+                    }
+                });
+            }
+        });
+        let snapshot = storage.snapshot();
+        assert_eq!(snapshot.count(0), threads as u64 * 1000);
+        assert_eq!(snapshot.in_flight, 0);
+    }
+}

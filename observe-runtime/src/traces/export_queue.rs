@@ -1,0 +1,424 @@
+//! The span processor between the SDK and the OTLP exporter: it keeps the spans to export
+//! (the sampled ones plus every span that ended with an error), queues them without ever
+//! blocking the thread that ended the span, and exports them in batches from a task on
+//! observe's own runtime. Every span it cannot deliver is counted.
+//!
+//! The task does not wait on the queue itself: a waiting receiver is woken by every span
+//! sent, a futex wake per span on the thread ending it. It waits for a full batch (one
+//! notification per batch), the schedule tick, or a flush.
+//!
+//! Why not the SDK's `BatchSpanProcessor`: it discards unsampled spans before any other
+//! rule can keep them, and its count of dropped spans is private.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use metrics::Counter;
+use opentelemetry::Context;
+use opentelemetry::trace::Status;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use tokio::sync::{Notify, mpsc};
+
+use crate::names::SPANS_DROPPED;
+use crate::warn_limit::WarnLimit;
+
+/// Spans sent in one export request at most.
+const MAX_BATCH: usize = 512;
+/// How long a span may wait for a batch to fill before it is sent anyway.
+const SCHEDULE_DELAY: Duration = Duration::from_millis(500);
+/// An export that takes longer counts as failed; the batch is dropped.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Counters of the spans lost, one per reason, created once at start-up, and the warnings
+/// that say so in the log.
+#[derive(Clone)]
+pub(crate) struct DroppedSpans {
+    queue_full: Counter,
+    export_failed: Counter,
+    shutdown: Counter,
+    warnings: Arc<Warnings>,
+}
+
+/// The log lines about lost spans, rate-limited (the first, then a summary a minute).
+pub(crate) struct Warnings {
+    export_failed: WarnLimit,
+    queue_full: WarnLimit,
+    /// Spans lost to a full queue not yet reported: counted where they are lost (the
+    /// thread ending a span, which must not log), reported by the export task.
+    queue_full_unreported: AtomicU64,
+}
+
+impl Warnings {
+    pub(crate) fn new(endpoint: &str) -> Self {
+        Warnings {
+            export_failed: WarnLimit::new(format!(
+                "observe: cannot export spans to {endpoint}, they are dropped"
+            )),
+            queue_full: WarnLimit::new(format!(
+                "observe: spans dropped, the queue of spans waiting for {endpoint} is full"
+            )),
+            queue_full_unreported: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs the spans lost to a full queue since the last report.
+    fn report_queue_full(&self) {
+        let lost = self.queue_full_unreported.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            self.queue_full.failed(
+                lost,
+                &format_args!("{lost} spans (the collector is slow or unreachable)"),
+            );
+        }
+    }
+}
+
+impl DroppedSpans {
+    /// Registers the series at zero, so an alert on them works before the first loss.
+    pub(crate) fn register(service: &str, endpoint: &str) -> Self {
+        metrics::describe_counter!(
+            SPANS_DROPPED,
+            "Number of finished spans observe could not export to the OTLP collector, by reason."
+        );
+        let counter = |reason: &'static str| {
+            let counter = metrics::counter!(SPANS_DROPPED, "service" => service.to_owned(), "reason" => reason);
+            counter.increment(0);
+            counter
+        };
+        DroppedSpans {
+            queue_full: counter("queue_full"),
+            export_failed: counter("export_failed"),
+            shutdown: counter("shutdown"),
+            warnings: Arc::new(Warnings::new(endpoint)),
+        }
+    }
+}
+
+enum Control {
+    /// Export everything queued, then answer.
+    Flush(std::sync::mpsc::SyncSender<()>),
+    /// Export everything queued, answer, and stop: later spans are counted as lost.
+    Shutdown(std::sync::mpsc::SyncSender<()>),
+}
+
+/// Forwards the spans worth exporting to the export task through a bounded queue.
+pub(crate) struct SpanExportQueue {
+    /// Lock-free on the sending side: ending a span takes no lock.
+    spans: mpsc::Sender<SpanData>,
+    /// Tells the task a batch is waiting.
+    batch_ready: Arc<Notify>,
+    control: mpsc::UnboundedSender<Control>,
+    dropped: DroppedSpans,
+    flush_timeout: Duration,
+}
+
+impl fmt::Debug for SpanExportQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanExportQueue").finish_non_exhaustive()
+    }
+}
+
+impl SpanExportQueue {
+    /// Spawns the export task on `io` and returns the processor feeding it.
+    pub(crate) fn start<E>(
+        exporter: E,
+        io: &tokio::runtime::Handle,
+        capacity: usize,
+        flush_timeout: Duration,
+        dropped: DroppedSpans,
+    ) -> Self
+    where
+        E: SpanExporter + Send + Sync + 'static,
+    {
+        let (spans, spans_rx) = mpsc::channel(capacity.max(1));
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let batch_ready = Arc::new(Notify::new());
+        io.spawn(export_loop(
+            exporter,
+            spans_rx,
+            batch_ready.clone(),
+            control_rx,
+            dropped.clone(),
+        ));
+        SpanExportQueue {
+            spans,
+            batch_ready,
+            control,
+            dropped,
+            flush_timeout,
+        }
+    }
+}
+
+/// Whether a finished span is exported: the head sampler chose it, or it failed.
+pub(crate) fn worth_exporting(span: &SpanData) -> bool {
+    span.span_context.is_sampled() || matches!(span.status, Status::Error { .. })
+}
+
+impl SpanProcessor for SpanExportQueue {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !worth_exporting(&span) {
+            return;
+        }
+        let Err(error) = self.spans.try_send(span) else {
+            let queued = self.spans.max_capacity() - self.spans.capacity();
+            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
+                // Without a waiting task this only stores a permit: no wake, no syscall.
+                self.batch_ready.notify_one();
+            }
+            return;
+        };
+        match error {
+            mpsc::error::TrySendError::Full(_) => {
+                self.dropped.queue_full.increment(1);
+                self.dropped
+                    .warnings
+                    .queue_full_unreported
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.ask(Control::Flush, self.flush_timeout)
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.ask(Control::Shutdown, timeout)
+    }
+}
+
+impl SpanExportQueue {
+    /// Asks the task to export everything queued (and, for `Shutdown`, to stop); waits at
+    /// most `timeout` (a blocking wait is safe here: the task runs on observe's runtime
+    /// thread, never the caller's).
+    fn ask(
+        &self,
+        request: fn(std::sync::mpsc::SyncSender<()>) -> Control,
+        timeout: Duration,
+    ) -> OTelSdkResult {
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        self.control
+            .send(request(done))
+            .map_err(|_| OTelSdkError::AlreadyShutdown)?;
+        wait.recv_timeout(timeout)
+            .map_err(|_| OTelSdkError::Timeout(timeout))
+    }
+}
+
+async fn export_loop<E: SpanExporter>(
+    exporter: E,
+    mut spans: mpsc::Receiver<SpanData>,
+    batch_ready: Arc<Notify>,
+    mut control: mpsc::UnboundedReceiver<Control>,
+    dropped: DroppedSpans,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut tick = tokio::time::interval(SCHEDULE_DELAY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = batch_ready.notified() => {
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+            }
+            _ = tick.tick() => {
+                dropped.warnings.report_queue_full();
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+            }
+            control = control.recv() => {
+                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+                match control {
+                    Some(Control::Flush(done)) => {
+                        let _ = done.send(());
+                    }
+                    Some(Control::Shutdown(done)) => {
+                        let _ = done.send(());
+                        return;
+                    }
+                    // The processor is gone: nothing more can arrive.
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// Exports everything queued, in batches of at most `MAX_BATCH`.
+async fn drain<E: SpanExporter>(
+    exporter: &E,
+    spans: &mut mpsc::Receiver<SpanData>,
+    batch: &mut Vec<SpanData>,
+    dropped: &DroppedSpans,
+) {
+    while let Ok(span) = spans.try_recv() {
+        batch.push(span);
+        if batch.len() >= MAX_BATCH {
+            export(exporter, batch, dropped).await;
+        }
+    }
+    export(exporter, batch, dropped).await;
+}
+
+/// Sends the batch; a failure or a timeout loses it, and is counted.
+async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, dropped: &DroppedSpans) {
+    if batch.is_empty() {
+        return;
+    }
+    let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
+    let count = spans.len() as u64;
+    let failed = |error: &dyn fmt::Display| {
+        dropped.export_failed.increment(count);
+        dropped.warnings.export_failed.failed(1, error);
+    };
+    match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(spans)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => failed(&format_args!("{error} ({count} spans)")),
+        Err(_) => failed(&format_args!(
+            "no answer within {}s ({count} spans)",
+            EXPORT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+
+    use super::*;
+    use crate::traces::sampling::RecordEverything;
+
+    /// Keeps what it is asked to export; or, `stalled`, never finishes an export (a
+    /// collector that accepts the connection and never answers).
+    #[derive(Debug, Clone, Default)]
+    struct Collector {
+        spans: Arc<Mutex<Vec<SpanData>>>,
+        stalled: bool,
+    }
+
+    impl SpanExporter for Collector {
+        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+            if self.stalled {
+                std::future::pending::<()>().await;
+            }
+            self.spans.lock().unwrap().extend(batch);
+            Ok(())
+        }
+    }
+
+    struct Counts {
+        queue_full: Arc<AtomicU64>,
+        export_failed: Arc<AtomicU64>,
+    }
+
+    fn dropped() -> (DroppedSpans, Counts) {
+        let queue_full = Arc::new(AtomicU64::new(0));
+        let export_failed = Arc::new(AtomicU64::new(0));
+        let dropped = DroppedSpans {
+            queue_full: Counter::from_arc(queue_full.clone()),
+            export_failed: Counter::from_arc(export_failed.clone()),
+            shutdown: Counter::noop(),
+            warnings: Arc::new(Warnings::new("http://collector.test:4317")),
+        };
+        (
+            dropped,
+            Counts {
+                queue_full,
+                export_failed,
+            },
+        )
+    }
+
+    fn provider(
+        collector: Collector,
+        sampler: Sampler,
+        capacity: usize,
+        flush_timeout: Duration,
+        io: &tokio::runtime::Runtime,
+    ) -> (SdkTracerProvider, Counts) {
+        let (dropped, counts) = dropped();
+        let processor =
+            SpanExportQueue::start(collector, io.handle(), capacity, flush_timeout, dropped);
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(processor)
+            .with_sampler(RecordEverything(sampler))
+            .build();
+        (provider, counts)
+    }
+
+    fn io() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// The head sampler said no to both; only the one that failed is exported.
+    #[test]
+    fn unsampled_spans_are_exported_only_when_they_fail() {
+        let io = io();
+        let collector = Collector::default();
+        let (provider, counts) = provider(
+            collector.clone(),
+            Sampler::AlwaysOff,
+            16,
+            Duration::from_secs(5),
+            &io,
+        );
+        let tracer = provider.tracer("test");
+        tracer.start("succeeded").end();
+        let mut failed = tracer.start("failed");
+        failed.set_status(Status::error("ConnectionError"));
+        failed.end();
+        provider.force_flush().unwrap();
+        let spans = collector.spans.lock().unwrap();
+        let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+        assert_eq!(names, ["failed"]);
+        assert!(!spans[0].span_context.is_sampled());
+        assert_eq!(counts.queue_full.load(Ordering::Relaxed), 0);
+    }
+
+    /// A collector that never answers: ending spans never waits, and what does not fit
+    /// in the queue is counted.
+    #[test]
+    fn a_stalled_collector_fills_the_queue_and_drops_are_counted() {
+        let io = io();
+        let collector = Collector {
+            stalled: true,
+            ..Collector::default()
+        };
+        let flush_timeout = Duration::from_millis(200);
+        let (provider, counts) = provider(collector, Sampler::AlwaysOn, 4, flush_timeout, &io);
+        let tracer = provider.tracer("test");
+        const SPANS: u64 = 2000;
+        for _ in 0..SPANS {
+            tracer.start("work").end();
+        }
+        // The task holds at most one batch besides the queue's 4.
+        let dropped = counts.queue_full.load(Ordering::Relaxed);
+        assert!(
+            dropped >= SPANS - 4 - MAX_BATCH as u64,
+            "dropped {dropped} of {SPANS}"
+        );
+        assert_eq!(counts.export_failed.load(Ordering::Relaxed), 0);
+        // Flushing gives up after its timeout instead of hanging.
+        let started = std::time::Instant::now();
+        assert!(provider.force_flush().is_err());
+        assert!(
+            started.elapsed() < flush_timeout * 5,
+            "{:?}",
+            started.elapsed()
+        );
+        io.shutdown_background();
+    }
+}

@@ -1,0 +1,161 @@
+//! W3C trace context (`traceparent`, `tracestate`) across process boundaries: inject the
+//! current span's context into outgoing HTTP or message headers, and continue an incoming
+//! one (`#[instrumented(parent = headers)]` does it for a function's span).
+
+use std::collections::{BTreeMap, HashMap};
+
+/// The OpenTelemetry context [`TraceHeaders`] and [`extract`] return: re-exported so that
+/// code using them needs no `opentelemetry` dependency of its own.
+pub use opentelemetry::Context;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::global::traces_exported;
+
+/// Headers that can carry a trace context: `http::HeaderMap` and string maps (message
+/// headers of a queue such as RabbitMQ or Kafka).
+pub trait TraceHeaders {
+    /// The context the headers carry; an empty one if they carry none (or a malformed one).
+    fn extract_context(&self) -> Context;
+    /// Writes `traceparent` (and `tracestate`, if any) for `cx`.
+    fn inject_context(&mut self, cx: &Context);
+}
+
+impl TraceHeaders for http::HeaderMap {
+    fn extract_context(&self) -> Context {
+        TraceContextPropagator::new().extract(&HeaderExtractor(self))
+    }
+    fn inject_context(&mut self, cx: &Context) {
+        TraceContextPropagator::new().inject_context(cx, &mut HeaderInjector(self));
+    }
+}
+
+impl<S: std::hash::BuildHasher> TraceHeaders for HashMap<String, String, S> {
+    fn extract_context(&self) -> Context {
+        TraceContextPropagator::new().extract(self)
+    }
+    fn inject_context(&mut self, cx: &Context) {
+        TraceContextPropagator::new().inject_context(cx, self);
+    }
+}
+
+impl TraceHeaders for BTreeMap<String, String> {
+    fn extract_context(&self) -> Context {
+        TraceContextPropagator::new().extract(&BTreeCarrier(self))
+    }
+    fn inject_context(&mut self, cx: &Context) {
+        TraceContextPropagator::new().inject_context(cx, &mut BTreeInjector(self));
+    }
+}
+
+struct BTreeCarrier<'a>(&'a BTreeMap<String, String>);
+
+impl Extractor for BTreeCarrier<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        // Header names are case-insensitive; message headers are usually lower case.
+        self.0
+            .get(key)
+            .or_else(|| {
+                self.0
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                    .map(|(_, v)| v)
+            })
+            .map(String::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+struct BTreeInjector<'a>(&'a mut BTreeMap<String, String>);
+
+impl Injector for BTreeInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+}
+
+/// Writes the current span's trace context into `headers` (outgoing request or message),
+/// so the callee's spans join this trace. Does nothing when spans are not exported.
+pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
+    if traces_exported() {
+        headers.inject_context(&tracing::Span::current().context());
+    }
+}
+
+/// The trace context `headers` carry, for `OpenTelemetrySpanExt::set_parent` on a span
+/// of your own. `#[instrumented(parent = headers)]` does this for you.
+pub fn extract(headers: &(impl TraceHeaders + ?Sized)) -> Context {
+    headers.extract_context()
+}
+
+/// Makes `span` a child of the context `extract` reads from the headers, if they carry
+/// one. Called by `#[instrumented(parent = ..)]` right after the span is created, before
+/// it is entered; `extract` runs only when spans are exported.
+#[doc(hidden)]
+pub fn continue_trace(span: &tracing::Span, extract: impl FnOnce() -> Context) {
+    if !traces_exported() || span.is_disabled() {
+        return;
+    }
+    let cx = extract();
+    if opentelemetry::trace::TraceContextExt::has_active_span(&cx) {
+        let _ = span.set_parent(cx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+
+    fn remote() -> Context {
+        let span = SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::from_key_value([("vendor", "x")]).unwrap(),
+        );
+        Context::new().with_remote_span_context(span)
+    }
+
+    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn http_headers_round_trip() {
+        let mut headers = http::HeaderMap::new();
+        headers.inject_context(&remote());
+        assert_eq!(headers["traceparent"], TRACEPARENT);
+        assert_eq!(headers["tracestate"], "vendor=x");
+        let cx = extract(&headers);
+        assert_eq!(cx.span().span_context(), remote().span().span_context());
+    }
+
+    #[test]
+    fn message_headers_round_trip() {
+        let mut hash = HashMap::new();
+        hash.inject_context(&remote());
+        assert_eq!(hash["traceparent"], TRACEPARENT);
+        let mut tree = BTreeMap::new();
+        tree.inject_context(&remote());
+        assert_eq!(tree["traceparent"], TRACEPARENT);
+        for cx in [extract(&hash), extract(&tree)] {
+            assert_eq!(cx.span().span_context(), remote().span().span_context());
+        }
+        let shouting = BTreeMap::from([("TraceParent".to_owned(), TRACEPARENT.to_owned())]);
+        assert!(extract(&shouting).span().span_context().is_valid());
+    }
+
+    #[test]
+    fn malformed_or_missing_context_is_empty() {
+        let mut headers = http::HeaderMap::new();
+        assert!(!extract(&headers).has_active_span());
+        headers.insert("traceparent", "00-zz-00f067aa0ba902b7-01".parse().unwrap());
+        assert!(!extract(&headers).has_active_span());
+    }
+}
