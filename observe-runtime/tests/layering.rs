@@ -14,7 +14,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("warn_limit", &[]),
     ("outcome", &["names"]),
     ("global", &["clock"]),
-    ("storage", &["global", "clock", "outcome"]),
+    ("storage", &["global", "clock", "names", "outcome"]),
     ("metrics", &["global", "names"]),
     ("instrumented", &["storage", "global", "names", "outcome"]),
     ("logs", &[]),

@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use crate::names::OUTCOME_COUNT;
 use crate::storage::Storage;
 
 /// Everything the macro knows at compile time about one instrumented function.
@@ -22,7 +23,7 @@ pub struct CallSiteMeta {
     /// Bucket bounds of the duration histogram (the preset's).
     pub buckets: &'static [f64],
     /// The convention's `outcome` values: success, failure, cancelled.
-    pub outcomes: [&'static str; 3],
+    pub outcomes: [&'static str; OUTCOME_COUNT],
 }
 
 /// Name and HELP text of one metric.

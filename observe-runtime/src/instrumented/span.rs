@@ -10,11 +10,7 @@ use tracing::field::{Empty, Value};
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use super::call_site::CallSite;
-use crate::names::CALL_SPAN_FIELDS;
-
-/// The most fields [`call_span`] takes (the five above and four extra values): the macro
-/// falls back to `tracing::span!` for a span with more.
-pub(crate) const MAX_CALL_SPAN_FIELDS: usize = CALL_SPAN_FIELDS.len() + 4;
+use crate::names::{CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS};
 
 /// A new span at `callsite`, whose fields are `names::CALL_SPAN_FIELDS` followed by the
 /// values of `extra`: `service.name` is the site's service, `code.function` the span's

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use crate::instrumented::{CallSite, CallSiteMeta, FamilyMeta};
 use crate::names::{
     LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
+    OUTCOME_INDEX_CANCELLED,
 };
 use crate::storage::Snapshot;
 
@@ -101,7 +102,7 @@ pub(crate) fn append<'a>(
 /// `success` and `failure` exist from registration on, so `rate()` starts from zero;
 /// `cancelled` from its first call: most functions can never be cancelled.
 fn outcome_exists(index: usize, count: u64) -> bool {
-    index < 2 || count > 0
+    index != OUTCOME_INDEX_CANCELLED || count > 0
 }
 
 /// Writes each family of one metric kind: its HELP and TYPE once (the first site's HELP;

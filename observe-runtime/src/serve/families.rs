@@ -170,7 +170,7 @@ mod tests {
             failures: metric("copilot_parsing_failures_total"),
             active: metric("copilot_parsing_active_workers_current"),
             buckets: &[0.1],
-            outcomes: ["success", "failure", "cancelled"],
+            outcomes: crate::names::DEFAULT_OUTCOMES,
         }
     }
 

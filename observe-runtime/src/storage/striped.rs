@@ -21,6 +21,9 @@ use std::sync::{Mutex, OnceLock};
 
 use super::stripe;
 use crate::clock::Ticks;
+use crate::names::{
+    OUTCOME_COUNT, OUTCOME_INDEX_CANCELLED, OUTCOME_INDEX_FAILURE, OUTCOME_INDEX_SUCCESS,
+};
 use crate::outcome::Outcome;
 
 /// Words of one cache line pair: adjacent-line prefetch pulls lines in pairs.
@@ -32,8 +35,8 @@ const LINE_WORDS: usize = 16;
 struct Line(#[allow(dead_code)] [AtomicU64; LINE_WORDS]);
 
 /// Outcomes with a histogram: success, failure, cancelled, in the order of
-/// `CallSiteMeta::outcomes`, which holds their label values.
-pub(crate) const OUTCOMES: usize = 3;
+/// `CallSiteMeta::outcomes`, which holds their label values (`OUTCOME_INDEX_*`).
+pub(crate) const OUTCOMES: usize = OUTCOME_COUNT;
 
 /// Distinct `error_type` values counted in the stripes; more than this (far above a sane
 /// enum) are still counted, behind a lock.
@@ -181,12 +184,12 @@ impl Storage {
         // A TSC read on another core may be a little behind: a zero duration, not a wrap.
         let ticks = self.clock.now().saturating_sub(start);
         let index = match outcome {
-            Outcome::Success => 0,
+            Outcome::Success => OUTCOME_INDEX_SUCCESS,
             Outcome::Failure { error_type } => {
                 self.count_failure(&stripe, error_type);
-                1
+                OUTCOME_INDEX_FAILURE
             }
-            Outcome::Cancelled => 2,
+            Outcome::Cancelled => OUTCOME_INDEX_CANCELLED,
         };
         let bucket = self
             .bounds_ticks
