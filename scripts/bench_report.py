@@ -188,4 +188,9 @@ w("")
 w(f"Over the run the receiver got {export['received']:,} spans and the bounded export queue")
 w(f"dropped {export['dropped']:,.0f} (counted in `observe_otlp_spans_dropped_total`): the calls")
 w("end spans faster than one exporter thread on a 2-vCPU machine can send them.")
+scrape_cost = os.path.join(target, "tmp", "scrape_cost.md")
+if os.path.exists(scrape_cost):
+    w("")
+    with open(scrape_cost) as f:
+        w(f.read().rstrip("\n"))
 print("\n".join(out))

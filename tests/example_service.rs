@@ -442,3 +442,28 @@ async fn spans_are_exported_over_otlp_http_protobuf() {
         service.process.output()
     );
 }
+
+/// `OBSERVE_METRICS_ADDR=127.0.0.1:0`: the system picks the port, and the example prints
+/// the one bound (from `Guard::metrics_addr`), where the exposition is served.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_example_prints_the_metrics_port_the_system_chose() {
+    let client = http_client();
+    let mut command = std::process::Command::new(support::example::example_binary());
+    command
+        .env("PARSING_ADDR", free_addr().to_string())
+        .env("OBSERVE_METRICS_ADDR", "127.0.0.1:0");
+    let mut process = support::process::ChildProcess::spawn("parsing_service", command);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        let stdout = process.stdout();
+        if let Some(url) = stdout.lines().find_map(|l| l.strip_prefix("metrics on ")) {
+            break url.trim().to_owned();
+        }
+        assert!(process.exited().is_none(), "{}", process.output());
+        assert!(std::time::Instant::now() < deadline, "{}", process.output());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!url.contains(":0/"), "the real port, not 0: {url}");
+    let exposition = support::process::get_text(&client, &url).await;
+    assert!(exposition.contains(PROCESSED), "{exposition}");
+}

@@ -55,8 +55,68 @@ fn init_reports_bad_configuration_then_starts_once() {
     let error = observe::init().unwrap_err();
     assert!(error.to_string().contains("OBSERVE_ENVIRONMENT"), "{error}");
 
-    // The failures above left nothing half-initialised.
     unsafe { std::env::set_var("OBSERVE_ENVIRONMENT", "staging") };
+
+    // A log filter that does not parse.
+    unsafe { std::env::set_var("RUST_LOG", "[[[==") };
+    let error = observe::init().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            observe::Error::InvalidEnv {
+                var: "RUST_LOG",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    unsafe { std::env::remove_var("RUST_LOG") };
+
+    // One floor for the push interval, from the environment and from code.
+    unsafe { std::env::set_var("OBSERVE_PUSHGATEWAY_URL", "http://127.0.0.1:9") };
+    unsafe { std::env::set_var("OBSERVE_PUSH_INTERVAL", "1ns") };
+    let error = observe::init().unwrap_err();
+    assert!(
+        matches!(
+            error,
+            observe::Error::InvalidEnv {
+                var: "OBSERVE_PUSH_INTERVAL",
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    unsafe { std::env::remove_var("OBSERVE_PUSHGATEWAY_URL") };
+    unsafe { std::env::remove_var("OBSERVE_PUSH_INTERVAL") };
+    let error = observe::builder()
+        .without_metrics_listener()
+        .logging(false)
+        .pushgateway("http://127.0.0.1:9")
+        .push_interval(std::time::Duration::from_nanos(1))
+        .init()
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("Builder::push_interval(1ns)"),
+        "{error}"
+    );
+
+    // Credentials for /metrics that cannot be read.
+    let error = observe::builder()
+        .without_metrics_listener()
+        .logging(false)
+        .metrics_bearer_token_file("/nonexistent/observe-token")
+        .init()
+        .unwrap_err();
+    assert!(
+        matches!(error, observe::Error::MetricsAuth { .. }),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("/nonexistent/observe-token"),
+        "{error}"
+    );
+
+    // The failures above left nothing half-initialised.
     let free = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

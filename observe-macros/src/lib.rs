@@ -27,6 +27,8 @@ mod convention;
 mod ctxt;
 mod driver;
 mod expand;
+#[cfg(test)]
+mod fuzz_tests;
 mod item;
 mod rules;
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Why [`crate::init`] could not start the runtime: each error names what is wrong and the fix.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 /// Why [`init`](crate::init) could not start the runtime.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,26 @@ pub enum Error {
         /// Why binding failed.
         #[source]
         source: std::io::Error,
+    },
+    /// The credentials file of `/metrics` cannot be read or holds no usable credentials.
+    #[error(
+        "cannot protect /metrics with {path}: {reason}; see OBSERVE_METRICS_BASIC_AUTH_FILE and OBSERVE_METRICS_BEARER_TOKEN_FILE in the README"
+    )]
+    MetricsAuth {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A setting made in code is out of its range.
+    #[error("invalid {setting}({value}): {reason}")]
+    InvalidSetting {
+        /// The builder method.
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// What would be accepted.
+        reason: &'static str,
     },
     /// Two call sites ask for different buckets on one histogram.
     #[error(

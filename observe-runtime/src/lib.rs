@@ -11,8 +11,8 @@
 //! ops/           operations as code: the catalogue of the linked    uses instrumented, metrics,
 //!                sites, rules, alerts, dashboards, runbooks, lock        names
 //! init/          builder, environment, start-up, the init guard     uses everything below
-//! serve/         recorder, exposition, render, families, /metrics,  uses instrumented, metrics,
-//!                Pushgateway push                                        storage, global, leaves
+//! serve/         recorder, exposition, render, families, the        uses instrumented, metrics,
+//!                /metrics listener, Pushgateway push                     storage, global, leaves
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
 //!                propagation                                             leaves
 //! logs           the log subscriber                                 uses nothing of the crate
@@ -21,7 +21,8 @@
 //! metrics/       the function-like macros' metric sites, handles    uses global, leaves
 //! storage/       striped per-thread storage, stripe claims          uses global, leaves
 //! global         all process-wide state                             uses leaves
-//! leaves:        names (the vocabulary), clock, outcome, error      use at most names
+//! leaves:        names (the vocabulary), clock, outcome, error,     use at most names
+//!                warn_limit (rate-limited warnings)
 //! ```
 #![warn(missing_docs, unreachable_pub)]
 
@@ -38,6 +39,7 @@ mod outcome;
 mod serve;
 mod storage;
 mod traces;
+mod warn_limit;
 
 pub use error::Error;
 pub use init::{Builder, Guard, builder, init};

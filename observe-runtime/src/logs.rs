@@ -88,6 +88,11 @@ where
     }
 }
 
+/// Whether a `RUST_LOG` value parses as a filter (empty counts as unset).
+pub(crate) fn is_valid_filter(value: &str) -> bool {
+    value.trim().is_empty() || EnvFilter::builder().parse(value).is_ok()
+}
+
 /// Log events `RUST_LOG` enables (default `info`), never spans.
 fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

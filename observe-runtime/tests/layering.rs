@@ -11,13 +11,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("names", &[]),
     ("clock", &[]),
     ("error", &[]),
+    ("warn_limit", &[]),
     ("outcome", &["names"]),
     ("global", &["clock"]),
     ("storage", &["global", "clock", "names", "outcome"]),
     ("metrics", &["global", "names"]),
     ("instrumented", &["storage", "global", "names", "outcome"]),
     ("logs", &[]),
-    ("traces", &["instrumented", "global", "error", "names"]),
+    (
+        "traces",
+        &["instrumented", "global", "error", "names", "warn_limit"],
+    ),
     (
         "serve",
         &[
@@ -27,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "global",
             "error",
             "names",
+            "warn_limit",
         ],
     ),
     // Operations as code: reads the linked call and metric sites, writes files.

@@ -90,12 +90,22 @@ impl Service {
 
     /// Starts an instance with extra environment variables.
     pub async fn start_with(client: &Client, env: &[(&str, String)]) -> Service {
+        Service::start_limited(client, env, None).await
+    }
+
+    /// Starts an instance with extra environment variables and, if `nofile`, that limit
+    /// on its open file descriptors (`ulimit -n`).
+    pub async fn start_limited(
+        client: &Client,
+        env: &[(&str, String)],
+        nofile: Option<u32>,
+    ) -> Service {
         let spawn = |_attempt| {
             let Service {
                 process,
                 addr,
                 metrics_addr,
-            } = Service::spawn_with(free_addr(), free_addr(), env);
+            } = Service::spawn_with(free_addr(), free_addr(), env, nofile);
             (process, health_url(addr), (addr, metrics_addr))
         };
         let (process, (addr, metrics_addr)) =
@@ -109,11 +119,26 @@ impl Service {
 
     /// Starts an instance without waiting for it.
     pub fn spawn(addr: SocketAddr, metrics_addr: SocketAddr) -> Service {
-        Service::spawn_with(addr, metrics_addr, &[])
+        Service::spawn_with(addr, metrics_addr, &[], None)
     }
 
-    fn spawn_with(addr: SocketAddr, metrics_addr: SocketAddr, env: &[(&str, String)]) -> Service {
-        let mut command = Command::new(example_binary());
+    fn spawn_with(
+        addr: SocketAddr,
+        metrics_addr: SocketAddr,
+        env: &[(&str, String)],
+        nofile: Option<u32>,
+    ) -> Service {
+        let mut command = match nofile {
+            Some(limit) => {
+                let mut shell = Command::new("sh");
+                shell
+                    .arg("-c")
+                    .arg(format!("ulimit -n {limit} && exec \"$0\""))
+                    .arg(example_binary());
+                shell
+            }
+            None => Command::new(example_binary()),
+        };
         command
             .env("PARSING_ADDR", addr.to_string())
             .env("OBSERVE_METRICS_ADDR", metrics_addr.to_string())

@@ -11,3 +11,6 @@ mod validate;
 
 pub(crate) use load::{Loaded, load};
 pub(crate) use model::{Convention, FILE_NAME, LabelRule, MetricNames, Preset, Unit};
+/// The file parser alone, for the property tests that feed it arbitrary bytes.
+#[cfg(test)]
+pub(crate) use validate::parse;

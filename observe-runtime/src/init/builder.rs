@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::logs::LogFormat;
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR};
+use crate::serve::auth::AuthSource;
 use crate::serve::push::PushConfig;
 use crate::traces::otlp::{Endpoint, OtlpConfig, OtlpProtocol};
 
@@ -20,6 +21,8 @@ pub struct Builder {
     pub(super) log_format: Option<LogFormat>,
     pub(super) otel: OtlpConfig,
     pub(super) push: Option<PushConfig>,
+    /// Credentials `/metrics` requires; `None`: open.
+    pub(super) metrics_auth: Option<AuthSource>,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -36,6 +39,7 @@ pub fn builder() -> Builder {
         log_format: None,
         otel: OtlpConfig::default(),
         push: None,
+        metrics_auth: None,
     }
 }
 
@@ -142,11 +146,27 @@ impl Builder {
         self
     }
 
-    /// How often to push (default 10 s); needs [`pushgateway`](Self::pushgateway).
+    /// How often to push (default 10 s, at least 100 ms: `init` refuses less, as it
+    /// refuses `OBSERVE_PUSH_INTERVAL` below it); needs [`pushgateway`](Self::pushgateway).
     pub fn push_interval(mut self, interval: Duration) -> Self {
         if let Some(push) = &mut self.push {
-            push.interval = interval.max(Duration::from_millis(1));
+            push.interval = interval;
         }
+        self
+    }
+
+    /// Require HTTP basic auth on `/metrics`, checked against the bcrypt hashes of this
+    /// file's `user:hash` lines (as `htpasswd -nbB user password` writes them);
+    /// `OBSERVE_METRICS_BASIC_AUTH_FILE`.
+    pub fn metrics_basic_auth_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.metrics_auth = Some(AuthSource::BasicFile(path.into()));
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on `/metrics`, the token being this file's
+    /// content (trimmed); `OBSERVE_METRICS_BEARER_TOKEN_FILE`.
+    pub fn metrics_bearer_token_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.metrics_auth = Some(AuthSource::BearerFile(path.into()));
         self
     }
 }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use super::Builder;
 use crate::error::Error;
 use crate::logs::LogFormat;
+use crate::serve::auth::AuthSource;
 use crate::serve::push::PushConfig;
 
 impl Builder {
@@ -18,6 +19,7 @@ impl Builder {
         if let Some(value) = env_var("OBSERVE_METRICS_ADDR") {
             builder.metrics_addr = parse_metrics_addr(&value)?;
         }
+        builder.metrics_auth = auth_from_env()?;
         if let Some(value) = env_var("OBSERVE_LOG_FORMAT") {
             builder.log_format = Some(LogFormat::parse(&value).ok_or(Error::InvalidEnv {
                 var: "OBSERVE_LOG_FORMAT",
@@ -29,14 +31,7 @@ impl Builder {
             let mut push = PushConfig::new(url);
             push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");
             if let Some(value) = env_var("OBSERVE_PUSH_INTERVAL") {
-                push.interval = humantime::parse_duration(value.trim())
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .ok_or(Error::InvalidEnv {
-                        var: "OBSERVE_PUSH_INTERVAL",
-                        value,
-                        reason: "expected a duration such as `10s` or `500ms`",
-                    })?;
+                push.interval = PushConfig::parse_interval(&value)?;
             }
             builder.push = Some(push);
         }
@@ -51,7 +46,44 @@ fn env_var(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn parse_environment(value: &str) -> Result<String, Error> {
+/// `RUST_LOG`, if set, must parse: a filter that silently logs nothing (or everything)
+/// is worse than an error at start-up.
+pub(super) fn check_log_filter() -> Result<(), Error> {
+    match std::env::var("RUST_LOG") {
+        Ok(value) => parse_log_filter(&value),
+        Err(_) => Ok(()),
+    }
+}
+
+pub(super) fn parse_log_filter(value: &str) -> Result<(), Error> {
+    if crate::logs::is_valid_filter(value) {
+        return Ok(());
+    }
+    Err(Error::InvalidEnv {
+        var: "RUST_LOG",
+        value: value.to_owned(),
+        reason: "expected a filter such as `info` or `warn,my_crate=debug`",
+    })
+}
+
+/// The credentials `/metrics` requires, from `OBSERVE_METRICS_BASIC_AUTH_FILE` or
+/// `OBSERVE_METRICS_BEARER_TOKEN_FILE` (not both).
+fn auth_from_env() -> Result<Option<AuthSource>, Error> {
+    let basic = env_var("OBSERVE_METRICS_BASIC_AUTH_FILE");
+    let bearer = env_var("OBSERVE_METRICS_BEARER_TOKEN_FILE");
+    match (basic, bearer) {
+        (Some(_), Some(value)) => Err(Error::InvalidEnv {
+            var: "OBSERVE_METRICS_BEARER_TOKEN_FILE",
+            value,
+            reason: "set either OBSERVE_METRICS_BASIC_AUTH_FILE or OBSERVE_METRICS_BEARER_TOKEN_FILE, not both",
+        }),
+        (Some(path), None) => Ok(Some(AuthSource::BasicFile(path.into()))),
+        (None, Some(path)) => Ok(Some(AuthSource::BearerFile(path.into()))),
+        (None, None) => Ok(None),
+    }
+}
+
+pub(super) fn parse_environment(value: &str) -> Result<String, Error> {
     let valid = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
@@ -66,7 +98,7 @@ fn parse_environment(value: &str) -> Result<String, Error> {
     }
 }
 
-fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
+pub(super) fn parse_metrics_addr(value: &str) -> Result<Option<SocketAddr>, Error> {
     if value.eq_ignore_ascii_case("off") {
         return Ok(None);
     }

@@ -33,7 +33,8 @@ impl Guard {
         render_with(&self.recorder)
     }
 
-    /// Where `/metrics` is served, if it is.
+    /// Where `/metrics` is served, if it is: the address bound, so with port 0 the port the
+    /// system chose.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
     }

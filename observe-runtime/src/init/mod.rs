@@ -6,6 +6,8 @@
 mod builder;
 mod env;
 mod guard;
+#[cfg(test)]
+mod parser_properties;
 mod start;
 
 pub use builder::{Builder, builder};

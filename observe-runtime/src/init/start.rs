@@ -2,7 +2,7 @@
 //! runtime, the Prometheus recorder, the `/metrics` responder, span export and pushes),
 //! installs the log subscriber and the process-wide state, and returns the init guard.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -17,8 +17,9 @@ use crate::global::{CALL_SITE_CONFIG, CallSiteConfig, INITIALISING, RECORDER, TR
 use crate::instrumented::{CallSite, all_call_sites};
 use crate::logs::{self, LogFormat};
 use crate::metrics::{MetricSite, all_metric_sites};
+use crate::serve::auth::MetricsAuth;
 use crate::serve::push::Pusher;
-use crate::serve::{endpoint, families, recorder, render};
+use crate::serve::{families, listener, recorder, render};
 use crate::traces::otlp::{self, OtlpPipeline};
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
@@ -36,6 +37,9 @@ pub fn init() -> Result<Guard, Error> {
 struct Plan {
     prometheus: PrometheusBuilder,
     listener: Option<TcpListener>,
+    /// The address `listener` bound: with port 0, the one the system chose.
+    metrics_addr: Option<SocketAddr>,
+    auth: MetricsAuth,
     log_format: Option<LogFormat>,
     service_name: String,
     push_target: Option<(String, Duration)>,
@@ -61,11 +65,22 @@ impl Builder {
             &all_metric_sites().map(MetricSite::meta).collect::<Vec<_>>(),
         )?;
         let prometheus = recorder::prometheus_builder(&self.environment)?;
+        if self.logging {
+            super::env::check_log_filter()?;
+        }
+        let auth = match &self.metrics_auth {
+            Some(source) => source.load()?,
+            None => MetricsAuth::Open,
+        };
         // Bound here, before anything is installed, so a taken port is a clean error.
         let listener = match self.metrics_addr {
-            Some(addr) => Some(endpoint::bind(addr)?),
+            Some(addr) => Some(listener::bind(addr)?),
             None => None,
         };
+        let metrics_addr = listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .or(self.metrics_addr);
         let log_format = self.logging.then(|| {
             self.log_format
                 .unwrap_or_else(|| LogFormat::default_for(&self.environment))
@@ -79,12 +94,17 @@ impl Builder {
             String::new()
         };
         let push_target = match &self.push {
-            Some(push) => Some((push.target(&service_name)?, push.interval)),
+            Some(push) => {
+                push.check_interval()?;
+                Some((push.target(&service_name)?, push.interval))
+            }
             None => None,
         };
         Ok(Plan {
             prometheus,
             listener,
+            metrics_addr,
+            auth,
             log_format,
             service_name,
             push_target,
@@ -107,14 +127,16 @@ impl Builder {
             },
             None => None,
         };
-        let prometheus = match recorder::build_recorder(plan.prometheus, plan.listener, &io) {
-            Ok(recorder) => recorder,
-            Err(error) => {
-                // Dropping a runtime blocks, which panics inside the caller's runtime.
-                io.shutdown_background();
-                return Err(error);
-            }
-        };
+        let open_to_all = plan.auth.is_open();
+        let prometheus =
+            match recorder::build_recorder(plan.prometheus, plan.listener, plan.auth, &io) {
+                Ok(recorder) => recorder,
+                Err(error) => {
+                    // Dropping a runtime blocks, which panics inside the caller's runtime.
+                    io.shutdown_background();
+                    return Err(error);
+                }
+            };
         let handle = prometheus.handle();
         if metrics::set_global_recorder(prometheus).is_err() {
             io.shutdown_background();
@@ -145,6 +167,15 @@ impl Builder {
         let (shutdown, thread) = spawn_exporter_thread(io)?;
 
         logs::install(plan.log_format, plan.service_name, tracer);
+        if let Some(addr) = plan.metrics_addr
+            && open_to_all
+            && !addr.ip().is_loopback()
+        {
+            tracing::info!(
+                target: "observe",
+                "/metrics on {addr} answers anyone who can reach it; set OBSERVE_METRICS_BASIC_AUTH_FILE or OBSERVE_METRICS_BEARER_TOKEN_FILE to require credentials"
+            );
+        }
         CALL_SITE_CONFIG
             .set(CallSiteConfig {
                 environment: self.environment,
@@ -160,7 +191,7 @@ impl Builder {
         all_metric_sites().for_each(MetricSite::register_now);
         Ok(Guard {
             recorder: handle,
-            metrics_addr: self.metrics_addr,
+            metrics_addr: plan.metrics_addr,
             traces,
             pusher,
             shutdown: Some(shutdown),

@@ -1,11 +1,16 @@
 //! What goes out as Prometheus text: the `metrics-exporter-prometheus` recorder, the
 //! exposition of the call sites' own storage, the render that joins the two, the family
-//! checks that keep them from clashing, the `/metrics` responder and Pushgateway pushes.
-//! It may use `instrumented`, `metrics`, `storage`, `global`, `error` and `names`.
+//! checks that keep them from clashing, the `/metrics` listener (hyper, with its limits,
+//! shared renders and optional credentials) and Pushgateway pushes.
+//! It may use `instrumented`, `metrics`, `storage`, `global`, `error`, `names` and
+//! `warn_limit`.
 
-pub(crate) mod endpoint;
+pub(crate) mod auth;
 mod exposition;
 pub(crate) mod families;
+pub(crate) mod listener;
 pub(crate) mod push;
 pub(crate) mod recorder;
 pub(crate) mod render;
+mod render_cache;
+pub(crate) mod response;

@@ -10,9 +10,13 @@ use opentelemetry_http::hyper::HyperClient;
 use tokio::sync::mpsc;
 
 use crate::error::Error;
+use crate::warn_limit::WarnLimit;
 
 /// How often the exposition is pushed unless configured.
 pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
+/// The shortest push interval, from the environment as from the builder: below it,
+/// pushes would follow each other as fast as the Pushgateway answers.
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(100);
 /// One push's deadline; the final push waits at most this long too.
 const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -32,6 +36,30 @@ impl PushConfig {
             job: None,
             interval: DEFAULT_INTERVAL,
         }
+    }
+
+    /// `OBSERVE_PUSH_INTERVAL`'s value, such as `10s`: at least [`MIN_INTERVAL`].
+    pub(crate) fn parse_interval(value: &str) -> Result<Duration, Error> {
+        humantime::parse_duration(value.trim())
+            .ok()
+            .filter(|interval| *interval >= MIN_INTERVAL)
+            .ok_or_else(|| Error::InvalidEnv {
+                var: "OBSERVE_PUSH_INTERVAL",
+                value: value.to_owned(),
+                reason: "expected a duration of at least 100ms, such as `10s` or `500ms`",
+            })
+    }
+
+    /// The interval set in code, checked against the same floor.
+    pub(crate) fn check_interval(&self) -> Result<(), Error> {
+        if self.interval >= MIN_INTERVAL {
+            return Ok(());
+        }
+        Err(Error::InvalidSetting {
+            setting: "Builder::push_interval",
+            value: format!("{:?}", self.interval),
+            reason: "expected at least 100ms (OBSERVE_PUSH_INTERVAL has the same floor)",
+        })
     }
 
     /// The push URL for `job`, checked: plain `http` (no TLS stack is linked) and a job
@@ -101,13 +129,16 @@ async fn push_loop(
     render: fn() -> Option<String>,
     mut finish: mpsc::UnboundedReceiver<SyncSender<()>>,
 ) {
+    let failures = WarnLimit::new(format!(
+        "observe: cannot push to the Pushgateway at {target}"
+    ));
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticks.tick() => push(&client, &target, render).await,
+            _ = ticks.tick() => push(&client, &target, render, &failures).await,
             done = finish.recv() => {
-                push(&client, &target, render).await;
+                push(&client, &target, render, &failures).await;
                 if let Some(done) = done {
                     let _ = done.send(());
                 }
@@ -118,8 +149,13 @@ async fn push_loop(
 }
 
 /// One `PUT` of the whole exposition (replacing the job's previous push). A failure is
-/// reported and the next push tries again.
-async fn push(client: &HyperClient, target: &str, render: fn() -> Option<String>) {
+/// logged (rate-limited) and the next push tries again.
+async fn push(
+    client: &HyperClient,
+    target: &str,
+    render: fn() -> Option<String>,
+    failures: &WarnLimit,
+) {
     let Some(exposition) = render() else {
         return;
     };
@@ -135,12 +171,15 @@ async fn push(client: &HyperClient, target: &str, render: fn() -> Option<String>
     };
     match result {
         Ok(response) if response.status().is_success() => {}
-        Ok(response) => eprintln!(
-            "observe: the Pushgateway at {target} refused the push ({}): {}",
-            response.status(),
-            String::from_utf8_lossy(response.body())
+        Ok(response) => failures.failed(
+            1,
+            &format_args!(
+                "refused ({}): {}",
+                response.status(),
+                String::from_utf8_lossy(response.body()).trim()
+            ),
         ),
-        Err(error) => eprintln!("observe: cannot push to the Pushgateway at {target}: {error}"),
+        Err(error) => failures.failed(1, &error),
     }
 }
 
@@ -155,6 +194,25 @@ mod tests {
             config.target("parsing").unwrap(),
             "http://127.0.0.1:9091/metrics/job/parsing"
         );
+    }
+
+    #[test]
+    fn intervals_have_one_floor_from_the_environment_and_from_code() {
+        assert_eq!(
+            PushConfig::parse_interval(" 10s ").unwrap(),
+            Duration::from_secs(10)
+        );
+        assert_eq!(PushConfig::parse_interval("100ms").unwrap(), MIN_INTERVAL);
+        for value in ["1ns", "99ms", "0s", "ten seconds", ""] {
+            let error = PushConfig::parse_interval(value).unwrap_err().to_string();
+            assert!(error.contains("OBSERVE_PUSH_INTERVAL"), "{error}");
+        }
+        let mut config = PushConfig::new("http://gw:9091".into());
+        config.interval = Duration::from_nanos(1);
+        let error = config.check_interval().unwrap_err().to_string();
+        assert!(error.contains("Builder::push_interval(1ns)"), "{error}");
+        config.interval = MIN_INTERVAL;
+        config.check_interval().unwrap();
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The `metrics-exporter-prometheus` recorder, which holds every metric that is not a call
 //! site's: configured with every histogram's buckets (so none is exported as a summary),
-//! run on the exporter thread with its upkeep task and the `/metrics` responder.
+//! run on the exporter thread with its upkeep task and the `/metrics` listener.
 
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusRecorder};
 
-use super::endpoint;
+use super::auth::MetricsAuth;
+use super::listener::{self, Limits};
 use super::render::render;
 use crate::error::Error;
 use crate::instrumented::{CallSite, CallSiteMeta, all_call_sites};
@@ -16,12 +17,13 @@ use crate::names::{LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 /// How often samples are folded into histograms when nothing scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The recorder and its upkeep task, and the `/metrics` responder if `listener`, on
+/// The recorder and its upkeep task, and the `/metrics` listener if `listener`, on
 /// `io`. The recorder crate's own listener would serve only its render, without the
 /// call sites'.
 pub(crate) fn build_recorder(
     prometheus: PrometheusBuilder,
     listener: Option<std::net::TcpListener>,
+    auth: MetricsAuth,
     io: &tokio::runtime::Runtime,
 ) -> Result<PrometheusRecorder, Error> {
     let _entered = io.enter();
@@ -36,7 +38,9 @@ pub(crate) fn build_recorder(
     if let Some(listener) = listener {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| Error::MetricsExporter(e.to_string()))?;
-        io.spawn(endpoint::serve(listener, || render().unwrap_or_default()));
+        io.spawn(listener::serve(listener, Limits::default(), auth, || {
+            render().unwrap_or_default()
+        }));
     }
     Ok(recorder)
 }

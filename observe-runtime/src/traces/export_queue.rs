@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::Counter;
@@ -22,6 +23,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use tokio::sync::{Notify, mpsc};
 
 use crate::names::SPANS_DROPPED;
+use crate::warn_limit::WarnLimit;
 
 /// Spans sent in one export request at most.
 const MAX_BATCH: usize = 512;
@@ -30,17 +32,53 @@ const SCHEDULE_DELAY: Duration = Duration::from_millis(500);
 /// An export that takes longer counts as failed; the batch is dropped.
 const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Counters of the spans lost, one per reason, created once at start-up.
+/// Counters of the spans lost, one per reason, created once at start-up, and the warnings
+/// that say so in the log.
 #[derive(Clone)]
 pub(crate) struct DroppedSpans {
     queue_full: Counter,
     export_failed: Counter,
     shutdown: Counter,
+    warnings: Arc<Warnings>,
+}
+
+/// The log lines about lost spans, rate-limited (the first, then a summary a minute).
+pub(crate) struct Warnings {
+    export_failed: WarnLimit,
+    queue_full: WarnLimit,
+    /// Spans lost to a full queue not yet reported: counted where they are lost (the
+    /// thread ending a span, which must not log), reported by the export task.
+    queue_full_unreported: AtomicU64,
+}
+
+impl Warnings {
+    pub(crate) fn new(endpoint: &str) -> Self {
+        Warnings {
+            export_failed: WarnLimit::new(format!(
+                "observe: cannot export spans to {endpoint}, they are dropped"
+            )),
+            queue_full: WarnLimit::new(format!(
+                "observe: spans dropped, the queue of spans waiting for {endpoint} is full"
+            )),
+            queue_full_unreported: AtomicU64::new(0),
+        }
+    }
+
+    /// Logs the spans lost to a full queue since the last report.
+    fn report_queue_full(&self) {
+        let lost = self.queue_full_unreported.swap(0, Ordering::Relaxed);
+        if lost > 0 {
+            self.queue_full.failed(
+                lost,
+                &format_args!("{lost} spans (the collector is slow or unreachable)"),
+            );
+        }
+    }
 }
 
 impl DroppedSpans {
     /// Registers the series at zero, so an alert on them works before the first loss.
-    pub(crate) fn register(service: &str) -> Self {
+    pub(crate) fn register(service: &str, endpoint: &str) -> Self {
         metrics::describe_counter!(
             SPANS_DROPPED,
             "Number of finished spans observe could not export to the OTLP collector, by reason."
@@ -54,6 +92,7 @@ impl DroppedSpans {
             queue_full: counter("queue_full"),
             export_failed: counter("export_failed"),
             shutdown: counter("shutdown"),
+            warnings: Arc::new(Warnings::new(endpoint)),
         }
     }
 }
@@ -135,7 +174,13 @@ impl SpanProcessor for SpanExportQueue {
             return;
         };
         match error {
-            mpsc::error::TrySendError::Full(_) => self.dropped.queue_full.increment(1),
+            mpsc::error::TrySendError::Full(_) => {
+                self.dropped.queue_full.increment(1);
+                self.dropped
+                    .warnings
+                    .queue_full_unreported
+                    .fetch_add(1, Ordering::Relaxed);
+            }
             mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
         }
     }
@@ -183,6 +228,7 @@ async fn export_loop<E: SpanExporter>(
                 drain(&exporter, &mut spans, &mut batch, &dropped).await;
             }
             _ = tick.tick() => {
+                dropped.warnings.report_queue_full();
                 drain(&exporter, &mut spans, &mut batch, &dropped).await;
             }
             control = control.recv() => {
@@ -226,9 +272,17 @@ async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, droppe
     }
     let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
     let count = spans.len() as u64;
+    let failed = |error: &dyn fmt::Display| {
+        dropped.export_failed.increment(count);
+        dropped.warnings.export_failed.failed(1, error);
+    };
     match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(spans)).await {
         Ok(Ok(())) => {}
-        Ok(Err(_)) | Err(_) => dropped.export_failed.increment(count),
+        Ok(Err(error)) => failed(&format_args!("{error} ({count} spans)")),
+        Err(_) => failed(&format_args!(
+            "no answer within {}s ({count} spans)",
+            EXPORT_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -273,6 +327,7 @@ mod tests {
             queue_full: Counter::from_arc(queue_full.clone()),
             export_failed: Counter::from_arc(export_failed.clone()),
             shutdown: Counter::noop(),
+            warnings: Arc::new(Warnings::new("http://collector.test:4317")),
         };
         (
             dropped,

@@ -202,13 +202,17 @@ impl OtlpPipeline {
         io: &tokio::runtime::Handle,
     ) -> (Self, SdkTracer) {
         let resource = resource(config, environment, service_name);
+        let endpoint = config
+            .endpoint
+            .as_ref()
+            .map_or_else(String::new, |e| endpoint_url(config.protocol, e));
         opentelemetry_sdk::trace::SpanExporter::set_resource(&mut exporter, &resource);
         let processor = SpanExportQueue::start(
             exporter,
             io,
             config.queue_capacity,
             config.flush_timeout,
-            DroppedSpans::register(service_name),
+            DroppedSpans::register(service_name, &endpoint),
         );
         let sampler = RecordEverything(config.sampler.sampler(config.ratio(environment)));
         let provider = SdkTracerProvider::builder()
