@@ -82,7 +82,7 @@
 pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
 pub use observe_runtime::{
     Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat, OtlpProtocol,
-    SPANS_DROPPED, builder, init, names, propagation, render,
+    SPANS_DROPPED, builder, check_series_budgets, init, names, propagation, render, testing,
 };
 
 #[doc(hidden)]

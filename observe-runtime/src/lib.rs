@@ -9,6 +9,8 @@
 //!
 //! ```text
 //! init/          builder, environment, start-up, the init guard     uses everything below
+//! testing/       capture what a closure or future recorded          uses instrumented, serve,
+//!                (`observe::testing`)                                    storage
 //! serve/         recorder, exposition, render, families, /metrics,  uses instrumented, metrics,
 //!                Pushgateway push                                        storage, global, leaves
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
@@ -34,6 +36,7 @@ pub mod names;
 mod outcome;
 mod serve;
 mod storage;
+pub mod testing;
 mod traces;
 
 pub use error::Error;
@@ -42,6 +45,7 @@ pub use instrumented::ErrorLabel;
 pub use logs::LogFormat;
 pub use metrics::{CounterRef, GaugeRef, HistogramRef};
 pub use names::SPANS_DROPPED;
+pub use serve::budget::check_series_budgets;
 pub use serve::render::render;
 pub use traces::otlp::OtlpProtocol;
 pub use traces::propagation;

@@ -15,7 +15,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("global", &["clock"]),
     ("storage", &["global", "clock", "outcome"]),
     ("metrics", &["global", "names"]),
-    ("instrumented", &["storage", "global", "names", "outcome"]),
+    (
+        "instrumented",
+        &["storage", "global", "names", "outcome", "clock"],
+    ),
     ("logs", &[]),
     ("traces", &["instrumented", "global", "error", "names"]),
     (
@@ -29,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "names",
         ],
     ),
+    ("testing", &["instrumented", "serve", "storage"]),
     (
         "init",
         &[

@@ -9,5 +9,5 @@ mod located;
 mod model;
 mod validate;
 
-pub(crate) use load::{Loaded, load};
+pub(crate) use load::{CONFIG_VAR, Loaded, load};
 pub(crate) use model::{Convention, FILE_NAME, LabelRule, MetricNames, Preset, Unit};

@@ -18,7 +18,7 @@ use crate::instrumented::{CallSite, all_call_sites};
 use crate::logs::{self, LogFormat};
 use crate::metrics::{MetricSite, all_metric_sites};
 use crate::serve::push::Pusher;
-use crate::serve::{endpoint, families, recorder, render};
+use crate::serve::{budget, endpoint, families, recorder, render};
 use crate::traces::otlp::{self, OtlpPipeline};
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
@@ -56,10 +56,10 @@ impl Builder {
     }
 
     fn plan(&self) -> Result<Plan, Error> {
-        families::check(
-            &all_call_sites().map(CallSite::meta).collect::<Vec<_>>(),
-            &all_metric_sites().map(MetricSite::meta).collect::<Vec<_>>(),
-        )?;
+        let call_sites: Vec<_> = all_call_sites().map(CallSite::meta).collect();
+        let metric_sites: Vec<_> = all_metric_sites().map(MetricSite::meta).collect();
+        families::check(&call_sites, &metric_sites)?;
+        budget::check(&call_sites, &metric_sites)?;
         let prometheus = recorder::prometheus_builder(&self.environment)?;
         // Bound here, before anything is installed, so a taken port is a clean error.
         let listener = match self.metrics_addr {

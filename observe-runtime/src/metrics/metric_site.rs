@@ -44,6 +44,10 @@ pub struct MetricSiteMeta {
     pub labels: &'static [(&'static str, LabelDomain)],
     /// Histogram bucket bounds (the preset's); empty for counters and gauges.
     pub buckets: &'static [f64],
+    /// The most series this site can give the family (counted at compile time), and the
+    /// convention's `series_budget` for the family's total, checked at `init`.
+    pub series: u64,
+    pub series_budget: u64,
 }
 
 /// One metric call site. Generated as a `static` inside the macro's expansion.

@@ -159,7 +159,11 @@ mod tests {
         operation: &'static str,
         labels: &'static [(&'static str, &'static str)],
     ) -> CallSiteMeta {
-        let metric = |name| FamilyMeta { name, help: "" };
+        let metric = |name| FamilyMeta {
+            name,
+            help: "",
+            series: 1,
+        };
         CallSiteMeta {
             service: "parsing",
             operation,
@@ -171,6 +175,7 @@ mod tests {
             active: metric("copilot_parsing_active_workers_current"),
             buckets: &[0.1],
             outcomes: ["success", "failure", "cancelled"],
+            series_budget: 10_000,
         }
     }
 
@@ -187,6 +192,8 @@ mod tests {
             module_path: "app::queues",
             labels,
             buckets: &[],
+            series: 1,
+            series_budget: 10_000,
         }
     }
 

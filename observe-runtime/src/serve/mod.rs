@@ -3,8 +3,9 @@
 //! checks that keep them from clashing, the `/metrics` responder and Pushgateway pushes.
 //! It may use `instrumented`, `metrics`, `storage`, `global`, `error` and `names`.
 
+pub(crate) mod budget;
 pub(crate) mod endpoint;
-mod exposition;
+pub(crate) mod exposition;
 pub(crate) mod families;
 pub(crate) mod push;
 pub(crate) mod recorder;
