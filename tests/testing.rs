@@ -171,3 +171,42 @@ async fn an_axum_handler() {
     assert_eq!((calls.success, calls.failure), (0, 1));
     assert_eq!(calls.error_types["Empty"], 1);
 }
+
+#[instrumented(service = "testing")]
+fn forgot_init() -> u32 {
+    7
+}
+
+/// Outside a capture, a call before `init` is not recorded; debug builds say so once per
+/// function, naming it.
+#[cfg(debug_assertions)]
+#[test]
+fn a_call_before_init_warns_once_in_debug_builds() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        assert_eq!(forgot_init() + forgot_init(), 14);
+    });
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let warning =
+        "`forgot_init` was called before `observe::init`: calls before `init` are not recorded";
+    assert_eq!(text.matches(warning).count(), 1, "{text}");
+    assert!(text.contains("WARN"), "{text}");
+}

@@ -91,6 +91,14 @@ pub(crate) fn check(
 /// Checks every family linked into this program against its series budget, as `init`
 /// does; for a test, so that a family over budget fails `cargo test` rather than `init`
 /// in production.
+///
+/// ```
+/// #[test]
+/// fn every_family_fits_its_series_budget() {
+///     observe_runtime::check_series_budgets().unwrap();
+/// }
+/// # observe_runtime::check_series_budgets().unwrap();
+/// ```
 pub fn check_series_budgets() -> Result<(), Error> {
     check(
         &all_call_sites().map(CallSite::meta).collect::<Vec<_>>(),

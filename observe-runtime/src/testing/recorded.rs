@@ -257,7 +257,7 @@ mod tests {
         let message = side_by_side("x_total", &[(&[("outcome", "success")], 1.0)], &actual);
         assert_eq!(
             message,
-            "series of `x_total` differ\n  expected                | actual\n≠ {outcome=\"success\"} 1 | {outcome=\"failure\"} 2\n"
+            "series of `x_total` differ\n  expected              | actual\n≠ {outcome=\"success\"} 1 | {outcome=\"failure\"} 2\n"
         );
     }
 }
