@@ -40,7 +40,6 @@ fn each_site_fits_but_the_family_does_not() {
         .without_metrics_listener()
         .logging(false)
         .init()
-        .err()
-        .expect("init refuses a family over budget");
+        .expect_err("init refuses a family over budget");
     assert_over_budget(refused);
 }

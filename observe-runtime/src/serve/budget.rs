@@ -93,11 +93,8 @@ pub(crate) fn check(
 /// in production.
 ///
 /// ```
-/// #[test]
-/// fn every_family_fits_its_series_budget() {
-///     observe_runtime::check_series_budgets().unwrap();
-/// }
-/// # observe_runtime::check_series_budgets().unwrap();
+/// // In a `#[test]` of the application: every family linked in fits its budget.
+/// observe_runtime::check_series_budgets().unwrap();
 /// ```
 pub fn check_series_budgets() -> Result<(), Error> {
     check(

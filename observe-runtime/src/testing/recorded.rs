@@ -83,7 +83,7 @@ impl Recorded {
     pub fn series(&self, sample: &str) -> Vec<Series> {
         self.exposition()
             .lines()
-            .filter_map(|line| parse_sample(line))
+            .filter_map(parse_sample)
             .filter(|(name, _)| name == sample)
             .map(|(_, series)| series)
             .collect()
