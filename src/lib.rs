@@ -73,16 +73,39 @@
 //! # }
 //! ```
 //!
+//! # Testing what a function recorded
+//! [`testing::capture`] and [`testing::capture_future`] return what the instrumented
+//! functions called within recorded, without `init` or a port; parallel tests of one
+//! binary each see only their own calls:
+//!
+//! ```
+//! #[observe::instrumented(service = "parsing")]
+//! fn parse(raw: &str) -> Result<usize, std::num::ParseIntError> {
+//!     raw.parse()
+//! }
+//!
+//! let (_, recorded) = observe::testing::capture(|| (parse("1"), parse("x")));
+//! let calls = recorded.calls("parse");
+//! assert_eq!((calls.success, calls.failure), (1, 1));
+//! assert_eq!(calls.error_types["ParseIntError"], 1);
+//! recorded.assert_series(
+//!     "copilot_parsing_messages_processed_total",
+//!     &[(&[("outcome", "success")], 1.0), (&[("outcome", "failure")], 1.0)],
+//! );
+//! ```
+//!
 //! # The convention
-//! `observe.toml`, found from the crate's directory up to its workspace root, sets the
+//! `observe.toml` (the file `OBSERVE_CONFIG` names, else the nearest one from the annotated
+//! source file's directory, then from the crate's, up to the workspace root) sets the
 //! `namespace` (default: the package name in snake_case), the services, required and
 //! forbidden labels, label value sets and bounds, histogram presets, metric name templates,
-//! outcome values and the per-metric series budget. `RULES.md` lists every rule.
+//! outcome values and the series budget, checked per call site at compile time and per
+//! metric family at `init` ([`check_series_budgets`]). `RULES.md` lists every rule.
 
 pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
 pub use observe_runtime::{
     Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat, OtlpProtocol,
-    SPANS_DROPPED, builder, init, names, propagation, render,
+    SPANS_DROPPED, builder, check_series_budgets, init, names, propagation, render, testing,
 };
 
 /// Operations as code: [`ops::write`] writes the program's `METRICS.md`, recording and

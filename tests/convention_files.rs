@@ -34,13 +34,22 @@ fn fixture(name: &str, copy: &str) -> PathBuf {
 }
 
 fn cargo(dir: &Path, command: &str) -> Output {
-    Command::new(env!("CARGO"))
+    cargo_with_config(dir, command, None)
+}
+
+/// `cargo <command>` in a fixture, with `OBSERVE_CONFIG` set to `config` or unset.
+fn cargo_with_config(dir: &Path, command: &str, config: Option<&str>) -> Output {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
         .args([command, "--quiet", "--color", "never"])
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", fixture_target())
         .env_remove("RUSTFLAGS")
-        .output()
-        .expect("run cargo")
+        .env_remove("OBSERVE_CONFIG");
+    if let Some(config) = config {
+        cargo.env("OBSERVE_CONFIG", config);
+    }
+    cargo.output().expect("run cargo")
 }
 
 fn stderr(output: &Output) -> String {
@@ -167,5 +176,40 @@ fn editing_the_convention_recompiles() {
             .contains("metric `acme_ledger_entries_total` must start with the namespace `globex_`"),
         "{}",
         stderr(&second)
+    );
+}
+
+/// `OBSERVE_CONFIG` names the file wherever it is (relative to the crate's manifest
+/// directory), and is a tracked input: changing it alone recompiles the annotated code.
+#[test]
+fn observe_config_names_the_file_and_is_tracked() {
+    let dir = fixture("custom-convention", "observe-config");
+    std::fs::create_dir_all(dir.join("conventions")).unwrap();
+    std::fs::rename(dir.join("observe.toml"), dir.join("conventions/acme.toml")).unwrap();
+    let found = cargo_with_config(&dir, "run", Some("conventions/acme.toml"));
+    assert!(found.status.success(), "{}", stderr(&found));
+    assert!(String::from_utf8_lossy(&found.stdout).contains("acme_billing_calls_total"));
+
+    let globex = std::fs::read_to_string(dir.join("conventions/acme.toml"))
+        .unwrap()
+        .replace(r#"namespace = "acme""#, r#"namespace = "globex""#);
+    std::fs::write(dir.join("conventions/globex.toml"), globex).unwrap();
+    // Only the variable changes: the build must re-check against the other file.
+    let switched = cargo_with_config(&dir, "build", Some("conventions/globex.toml"));
+    assert!(!switched.status.success());
+    assert!(
+        stderr(&switched).contains("must start with the namespace `globex_`"),
+        "{}",
+        stderr(&switched)
+    );
+
+    let missing = cargo_with_config(&dir, "build", Some("conventions/missing.toml"));
+    assert!(!missing.status.success());
+    let errors = stderr(&missing).replace(&dir.display().to_string(), "$DIR");
+    assert!(
+        errors.contains(
+            "cannot read `$DIR/conventions/missing.toml` (named by `OBSERVE_CONFIG`): No such file or directory"
+        ),
+        "{errors}"
     );
 }

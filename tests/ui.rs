@@ -14,18 +14,23 @@ fn pass() {
     {
         let cases = trybuild::TestCases::new();
         cases.pass("tests/ui/pass/*.rs");
+        // Cases checked against their own directory's `observe.toml`.
+        cases.pass("tests/ui/pass/rfc-convention/*.rs");
         // The cases build and run when `cases` drops.
     }
-    let pass_cases = std::fs::read_dir("tests/ui/pass")
-        .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "rs")
-        })
-        .count();
+    let rust_files = |dir: &str| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "rs")
+            })
+            .count()
+    };
+    let pass_cases = rust_files("tests/ui/pass") + rust_files("tests/ui/pass/rfc-convention");
     let expositions: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -12,7 +12,7 @@ use syn::{DeriveInput, ItemFn};
 
 use crate::args::{ErrorLabelArgs, InstrumentedArgs, MetricArgs};
 use crate::check::{self, CheckedErrorLabel, MetricSite, Site};
-use crate::convention::{Convention, FILE_NAME, Loaded};
+use crate::convention::{CONFIG_VAR, Convention, FILE_NAME, Loaded};
 use crate::ctxt::Ctxt;
 use crate::expand;
 use crate::item::FnModel;
@@ -60,18 +60,21 @@ fn report_convention_errors(cx: &Ctxt, messages: &[String]) {
     }
 }
 
-/// `const _: &[u8] = include_bytes!("…/observe.toml");`: rustc then tracks the file.
+/// `const _: &[u8] = include_bytes!("…/observe.toml");`: rustc then tracks the file;
+/// and `option_env!("OBSERVE_CONFIG")`, so that setting, changing or unsetting the
+/// variable rebuilds (rustc records the variables the expanded code reads).
 fn tracked_input(convention: &Loaded) -> TokenStream {
     let source = convention.as_ref().ok().and_then(|c| c.source.as_ref());
-    match source {
-        Some(path) => {
-            let path = path.display().to_string();
-            quote!(
-                const _: &[u8] = ::core::include_bytes!(#path);
-            )
-        }
-        None => TokenStream::new(),
-    }
+    let file = source.map(|path| {
+        let path = path.display().to_string();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    quote!(
+        #file
+        const _: ::core::option::Option<&str> = ::core::option_env!(#CONFIG_VAR);
+    )
 }
 
 /// `#[instrumented(args)] item`. With `enabled` false (the `observe/enabled` feature

@@ -16,7 +16,7 @@ use crate::rules::Kind;
 
 /// This repository's `observe.toml`, as the macros load it.
 fn convention() -> Loaded {
-    crate::convention::load()
+    crate::convention::load(None)
 }
 
 /// Words the macros give meaning to, Rust keywords, and plain names.

@@ -49,7 +49,7 @@ use proc_macro::TokenStream;
 /// the attribute is checked.
 #[proc_macro_attribute]
 pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
-    let convention = convention::load();
+    let convention = convention::load(source_file());
     driver::instrumented(args.into(), item.into(), enabled(), &convention).into()
 }
 
@@ -59,7 +59,7 @@ pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
 /// through `::observe` unless the type says `#[error_label(crate = path)]`.
 #[proc_macro_derive(ErrorLabel, attributes(error_label))]
 pub fn derive_error_label(input: TokenStream) -> TokenStream {
-    driver::error_label(input.into(), &convention::load()).into()
+    driver::error_label(input.into(), &convention::load(source_file())).into()
 }
 
 /// A counter checked against the convention at compile time, its handle cached per call
@@ -85,7 +85,19 @@ pub fn histogram(input: TokenStream) -> TokenStream {
 }
 
 fn metric(kind: rules::Kind, input: TokenStream) -> TokenStream {
-    driver::metric(kind, input.into(), enabled(), &convention::load()).into()
+    driver::metric(
+        kind,
+        input.into(),
+        enabled(),
+        &convention::load(source_file()),
+    )
+    .into()
+}
+
+/// The file the macro is expanded in, where the convention search starts: `None` when
+/// the compiler has no real file for it (a doctest, some rust-analyzer set-ups).
+fn source_file() -> Option<std::path::PathBuf> {
+    proc_macro::Span::call_site().local_file()
 }
 
 /// The `enabled` feature: read here, in the entry points only, so the pipeline below

@@ -78,6 +78,21 @@ pub enum Error {
         /// What the other makes of it.
         second: String,
     },
+    /// A metric family may have more series, summed over all of its sites, than the
+    /// convention's series budget allows.
+    #[error(
+        "metric `{family}` may have up to {series} series over all of its sites, over the series budget of {budget}: {sites}; lower the bounds of their labels, give some of them their own `name`, or raise `series_budget` in `observe.toml`"
+    )]
+    SeriesBudget {
+        /// The family's name.
+        family: &'static str,
+        /// Its series, summed over its sites.
+        series: u64,
+        /// The budget.
+        budget: u64,
+        /// Each site, with the series it can produce.
+        sites: String,
+    },
     /// Another `metrics` recorder is installed already.
     #[error(
         "another `metrics` recorder is already installed; observe needs to install its own Prometheus recorder"

@@ -11,6 +11,8 @@
 //! ops/           operations as code: the catalogue of the linked    uses instrumented, metrics,
 //!                sites, rules, alerts, dashboards, runbooks, lock        names
 //! init/          builder, environment, start-up, the init guard     uses everything below
+//! testing/       capture what a closure or future recorded          uses instrumented, serve,
+//!                (`observe::testing`)                                    storage
 //! serve/         recorder, exposition, render, families, the        uses instrumented, metrics,
 //!                /metrics listener, Pushgateway push                     storage, global, leaves
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
@@ -38,6 +40,7 @@ pub mod ops;
 mod outcome;
 mod serve;
 mod storage;
+pub mod testing;
 mod traces;
 mod warn_limit;
 
@@ -47,6 +50,7 @@ pub use instrumented::ErrorLabel;
 pub use logs::LogFormat;
 pub use metrics::{CounterRef, GaugeRef, HistogramRef};
 pub use names::SPANS_DROPPED;
+pub use serve::budget::check_series_budgets;
 pub use serve::render::render;
 pub use traces::otlp::OtlpProtocol;
 pub use traces::propagation;

@@ -16,7 +16,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("global", &["clock"]),
     ("storage", &["global", "clock", "names", "outcome"]),
     ("metrics", &["global", "names"]),
-    ("instrumented", &["storage", "global", "names", "outcome"]),
+    (
+        "instrumented",
+        &["storage", "global", "names", "outcome", "clock"],
+    ),
     ("logs", &[]),
     (
         "traces",
@@ -36,6 +39,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     // Operations as code: reads the linked call and metric sites, writes files.
     ("ops", &["instrumented", "metrics", "names"]),
+    ("testing", &["instrumented", "serve", "storage"]),
     (
         "init",
         &[

@@ -16,7 +16,7 @@ use crate::convention::{Convention, MetricNames, Preset, Unit};
 use crate::ctxt::Ctxt;
 use crate::rules::{self, NAME_SUFFIXES_RESERVED, NameContext};
 use crate::text::{closest, one_of, snake_case_violation, to_snake_case};
-use crate::vocab::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, SPAN_KINDS};
+use crate::vocab::{LABEL_ERROR_TYPE, LABEL_OUTCOME, SPAN_KINDS};
 
 /// Everything `expand` needs, validated.
 pub(crate) struct Site {
@@ -42,6 +42,10 @@ pub(crate) struct Site {
     pub(crate) parent: Option<Ident>,
     /// The operation's SLO as declared (attribute, else `observe.toml`).
     pub(crate) slo: crate::slo::Resolved,
+    /// The series this site can produce in each of its four families (duration,
+    /// processed, failures, active), and the budget each family's total is held to.
+    pub(crate) series: [u64; 4],
+    pub(crate) series_budget: u64,
 }
 
 const LEVELS: &[&str] = &["trace", "debug", "info", "warn", "error"];
@@ -89,7 +93,7 @@ pub(crate) fn site(
     if snake_case_violation(&service).is_none() {
         check_metric_names(cx, &names, convention, &service, name_span);
     }
-    check_budgets(cx, &names, &checked, &preset, convention);
+    let series = check_budgets(cx, &names, &checked, &preset, convention);
     let labels = checked
         .into_iter()
         .filter_map(|label| match label.domain {
@@ -115,6 +119,8 @@ pub(crate) fn site(
         kind,
         parent,
         slo,
+        series,
+        series_budget: convention.series_budget,
     }
 }
 
@@ -346,15 +352,17 @@ fn check_metric_names(
     }
 }
 
-/// C001 for each of the four metrics: operation × outcome (or error class) × the extra
-/// labels' bounds (× bucket series for the histogram) within `series_budget`.
+/// C001 for each of the four metrics, counting what this site can produce: its
+/// operation is one value, so outcome (or error class) × the extra labels (each literal,
+/// so 1) × bucket series for the histogram. The sum over a family's sites, in however
+/// many functions and crates, is checked at `init`.
 fn check_budgets(
     cx: &Ctxt,
     names: &MetricNames,
     labels: &[CheckedLabel],
     preset: &Preset,
     convention: &Convention,
-) {
+) -> [u64; 4] {
     let bound = |label: &str| convention.label(label).map_or(1, |r| r.max);
     let with = |base: &[&str], tail: Option<Factor>| {
         let mut factors: Vec<Factor> = base.iter().map(|l| Factor::new(*l, bound(l))).collect();
@@ -364,34 +372,13 @@ fn check_budgets(
     };
     let buckets = Factor::bucket_series(preset);
     let at = Span::call_site();
-    labels::check_budget(
-        cx,
-        at,
-        &names.duration,
-        &with(&[LABEL_OPERATION, LABEL_OUTCOME], Some(buckets)),
-        convention,
-    );
-    labels::check_budget(
-        cx,
-        at,
-        &names.processed,
-        &with(&[LABEL_OPERATION, LABEL_OUTCOME], None),
-        convention,
-    );
-    labels::check_budget(
-        cx,
-        at,
-        &names.failures,
-        &with(&[LABEL_OPERATION, LABEL_ERROR_TYPE], None),
-        convention,
-    );
-    labels::check_budget(
-        cx,
-        at,
-        &names.active,
-        &with(&[LABEL_OPERATION], None),
-        convention,
-    );
+    let families = [
+        (&names.duration, with(&[LABEL_OUTCOME], Some(buckets))),
+        (&names.processed, with(&[LABEL_OUTCOME], None)),
+        (&names.failures, with(&[LABEL_ERROR_TYPE], None)),
+        (&names.active, with(&[], None)),
+    ];
+    families.map(|(name, factors)| labels::check_budget(cx, at, name, &factors, convention))
 }
 
 /// `skip(..)` names arguments of the function; the rest are recorded on the span with

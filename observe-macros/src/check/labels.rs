@@ -72,8 +72,9 @@ pub(crate) struct CheckedLabel {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Domain {
-    /// A literal value, with the label's bound across all sites of the metric.
-    Const { value: String, bound: u64 },
+    /// A literal value: one value at this site, whatever the label's bound (the sites of
+    /// a family together are checked against the budget at `init`).
+    Const { value: String },
     /// A runtime value from a declared set; others become `_OTHER`.
     Set(Vec<String>),
     /// A runtime value; the first `max` distinct ones are kept, others become `_OTHER`.
@@ -81,10 +82,10 @@ pub(crate) enum Domain {
 }
 
 impl CheckedLabel {
-    /// Distinct values this label can give the metric.
+    /// Distinct values this label can give the metric at this site.
     pub(crate) fn bound(&self) -> u64 {
         match &self.domain {
-            Domain::Const { bound, .. } => *bound,
+            Domain::Const { .. } => 1,
             // Plus `_OTHER`.
             Domain::Set(values) => values.len() as u64 + 1,
             Domain::Bounded(max) => max + 1,
@@ -117,10 +118,7 @@ pub(crate) fn check_labels(
         };
         let domain = match value {
             LabelValue::Literal(lit) => match check_value(cx, lit, &name, rule) {
-                Some(value) => Domain::Const {
-                    value,
-                    bound: rule.max,
-                },
+                Some(value) => Domain::Const { value },
                 None => continue,
             },
             LabelValue::Runtime => match &rule.values {
@@ -317,20 +315,22 @@ impl Factor {
     }
 }
 
-/// C001: the product of every label's bound on a metric (and a histogram's bucket
-/// series) stays within `series_budget`. The error prints the product.
+/// C001: the series one site can produce (the product of the bounds of its runtime
+/// labels, a literal counting 1, times a histogram's bucket series) stay within
+/// `series_budget`. The error prints the product. Returns the product, which the site
+/// carries so that `init` can check each family's total over all of its sites.
 pub(crate) fn check_budget(
     cx: &Ctxt,
     at: Span,
     metric: &str,
     factors: &[Factor],
     convention: &Convention,
-) {
+) -> u64 {
     let product = factors
         .iter()
         .fold(1u64, |acc, f| acc.saturating_mul(f.bound.max(1)));
     if product <= convention.series_budget {
-        return;
+        return product;
     }
     let terms: Vec<String> = factors
         .iter()
@@ -350,7 +350,7 @@ pub(crate) fn check_budget(
     cx.error_at(
         written.unwrap_or(at),
         format!(
-            "metric `{metric}` may have up to {} = {product} series, over the series budget of {}",
+            "metric `{metric}` may have up to {} = {product} series at this site, over the series budget of {}",
             terms.join(" × "),
             convention.series_budget
         ),
@@ -358,4 +358,5 @@ pub(crate) fn check_budget(
             "{largest}drop a label, or raise `series_budget` in `observe.toml`"
         )),
     );
+    product
 }

@@ -17,6 +17,9 @@ pub(crate) struct MetricSite {
     pub(crate) help: String,
     pub(crate) labels: Vec<CheckedLabel>,
     pub(crate) preset: Option<Preset>,
+    /// The series this site can produce, and the budget its family's total is held to.
+    pub(crate) series: u64,
+    pub(crate) series_budget: u64,
 }
 
 pub(crate) fn site(
@@ -59,12 +62,14 @@ pub(crate) fn site(
     if let Some(preset) = &preset {
         factors.push(Factor::bucket_series(preset));
     }
-    labels::check_budget(cx, args.name.span(), &name, &factors, convention);
+    let series = labels::check_budget(cx, args.name.span(), &name, &factors, convention);
     MetricSite {
         service,
         help,
         labels,
         preset,
+        series,
+        series_budget: convention.series_budget,
     }
 }
 

@@ -9,7 +9,7 @@ mod located;
 mod model;
 mod validate;
 
-pub(crate) use load::{Loaded, load};
+pub(crate) use load::{CONFIG_VAR, Loaded, load};
 pub(crate) use model::{Convention, FILE_NAME, LabelRule, MetricNames, Preset, Unit};
 /// The file parser alone, for the property tests that feed it arbitrary bytes.
 #[cfg(test)]

@@ -143,12 +143,14 @@ fn gen_site_static(
         .buckets
         .iter()
         .map(|b| Literal::f64_suffixed(*b));
-    let metric = |name: String, help: String| quote!(#krate::__private::MetricMeta { name: #name, help: #help });
+    let metric = |name: String, help: String, series: u64| quote!(#krate::__private::MetricMeta { name: #name, help: #help, series: #series });
     let names = &site.names;
-    let duration = metric(names.duration.clone(), help_duration(site));
-    let processed = metric(names.processed.clone(), help_processed(site));
-    let failures = metric(names.failures.clone(), help_failures(site));
-    let active = metric(names.active.clone(), help_active(site));
+    let [d, p, f, a] = site.series;
+    let duration = metric(names.duration.clone(), help_duration(site), d);
+    let processed = metric(names.processed.clone(), help_processed(site), p);
+    let failures = metric(names.failures.clone(), help_failures(site), f);
+    let active = metric(names.active.clone(), help_active(site), a);
+    let series_budget = site.series_budget;
     let [success, failure, cancelled] = &site.outcomes;
     let error_classes = crate::classes::error_classes_fn(krate, sig, returns_future);
     let slo = site.slo.to_tokens(&quote!(#krate));
@@ -170,6 +172,7 @@ fn gen_site_static(
                 line: ::core::line!(),
                 error_classes: #error_classes,
                 slo: #slo,
+                series_budget: #series_budget,
             });
         #krate::__private::inventory::submit! {
             #krate::__private::SiteRegistration(&__OBSERVE_SITE)

@@ -67,6 +67,7 @@ pub(crate) fn generate(
         .iter()
         .flat_map(|p| p.buckets.iter().map(|b| Literal::f64_suffixed(*b)));
     let method = Ident::new(kind.noun(), Span::call_site());
+    let (series, series_budget) = (site.series, site.series_budget);
     quote! {{
         #tracked
         static __OBSERVE_METRIC: #private::MetricSite = #private::MetricSite::new(#private::MetricSiteMeta {
@@ -79,6 +80,8 @@ pub(crate) fn generate(
             buckets: &[#(#buckets),*],
             file: ::core::file!(),
             line: ::core::line!(),
+            series: #series,
+            series_budget: #series_budget,
         });
         #private::inventory::submit! {
             #private::MetricSiteRegistration(&__OBSERVE_METRIC)

@@ -19,7 +19,7 @@ use crate::logs::{self, LogFormat};
 use crate::metrics::{MetricSite, all_metric_sites};
 use crate::serve::auth::MetricsAuth;
 use crate::serve::push::Pusher;
-use crate::serve::{families, listener, recorder, render};
+use crate::serve::{budget, families, listener, recorder, render};
 use crate::traces::otlp::{self, OtlpPipeline};
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
@@ -60,10 +60,10 @@ impl Builder {
     }
 
     fn plan(&self) -> Result<Plan, Error> {
-        families::check(
-            &all_call_sites().map(CallSite::meta).collect::<Vec<_>>(),
-            &all_metric_sites().map(MetricSite::meta).collect::<Vec<_>>(),
-        )?;
+        let call_sites: Vec<_> = all_call_sites().map(CallSite::meta).collect();
+        let metric_sites: Vec<_> = all_metric_sites().map(MetricSite::meta).collect();
+        families::check(&call_sites, &metric_sites)?;
+        budget::check(&call_sites, &metric_sites)?;
         let prometheus = recorder::prometheus_builder(&self.environment)?;
         if self.logging {
             super::env::check_log_filter()?;

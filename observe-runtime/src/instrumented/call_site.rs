@@ -3,6 +3,9 @@
 //! registry lookup, no hashing and no allocation.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::capture;
 
 use crate::names::OUTCOME_COUNT;
 use crate::storage::Storage;
@@ -31,6 +34,9 @@ pub struct CallSiteMeta {
     pub error_classes: fn() -> Option<&'static [&'static str]>,
     /// Its declared SLO.
     pub slo: super::SloMeta,
+    /// The convention's `series_budget`: the most series each of its families may have
+    /// over all of its sites, checked at `init`.
+    pub series_budget: u64,
 }
 
 /// Name and HELP text of one metric.
@@ -39,6 +45,8 @@ pub struct CallSiteMeta {
 pub struct FamilyMeta {
     pub name: &'static str,
     pub help: &'static str,
+    /// The most series this site can give the family (counted at compile time).
+    pub series: u64,
 }
 
 /// One instrumented function's static state. Generated as a `static` inside the function.
@@ -46,6 +54,8 @@ pub struct FamilyMeta {
 pub struct CallSite {
     meta: CallSiteMeta,
     storage: OnceLock<Storage>,
+    /// Set once a call before `init` has been reported (debug builds).
+    warned_before_init: AtomicBool,
 }
 
 /// Registers a call site for the runtime's start-up (histogram buckets per metric).
@@ -59,6 +69,7 @@ impl CallSite {
         CallSite {
             meta,
             storage: OnceLock::new(),
+            warned_before_init: AtomicBool::new(false),
         }
     }
 
@@ -88,13 +99,35 @@ impl CallSite {
         let _ = self.storage();
     }
 
+    /// Before `init`: the storage of the thread's `observe::testing` capture, if any,
+    /// else nothing (and, in debug builds, a warning on the site's first such call).
     #[cold]
     fn register(&'static self) -> Option<&'static Storage> {
-        let clock = crate::global::clock()?;
+        let Some(clock) = crate::global::clock() else {
+            let captured = capture::storage_for(self);
+            if captured.is_none() {
+                self.warn_before_init();
+            }
+            return captured;
+        };
         Some(
             self.storage
                 .get_or_init(|| Storage::new(self.meta.buckets, clock.clone())),
         )
+    }
+
+    /// A call before `init` is not recorded, by design; in debug builds say so, once per
+    /// function, so that a forgotten `init` does not look like a function never called.
+    #[cold]
+    fn warn_before_init(&self) {
+        if cfg!(debug_assertions) && !self.warned_before_init.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                operation = self.meta.operation,
+                module = self.meta.module_path,
+                "`{}` was called before `observe::init`: calls before `init` are not recorded",
+                self.meta.operation,
+            );
+        }
     }
 }
 

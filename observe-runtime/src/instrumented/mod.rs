@@ -5,6 +5,7 @@
 
 mod call_guard;
 mod call_site;
+mod capture;
 mod classify;
 mod error_classes;
 mod error_label;
@@ -14,6 +15,7 @@ mod span;
 pub use call_guard::{CallFuture, CallGuard};
 pub(crate) use call_site::all_call_sites;
 pub use call_site::{CallSite, CallSiteMeta, CallSiteRegistration, FamilyMeta};
+pub(crate) use capture::{Capture, enter as capture_enter};
 pub use classify::{Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult};
 pub use error_classes::{
     ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, ErrorClasses,

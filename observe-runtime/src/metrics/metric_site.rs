@@ -47,6 +47,10 @@ pub struct MetricSiteMeta {
     /// Where the call is.
     pub file: &'static str,
     pub line: u32,
+    /// The most series this site can give the family (counted at compile time), and the
+    /// convention's `series_budget` for the family's total, checked at `init`.
+    pub series: u64,
+    pub series_budget: u64,
 }
 
 /// One metric call site. Generated as a `static` inside the macro's expansion.

@@ -25,13 +25,22 @@ pub(crate) fn append<'a>(
     environment: &str,
     sites: impl Iterator<Item = &'a CallSite>,
 ) {
+    append_snapshots(
+        out,
+        environment,
+        sites.filter_map(|site| Some((site.meta(), site.registered()?.snapshot()))),
+    );
+}
+
+/// Appends the series of `sites` as read, in the same format: what `render` shows of
+/// registered sites, and what `testing` shows of a capture's.
+pub(crate) fn append_snapshots<'a>(
+    out: &mut String,
+    environment: &str,
+    sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
+) {
     let reads: Vec<Read<'_>> = sites
-        .filter_map(|site| {
-            Some(Read {
-                meta: site.meta(),
-                snapshot: site.registered()?.snapshot(),
-            })
-        })
+        .map(|(meta, snapshot)| Read { meta, snapshot })
         .collect();
     // The exporter's order: counters, gauges, then histograms; families by name.
     family(

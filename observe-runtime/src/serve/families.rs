@@ -159,7 +159,11 @@ mod tests {
         operation: &'static str,
         labels: &'static [(&'static str, &'static str)],
     ) -> CallSiteMeta {
-        let metric = |name| FamilyMeta { name, help: "" };
+        let metric = |name| FamilyMeta {
+            name,
+            help: "",
+            series: 1,
+        };
         CallSiteMeta {
             service: "parsing",
             operation,
@@ -175,6 +179,7 @@ mod tests {
             line: 1,
             error_classes: || None,
             slo: crate::instrumented::SloMeta::NONE,
+            series_budget: 10_000,
         }
     }
 
@@ -193,6 +198,8 @@ mod tests {
             buckets: &[],
             file: "src/queues.rs",
             line: 1,
+            series: 1,
+            series_budget: 10_000,
         }
     }
 

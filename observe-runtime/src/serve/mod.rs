@@ -6,7 +6,8 @@
 //! `warn_limit`.
 
 pub(crate) mod auth;
-mod exposition;
+pub(crate) mod budget;
+pub(crate) mod exposition;
 pub(crate) mod families;
 pub(crate) mod listener;
 pub(crate) mod push;

@@ -92,6 +92,7 @@ pub(crate) struct Storage {
 }
 
 /// What one render reads back from a site.
+#[derive(Clone)]
 pub(crate) struct Snapshot {
     /// Per outcome: non-cumulative bucket counts (finite bounds then `+Inf`) and the sum
     /// in seconds.
