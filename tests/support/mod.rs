@@ -13,5 +13,7 @@ pub mod exposition;
 pub mod otlp;
 /// Child processes, free ports, HTTP polling, temporary directories.
 pub mod process;
+/// A real Prometheus server scraping a target, and its query API.
+pub mod prometheus;
 /// `promtool`, `prometheus` and the Pushgateway: found, or skipped, or required.
 pub mod prometheus_tools;

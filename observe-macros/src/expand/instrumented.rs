@@ -151,6 +151,8 @@ fn gen_site_static(site: &Site, tracked: TokenStream) -> TokenStream {
                 service: #service,
                 operation: #operation,
                 module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
                 labels: &[#((#label_keys, #label_values)),*],
                 duration: #duration,
                 processed: #processed,

@@ -18,7 +18,7 @@ use crate::instrumented::{CallSite, all_call_sites};
 use crate::logs::{self, LogFormat};
 use crate::metrics::{MetricSite, all_metric_sites};
 use crate::serve::push::Pusher;
-use crate::serve::{endpoint, families, recorder, render};
+use crate::serve::{endpoint, families, recorder, render, shared_series};
 use crate::traces::otlp::{self, OtlpPipeline};
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
@@ -145,6 +145,7 @@ impl Builder {
         let (shutdown, thread) = spawn_exporter_thread(io)?;
 
         logs::install(plan.log_format, plan.service_name, tracer);
+        shared_series::warn(&all_call_sites().map(CallSite::meta).collect::<Vec<_>>());
         CALL_SITE_CONFIG
             .set(CallSiteConfig {
                 environment: self.environment,

@@ -13,6 +13,10 @@ pub struct CallSiteMeta {
     pub service: &'static str,
     pub operation: &'static str,
     pub module_path: &'static str,
+    /// Where the function is (`file!()`, `line!()`), to tell apart sites that share a
+    /// series.
+    pub file: &'static str,
+    pub line: u32,
     /// Extra constant labels from `labels(..)`.
     pub labels: &'static [(&'static str, &'static str)],
     pub duration: FamilyMeta,

@@ -12,9 +12,13 @@ use crate::names::{
 };
 use crate::storage::Snapshot;
 
-/// One registered site and what it holds now.
+use super::shared_series::SeriesKey;
+
+/// One series' label set and what it holds now: a registered site, or several sites
+/// that share the label set, merged.
 struct Read<'a> {
     meta: &'a CallSiteMeta,
+    key: SeriesKey<'a>,
     snapshot: Snapshot,
 }
 
@@ -24,14 +28,25 @@ pub(crate) fn append<'a>(
     environment: &str,
     sites: impl Iterator<Item = &'a CallSite>,
 ) {
-    let reads: Vec<Read<'_>> = sites
+    let mut reads: Vec<Read<'_>> = sites
         .filter_map(|site| {
             Some(Read {
                 meta: site.meta(),
+                key: SeriesKey::of(site.meta()),
                 snapshot: site.registered()?.snapshot(),
             })
         })
         .collect();
+    // One line per label set, always: sites that share one (same-named functions of a
+    // service) are summed into the first, or Prometheus would keep one of their samples.
+    reads.sort_by(|a, b| a.key.cmp(&b.key));
+    reads.dedup_by(|later, first| {
+        let same = later.key == first.key;
+        if same {
+            first.snapshot.absorb(&later.snapshot);
+        }
+        same
+    });
     // The exporter's order: counters, gauges, then histograms; families by name.
     family(
         out,

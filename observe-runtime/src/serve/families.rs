@@ -164,6 +164,8 @@ mod tests {
             service: "parsing",
             operation,
             module_path: "app::parsing",
+            file: "src/parsing.rs",
+            line: 1,
             labels,
             duration: metric("copilot_parsing_duration_seconds"),
             processed: metric("copilot_parsing_messages_processed_total"),

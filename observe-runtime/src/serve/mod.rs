@@ -9,3 +9,4 @@ pub(crate) mod families;
 pub(crate) mod push;
 pub(crate) mod recorder;
 pub(crate) mod render;
+pub(crate) mod shared_series;
