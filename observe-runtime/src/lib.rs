@@ -55,7 +55,8 @@ pub mod __private {
     pub use crate::instrumented::{
         CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, Classify,
         ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, call_span,
+        LabelViaTrait, LabelViaTypeName, RecordArg, RecordDebugArg, RecordNoArg, Returned,
+        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, call_span,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

@@ -10,7 +10,7 @@ mod instrumented;
 mod metric;
 
 pub(crate) use error_label::{ErrorLabelArgs, LabelChoice};
-pub(crate) use instrumented::{InstrumentedArgs, LabelArg, LevelArg};
+pub(crate) use instrumented::{InstrumentedArgs, LabelArg, LevelArg, ValueFormat};
 pub(crate) use metric::MetricArgs;
 
 use proc_macro2::TokenStream;

@@ -7,6 +7,8 @@ mod call_guard;
 mod call_site;
 mod classify;
 mod error_label;
+mod record_arg;
+mod returned;
 mod span;
 
 pub use call_guard::{CallFuture, CallGuard};
@@ -14,4 +16,9 @@ pub(crate) use call_site::all_call_sites;
 pub use call_site::{CallSite, CallSiteMeta, CallSiteRegistration, FamilyMeta};
 pub use classify::{Classify, ClassifyAnyValue, ClassifyLabelledResult, ClassifyOtherResult};
 pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
+pub use record_arg::{RecordArg, RecordDebugArg, RecordNoArg};
+// The tags the traits return are named by no caller: they are only called through.
+pub use returned::{
+    Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
+};
 pub use span::call_span;
