@@ -41,6 +41,9 @@ pub(crate) struct Site {
     pub(crate) preset: Preset,
     /// `TRACE` … `ERROR`.
     pub(crate) level: Ident,
+    /// `level = Level::DEBUG` as written (a path of two segments or more), referenced by
+    /// the expansion so the user's `use tracing::Level` is used, as under tracing.
+    pub(crate) level_path: Option<syn::Path>,
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) recorded_args: Vec<Ident>,
     pub(crate) fields: Option<TokenStream>,
@@ -129,6 +132,10 @@ pub(crate) fn site(
         level,
         labels,
         recorded_args,
+        level_path: match args.level.get() {
+            Some(LevelArg::Path(path)) if path.segments.len() > 1 => Some(path.clone()),
+            _ => None,
+        },
         fields: args.fields.get().cloned(),
         kind,
         parent,

@@ -79,32 +79,10 @@ pub(crate) fn gen_function(
         use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
         (&&&#krate::__private::Classify(&__observe_ret)).__observe_outcome()
     }};
-    let sync_events = gen_events(site, &quote!(__observe_ret), &quote!(__observe_span));
     // User code keeps its own spans so type and borrow errors land on the user's lines.
     let body = quote_spanned!(block.span()=> #block);
     let instrumented_body = match model.kind {
-        // What the body returned decides when the call ends, by its type: a future behind
-        // an alias or a named type when it completes, any other value now.
-        BodyKind::Sync => quote! {
-            let __observe_span = #span;
-            let __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
-            #[allow(clippy::let_unit_value, clippy::needless_return)]
-            let __observe_ret: #ret_ty = {
-                let __observe_entered = __observe_span.enter();
-                #krate::__private::once(move || #body)
-            };
-            let __observe_returned = {
-                #[allow(unused_imports)]
-                use #krate::__private::{ReturnedLocalFuture as _, ReturnedReady as _, ReturnedSendFuture as _, ReturnedValue as _};
-                (&&#krate::__private::Returned(&__observe_ret)).__observe_returned()
-            };
-            __observe_returned.finish(__observe_ret, __observe_guard, |__observe_ret, __observe_span| {
-                #sync_events
-                #[allow(unused_imports)]
-                use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
-                (&&&#krate::__private::Classify(__observe_ret)).__observe_outcome()
-            })
-        },
+        BodyKind::Sync => sync_body(site, &span, &ret_ty, &body),
         BodyKind::Async => quote! {
             let __observe_span = #span;
             let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
@@ -136,12 +114,17 @@ pub(crate) fn gen_function(
             }
         }
     };
+    let level_path = site
+        .level_path
+        .as_ref()
+        .map(|path| quote!(const _: #krate::__private::tracing::Level = #path;));
     // The user's braces around the new body: lints that point at the function's body
     // (`dead_code` under `#[expect]`) see the user's tokens (tracing#3108).
     let mut body = TokenStream::new();
     block.brace_token.surround(&mut body, |body| {
         body.extend(quote! {
             #(#inner_attrs)*
+            #level_path
             #statics
             #instrumented_body
         });
@@ -149,6 +132,38 @@ pub(crate) fn gen_function(
     quote! {
         #(#attrs)*
         #vis #sig #body
+    }
+}
+
+/// A plain fn's body. What the body returned decides when the call ends, by its type: a
+/// future behind an alias or a named type when it completes, any other value now.
+fn sync_body(
+    site: &Site,
+    span: &TokenStream,
+    ret_ty: &syn::Type,
+    body: &TokenStream,
+) -> TokenStream {
+    let krate = &site.krate;
+    let sync_events = gen_events(site, &quote!(__observe_ret), &quote!(__observe_span));
+    quote! {
+        let __observe_span = #span;
+        let __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
+        #[allow(clippy::let_unit_value, clippy::needless_return)]
+        let __observe_ret: #ret_ty = {
+            let __observe_entered = __observe_span.enter();
+            #krate::__private::once(move || #body)
+        };
+        let __observe_returned = {
+            #[allow(unused_imports)]
+            use #krate::__private::{ReturnedLocalFuture as _, ReturnedReady as _, ReturnedSendFuture as _, ReturnedValue as _};
+            (&&#krate::__private::Returned(&__observe_ret)).__observe_returned()
+        };
+        __observe_returned.finish(__observe_ret, __observe_guard, |__observe_ret, __observe_span| {
+            #sync_events
+            #[allow(unused_imports)]
+            use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
+            (&&&#krate::__private::Classify(__observe_ret)).__observe_outcome()
+        })
     }
 }
 
@@ -164,21 +179,31 @@ fn gen_events(site: &Site, value: &TokenStream, span: &TokenStream) -> TokenStre
         ValueFormat::Debug => quote!(?),
         ValueFormat::Display => quote!(%),
     };
-    let ret = site.ret.map(|f| {
-        let sigil = format(f);
-        quote! {
-            #tracing::event!(target: #target, parent: #span, #tracing::Level::#level, return = #sigil #value);
-        }
-    });
-    let err = site.err.map(|f| {
-        let sigil = format(f);
-        quote! {
-            if let ::core::result::Result::Err(__observe_err) = #value {
+    let ret = |value: TokenStream| {
+        site.ret.map(|f| {
+            let sigil = format(f);
+            quote!(#tracing::event!(target: #target, parent: #span, #tracing::Level::#level, return = #sigil #value);)
+        })
+    };
+    let Some(err) = site.err else {
+        return ret(value.clone()).unwrap_or_default();
+    };
+    let sigil = format(err);
+    // With `err`, `ret` records the `Ok` value only, as in tracing.
+    let ok = ret(quote!(__observe_ok));
+    let ok_pattern = if ok.is_some() {
+        quote!(__observe_ok)
+    } else {
+        quote!(_)
+    };
+    quote! {
+        match #value {
+            ::core::result::Result::Ok(#ok_pattern) => { #ok }
+            ::core::result::Result::Err(__observe_err) => {
                 #tracing::event!(target: #target, parent: #span, #tracing::Level::ERROR, error = #sigil __observe_err);
             }
         }
-    });
-    quote!(#ret #err)
+    }
 }
 
 /// The call site's static description, its registration for start-up, and the convention
