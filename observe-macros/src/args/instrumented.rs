@@ -224,7 +224,8 @@ impl InstrumentedArgs {
 
 /// `ret` / `err` bare, or with `(Debug)` / `(Display)`.
 fn event_arg(cx: &Ctxt, key: &Ident, value: RawValue) -> Option<EventArg> {
-    let example = format!("{0}, {0}(Debug) or {0}(Display)", key.unraw());
+    // `malformed` puts the example in backticks: these close and reopen them.
+    let example = format!("{0}`, `{0}(Debug)` or `{0}(Display)", key.unraw());
     match value {
         RawValue::Flag => Some(EventArg { format: None }),
         RawValue::List(tokens) => match syn::parse2::<Ident>(tokens) {
