@@ -143,7 +143,10 @@ fn captured(run: impl FnOnce()) -> Vec<Seen> {
     captured.0.lock().unwrap().clone()
 }
 
-fn events(seen: &[Seen]) -> Vec<(Option<&str>, Level, Vec<(&str, &str)>)> {
+/// An event: the span it happened in, its level and its fields.
+type EventView<'a> = (Option<&'a str>, Level, Vec<(&'a str, &'a str)>);
+
+fn events(seen: &[Seen]) -> Vec<EventView<'_>> {
     seen.iter()
         .filter(|s| s.kind == "event")
         .map(|s| {
