@@ -42,6 +42,73 @@ fn boxed(fail: bool) -> Pin<Box<dyn Future<Output = Result<(), JobError>> + Send
     })
 }
 
+/// A team's own alias of a boxed future.
+type JobFuture<T> = Pin<Box<dyn Future<Output = Result<T, JobError>> + Send>>;
+
+#[instrumented(service = "shapes")]
+fn via_box_future(ms: u64) -> futures::future::BoxFuture<'static, Result<u64, JobError>> {
+    Box::pin(async move {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        if ms == 0 {
+            Err(JobError::Rejected)
+        } else {
+            Ok(ms)
+        }
+    })
+}
+
+#[instrumented(service = "shapes")]
+fn via_local_box_future(
+    shared: std::rc::Rc<u64>,
+) -> futures::future::LocalBoxFuture<'static, Result<u64, JobError>> {
+    Box::pin(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        Ok(*shared)
+    })
+}
+
+#[instrumented(service = "shapes")]
+fn via_team_alias(fail: bool) -> JobFuture<u32> {
+    Box::pin(async move {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if fail { Err(JobError::Rejected) } else { Ok(7) }
+    })
+}
+
+#[instrumented(service = "shapes")]
+fn via_ready(fail: bool) -> std::future::Ready<Result<u32, JobError>> {
+    std::future::ready(if fail { Err(JobError::Rejected) } else { Ok(1) })
+}
+
+#[tokio::test]
+async fn futures_behind_aliases_and_named_types_are_measured_by_their_output() {
+    observe();
+    assert_eq!(via_box_future(20).await.unwrap(), 20);
+    via_box_future(0).await.unwrap_err();
+    assert_eq!(via_local_box_future(std::rc::Rc::new(5)).await.unwrap(), 5);
+    assert_eq!(via_team_alias(false).await.unwrap(), 7);
+    via_team_alias(true).await.unwrap_err();
+    assert_eq!(via_ready(false).await.unwrap(), 1);
+    via_ready(true).await.unwrap_err();
+    // Created but never awaited: cancelled when dropped, not a success at creation.
+    drop(via_team_alias(false));
+
+    let m = scrape();
+    let count = |op, outcome| m.count(PROCESSED, &[("operation", op), ("outcome", outcome)]);
+    assert_eq!(count("via_box_future", "success"), 1.0);
+    assert_eq!(count("via_box_future", "failure"), 1.0);
+    assert_eq!(count("via_local_box_future", "success"), 1.0);
+    assert_eq!(count("via_team_alias", "success"), 1.0);
+    assert_eq!(count("via_team_alias", "failure"), 1.0);
+    assert_eq!(count("via_team_alias", "cancelled"), 1.0);
+    assert_eq!(count("via_ready", "success"), 1.0);
+    assert_eq!(count("via_ready", "failure"), 1.0);
+    for op in ["via_box_future", "via_local_box_future", "via_team_alias"] {
+        let buckets = m.buckets(DURATION, &[("operation", op), ("outcome", "success")]);
+        assert_eq!(buckets[0], (0.01, 0.0), "{op}: the 20 ms await is measured");
+    }
+}
+
 #[tokio::test]
 async fn a_returned_future_is_measured_until_it_completes() {
     observe();

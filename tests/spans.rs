@@ -277,3 +277,58 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
         ]
     );
 }
+
+/// No `Debug`: left off the span, with no error and no bound added.
+struct Opaque(u32);
+
+#[instrumented(service = "spans")]
+fn mixed<T: Copy + Into<u64>>(
+    label: &str,
+    opaque: Opaque,
+    by_ref: &Opaque,
+    generic: T,
+    numbers: impl Iterator<Item = u32>,
+    (first, mut second): (u8, u8),
+    #[allow(unused_variables)] unused: u8,
+) -> u64 {
+    second += first;
+    label.len() as u64
+        + u64::from(opaque.0 + by_ref.0)
+        + generic.into()
+        + u64::from(second)
+        + numbers.map(u64::from).sum::<u64>()
+}
+
+#[test]
+fn arguments_are_recorded_when_their_type_implements_debug() {
+    let spans = spans_of(|| {
+        let total = mixed(
+            "ab",
+            Opaque(1),
+            &Opaque(2),
+            3u8,
+            [4, 5].into_iter(),
+            (6, 7),
+            0,
+        );
+        assert_eq!(total, 2 + 1 + 2 + 3 + 13 + 9);
+    });
+    let (name, fields) = &spans[0];
+    assert_eq!(name, "mixed");
+    let recorded: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| !k.starts_with("__") && !k.contains('.'))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    // `generic` has no `Debug` bound, `numbers` is an `impl Iterator`, `Opaque` has no
+    // `Debug`: none is recorded. Pattern bindings are, each under its own name.
+    assert_eq!(
+        recorded,
+        [
+            ("first", "6"),
+            ("label", "\"ab\""),
+            ("second", "7"),
+            ("unused", "0")
+        ]
+    );
+}

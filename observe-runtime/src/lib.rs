@@ -65,7 +65,9 @@ pub mod __private {
         CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, ClassesOf,
         ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
         ClassifyLabelledResult, ClassifyOtherResult, ErrorClasses, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, SloMeta, call_span,
+        LabelViaTrait, LabelViaTypeName, RecordArg, RecordDebugArg, RecordNoArg, Returned,
+        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, SloMeta,
+        call_span,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

@@ -17,5 +17,7 @@ pub mod otlp;
 pub mod process;
 /// A real Prometheus server with rule files, and its HTTP API.
 pub mod prometheus_server;
+/// A real Prometheus server scraping a target, and its query API.
+pub mod prometheus;
 /// `promtool`, `prometheus` and the Pushgateway: found, or skipped, or required.
 pub mod prometheus_tools;

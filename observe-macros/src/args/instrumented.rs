@@ -25,6 +25,11 @@ const KEYS: Keys = Keys {
         "kind",
         "parent",
         "slo",
+        "span_name",
+        "target",
+        "ret",
+        "err",
+        "follows_from",
     ],
     otherwise: None,
 };
@@ -44,10 +49,26 @@ impl Parse for LabelArg {
     }
 }
 
-/// The level written as `level = "debug"` or `level = DEBUG`.
+/// The level written as `level = "debug"`, `level = DEBUG`, `level = Level::DEBUG` or,
+/// as tracing accepts, `level = 1` (trace) … `level = 5` (error).
 pub(crate) enum LevelArg {
     Str(LitStr),
     Path(syn::Path),
+    Int(syn::LitInt),
+}
+
+/// How `ret` / `err` format the value in their event: `ret` defaults to `Debug`, `err`
+/// to `Display`, as in tracing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ValueFormat {
+    Debug,
+    Display,
+}
+
+/// `ret`, `ret(Debug)`, `ret(Display)` (and the same for `err`).
+pub(crate) struct EventArg {
+    /// `None` for the bare flag: the argument's default format.
+    pub(crate) format: Option<ValueFormat>,
 }
 
 pub(crate) struct InstrumentedArgs {
@@ -65,6 +86,10 @@ pub(crate) struct InstrumentedArgs {
     pub(crate) parent: Slot<Ident>,
     /// `slo(availability = "99.9%", latency(threshold = "5s", target = "95%"))`.
     pub(crate) slo: Slot<crate::slo::AttrSlo>,
+    pub(crate) span_name: Slot<LitStr>,
+    pub(crate) target: Slot<LitStr>,
+    pub(crate) ret: Slot<EventArg>,
+    pub(crate) err: Slot<EventArg>,
     /// Keys the user wrote or evidently meant (a malformed value, a typo), even if no
     /// value was taken: a "missing argument" error for them would only repeat another.
     pub(crate) attempted: Vec<&'static str>,
@@ -87,6 +112,10 @@ impl InstrumentedArgs {
             kind: Slot::new("kind"),
             parent: Slot::new("parent"),
             slo: Slot::new("slo"),
+            span_name: Slot::new("span_name"),
+            target: Slot::new("target"),
+            ret: Slot::new("ret"),
+            err: Slot::new("err"),
             attempted: Vec::new(),
         };
         for arg in parse_list(cx, tokens) {
@@ -96,7 +125,7 @@ impl InstrumentedArgs {
     }
 
     /// One argument into its slot. A plain dispatch on the key, one arm per argument: long
-    /// only because there are thirteen of them.
+    /// only because there are eighteen of them.
     fn take(&mut self, cx: &Ctxt, RawArg { key, value }: RawArg) {
         let name = match KEYS.resolve(cx, &key) {
             Ok(name) => name,
@@ -140,9 +169,14 @@ impl InstrumentedArgs {
             ),
             ("level", RawValue::Lit(Lit::Str(s))) => self.level.set(cx, key, LevelArg::Str(s)),
             ("level", RawValue::Path(p)) => self.level.set(cx, key, LevelArg::Path(p)),
+            ("level", RawValue::Lit(Lit::Int(n))) => self.level.set(cx, key, LevelArg::Int(n)),
             ("level", _) => malformed(cx, key, "level = \"debug\"").unwrap_or(()),
             ("skip", RawValue::List(tokens)) => {
-                match Punctuated::<Ident, Token![,]>::parse_terminated.parse2(tokens) {
+                // `Ident::parse_any`: `skip(self)` is accepted, as tracing does.
+                let parse = |input: ParseStream| {
+                    Punctuated::<Ident, Token![,]>::parse_terminated_with(input, Ident::parse_any)
+                };
+                match parse.parse2(tokens) {
                     Ok(idents) => self.skip.set(cx, key, idents.into_iter().collect()),
                     Err(error) => cx.syn_error(error),
                 }
@@ -177,9 +211,47 @@ impl InstrumentedArgs {
                 "slo(availability = \"99.9%\", latency(threshold = \"5s\", target = \"95%\"))",
             )
             .unwrap_or(()),
+            ("span_name", v) => set(
+                cx,
+                key,
+                &mut self.span_name,
+                string_value(cx, key, v, "span_name = \"fetch\""),
+            ),
+            ("target", v) => set(
+                cx,
+                key,
+                &mut self.target,
+                string_value(cx, key, v, "target = \"my_crate::io\""),
+            ),
+            ("ret", v) => set(cx, key, &mut self.ret, event_arg(cx, key, v)),
+            ("err", v) => set(cx, key, &mut self.err, event_arg(cx, key, v)),
+            ("follows_from", _) => cx.error_spanned_by(
+                key,
+                "`follows_from` is not supported by `#[instrumented]`",
+                Some("observe links a call to its caller's trace with `parent = headers` (W3C `traceparent`); to add a follows-from link, call `tracing::Span::current().follows_from(id)` in the body".to_owned()),
+            ),
             // `resolve` only returns keys of `KEYS`, each matched above.
             _ => {}
         }
+    }
+}
+
+/// `ret` / `err` bare, or with `(Debug)` / `(Display)`.
+fn event_arg(cx: &Ctxt, key: &Ident, value: RawValue) -> Option<EventArg> {
+    // `malformed` puts the example in backticks: these close and reopen them.
+    let example = format!("{0}`, `{0}(Debug)` or `{0}(Display)", key.unraw());
+    match value {
+        RawValue::Flag => Some(EventArg { format: None }),
+        RawValue::List(tokens) => match syn::parse2::<Ident>(tokens) {
+            Ok(mode) if mode == "Debug" => Some(EventArg {
+                format: Some(ValueFormat::Debug),
+            }),
+            Ok(mode) if mode == "Display" => Some(EventArg {
+                format: Some(ValueFormat::Display),
+            }),
+            _ => malformed(cx, key, &example),
+        },
+        _ => malformed(cx, key, &example),
     }
 }
 
@@ -206,7 +278,9 @@ mod tests {
             let args = InstrumentedArgs::from_tokens(&cx, quote!(#ident));
             assert!(args.attempted.contains(key), "{key}");
             let errors = cx.check().err().map(|e| e.into_iter().count()).unwrap_or(0);
-            assert_eq!(errors + usize::from(*key == "skip_all"), 1, "{key}");
+            // Flags that are complete as written; `follows_from` is always refused.
+            let flags = ["skip_all", "ret", "err"];
+            assert_eq!(errors + usize::from(flags.contains(key)), 1, "{key}");
         }
     }
 }

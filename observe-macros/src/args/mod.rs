@@ -10,7 +10,7 @@ mod instrumented;
 mod metric;
 
 pub(crate) use error_label::{ErrorLabelArgs, LabelChoice};
-pub(crate) use instrumented::{InstrumentedArgs, LabelArg, LevelArg};
+pub(crate) use instrumented::{InstrumentedArgs, LabelArg, LevelArg, ValueFormat};
 pub(crate) use metric::MetricArgs;
 
 use proc_macro2::TokenStream;
@@ -38,6 +38,9 @@ pub(crate) enum RawValue {
     Lit(Lit),
     /// `key = some::path`
     Path(syn::Path),
+    /// `key = <any other expression>`, as tracing's `parent = span.id()` or
+    /// `follows_from = [id]`: never valid here, kept so its key gets its own error.
+    Expr,
     /// `key(…)`
     List(TokenStream),
     /// `key`
@@ -49,10 +52,16 @@ impl Parse for RawArg {
         let key = input.call(Ident::parse_any)?;
         let value = if input.peek(Token![=]) {
             input.parse::<Token![=]>()?;
-            if input.peek(Lit) {
+            let fork = input.fork();
+            let path_alone = fork.call(syn::Path::parse_mod_style).is_ok()
+                && (fork.is_empty() || fork.peek(Token![,]));
+            if input.peek(Lit) && (input.peek2(Token![,]) || input.peek2(syn::parse::End)) {
                 RawValue::Lit(input.parse()?)
-            } else {
+            } else if path_alone {
                 RawValue::Path(input.call(syn::Path::parse_mod_style)?)
+            } else {
+                input.parse::<syn::Expr>()?;
+                RawValue::Expr
             }
         } else if input.peek(syn::token::Paren) {
             let content;

@@ -11,7 +11,7 @@ use super::labels::{
     self, CheckedLabel, Domain, Factor, LabelUse, LabelValue, SET_BY_INSTRUMENTED,
 };
 use super::{PresetUse, check_preset};
-use crate::args::{InstrumentedArgs, LabelArg, LevelArg};
+use crate::args::{InstrumentedArgs, LabelArg, LevelArg, ValueFormat};
 use crate::convention::{Convention, MetricNames, Preset, Unit};
 use crate::ctxt::Ctxt;
 use crate::rules::{self, NAME_SUFFIXES_RESERVED, NameContext};
@@ -22,6 +22,14 @@ use crate::vocab::{LABEL_ERROR_TYPE, LABEL_OUTCOME, SPAN_KINDS};
 pub(crate) struct Site {
     pub(crate) krate: syn::Path,
     pub(crate) fn_name: String,
+    /// The span's name: `span_name`, else the function's name.
+    pub(crate) span_name: String,
+    /// The span's (and `ret`/`err` events') target: `target`, else the module path.
+    pub(crate) target: Option<String>,
+    /// `ret`: an event with the returned value, at the span's level.
+    pub(crate) ret: Option<ValueFormat>,
+    /// `err`: an event with the error, at `ERROR`, when the function returns `Err`.
+    pub(crate) err: Option<ValueFormat>,
     pub(crate) service: String,
     /// The four metrics' names, from the convention's templates.
     pub(crate) names: MetricNames,
@@ -33,6 +41,9 @@ pub(crate) struct Site {
     pub(crate) preset: Preset,
     /// `TRACE` … `ERROR`.
     pub(crate) level: Ident,
+    /// `level = Level::DEBUG` as written (a path of two segments or more), referenced by
+    /// the expansion so the user's `use tracing::Level` is used, as under tracing.
+    pub(crate) level_path: Option<syn::Path>,
     pub(crate) labels: Vec<(String, String)>,
     pub(crate) recorded_args: Vec<Ident>,
     pub(crate) fields: Option<TokenStream>,
@@ -105,6 +116,19 @@ pub(crate) fn site(
     let slo = check_slo(cx, args, convention, &service, &operation, &preset);
     Site {
         krate: args.krate.krate(),
+        span_name: args
+            .span_name
+            .get()
+            .map_or_else(|| fn_name.clone(), LitStr::value),
+        target: args.target.get().map(LitStr::value),
+        ret: args
+            .ret
+            .get()
+            .map(|ret| ret.format.unwrap_or(ValueFormat::Debug)),
+        err: args
+            .err
+            .get()
+            .map(|err| err.format.unwrap_or(ValueFormat::Display)),
         fn_name,
         service,
         names,
@@ -115,6 +139,10 @@ pub(crate) fn site(
         level,
         labels,
         recorded_args,
+        level_path: match args.level.get() {
+            Some(LevelArg::Path(path)) if path.segments.len() > 1 => Some(path.clone()),
+            _ => None,
+        },
         fields: args.fields.get().cloned(),
         kind,
         parent,
@@ -251,6 +279,18 @@ fn check_level(cx: &Ctxt, level: Option<&LevelArg>) -> Ident {
             Some(segment) => (segment.ident.to_string(), segment.ident.span()),
             None => (String::new(), Span::call_site()),
         },
+        // tracing's numbering: 1 is the most verbose.
+        Some(LevelArg::Int(n)) => match n.base10_parse::<usize>() {
+            Ok(level @ 1..=5) => (LEVELS[level - 1].to_owned(), n.span()),
+            _ => {
+                cx.error_spanned_by(
+                    n,
+                    format!("unknown level `{n}`"),
+                    Some("a numeric level is 1 (trace) to 5 (error)".to_owned()),
+                );
+                return Ident::new("INFO", n.span());
+            }
+        },
     };
     let lower = text.to_ascii_lowercase();
     if LEVELS.contains(&lower.as_str()) {
@@ -302,6 +342,10 @@ fn check_parent(cx: &Ctxt, ident: &Ident, arg_idents: &[Ident]) -> Option<Ident>
             one_of(names.iter().map(String::as_str))
         ),
     };
+    // tracing's `parent = <span>` means something else: say so.
+    let help = format!(
+        "{help}\n  observe's `parent` continues the W3C trace context of incoming headers; tracing's `parent = <span>` has no counterpart: the call's span is a child of the current span"
+    );
     cx.error_spanned_by(
         ident,
         format!("`parent` names no argument `{wanted}`"),
@@ -388,8 +432,10 @@ fn check_skip(cx: &Ctxt, args: &InstrumentedArgs, arg_idents: &[Ident]) -> Vec<I
         return Vec::new();
     }
     let skipped = args.skip.get().map_or(&[][..], Vec::as_slice);
+    // `skip(self)`, as tracing accepts: observe never records the receiver anyway.
+    let skipped: Vec<&Ident> = skipped.iter().filter(|ident| *ident != "self").collect();
     let names: Vec<String> = arg_idents.iter().map(|i| i.unraw().to_string()).collect();
-    for ident in skipped {
+    for ident in &skipped {
         let wanted = ident.unraw().to_string();
         if !names.contains(&wanted) {
             let help = match closest(&wanted, names.iter().map(String::as_str)) {

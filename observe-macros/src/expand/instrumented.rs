@@ -9,6 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn};
 
 use super::span::gen_span;
+use crate::args::ValueFormat;
 use crate::check::Site;
 use crate::item::{BodyKind, FnModel, inferable_return_type};
 use crate::vocab::{
@@ -56,18 +57,25 @@ pub(crate) fn gen_function(
     tracked: TokenStream,
 ) -> TokenStream {
     let ItemFn {
-        mut attrs,
+        attrs,
         vis,
         sig,
         block,
     } = item;
+    // Inner attributes (`#![allow(..)]` at the top of the body) stay at the top of the
+    // body, where they apply to the whole function (tracing#2294).
+    let (inner_attrs, mut attrs): (Vec<Attribute>, Vec<Attribute>) = attrs
+        .into_iter()
+        .partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
     attrs.push(doc_attr(site));
     let krate = &site.krate;
     let returns_future = matches!(model.kind, BodyKind::ReturnsFuture { .. });
     let statics = gen_site_static(site, tracked, &sig, returns_future);
     let span = gen_span(site);
     let ret_ty = inferable_return_type(&sig.output);
+    let events = gen_events(site, &quote!(&__observe_ret), &quote!(&__observe_span));
     let classify = quote! {{
+        #events
         #[allow(unused_imports)]
         use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
         (&&&#krate::__private::Classify(&__observe_ret)).__observe_outcome()
@@ -75,17 +83,7 @@ pub(crate) fn gen_function(
     // User code keeps its own spans so type and borrow errors land on the user's lines.
     let body = quote_spanned!(block.span()=> #block);
     let instrumented_body = match model.kind {
-        BodyKind::Sync => quote! {
-            let __observe_span = #span;
-            let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
-            #[allow(clippy::let_unit_value, clippy::needless_return)]
-            let __observe_ret: #ret_ty = {
-                let __observe_entered = __observe_span.enter();
-                #krate::__private::once(move || #body)
-            };
-            __observe_guard.finish(#classify);
-            __observe_ret
-        },
+        BodyKind::Sync => sync_body(site, &span, &ret_ty, &body),
         BodyKind::Async => quote! {
             let __observe_span = #span;
             let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
@@ -117,11 +115,94 @@ pub(crate) fn gen_function(
             }
         }
     };
-    quote! {
-        #(#attrs)*
-        #vis #sig {
+    let level_path = site
+        .level_path
+        .as_ref()
+        .map(|path| quote!(const _: #krate::__private::tracing::Level = #path;));
+    // The user's braces around the new body: lints that point at the function's body
+    // (`dead_code` under `#[expect]`) see the user's tokens (tracing#3108).
+    let mut body = TokenStream::new();
+    block.brace_token.surround(&mut body, |body| {
+        body.extend(quote! {
+            #(#inner_attrs)*
+            #level_path
             #statics
             #instrumented_body
+        });
+    });
+    quote! {
+        #(#attrs)*
+        #vis #sig #body
+    }
+}
+
+/// A plain fn's body. What the body returned decides when the call ends, by its type: a
+/// future behind an alias or a named type when it completes, any other value now.
+fn sync_body(
+    site: &Site,
+    span: &TokenStream,
+    ret_ty: &syn::Type,
+    body: &TokenStream,
+) -> TokenStream {
+    let krate = &site.krate;
+    let sync_events = gen_events(site, &quote!(__observe_ret), &quote!(__observe_span));
+    quote! {
+        let __observe_span = #span;
+        let __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
+        #[allow(clippy::let_unit_value, clippy::needless_return)]
+        let __observe_ret: #ret_ty = {
+            let __observe_entered = __observe_span.enter();
+            #krate::__private::once(move || #body)
+        };
+        let __observe_returned = {
+            #[allow(unused_imports)]
+            use #krate::__private::{ReturnedLocalFuture as _, ReturnedReady as _, ReturnedSendFuture as _, ReturnedValue as _};
+            (&&#krate::__private::Returned(&__observe_ret)).__observe_returned()
+        };
+        __observe_returned.finish(__observe_ret, __observe_guard, |__observe_ret, __observe_span| {
+            #sync_events
+            #[allow(unused_imports)]
+            use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};
+            (&&&#krate::__private::Classify(__observe_ret)).__observe_outcome()
+        })
+    }
+}
+
+/// `ret` and `err`: tracing's events with the returned value (at the span's level) and
+/// the error (at `ERROR`), in the call's span. `value` is a reference to the returned
+/// value, `span` a reference to the span.
+fn gen_events(site: &Site, value: &TokenStream, span: &TokenStream) -> TokenStream {
+    let krate = &site.krate;
+    let tracing = quote!(#krate::__private::tracing);
+    let target = super::span::target(site);
+    let level = &site.level;
+    let format = |format: ValueFormat| match format {
+        ValueFormat::Debug => quote!(?),
+        ValueFormat::Display => quote!(%),
+    };
+    let ret = |value: TokenStream| {
+        site.ret.map(|f| {
+            let sigil = format(f);
+            quote!(#tracing::event!(target: #target, parent: #span, #tracing::Level::#level, return = #sigil #value);)
+        })
+    };
+    let Some(err) = site.err else {
+        return ret(value.clone()).unwrap_or_default();
+    };
+    let sigil = format(err);
+    // With `err`, `ret` records the `Ok` value only, as in tracing.
+    let ok = ret(quote!(__observe_ok));
+    let ok_pattern = if ok.is_some() {
+        quote!(__observe_ok)
+    } else {
+        quote!(_)
+    };
+    quote! {
+        match #value {
+            ::core::result::Result::Ok(#ok_pattern) => { #ok }
+            ::core::result::Result::Err(__observe_err) => {
+                #tracing::event!(target: #target, parent: #span, #tracing::Level::ERROR, error = #sigil __observe_err);
+            }
         }
     }
 }
@@ -161,6 +242,8 @@ fn gen_site_static(
                 service: #service,
                 operation: #operation,
                 module_path: ::core::module_path!(),
+                file: ::core::file!(),
+                line: ::core::line!(),
                 labels: &[#((#label_keys, #label_values)),*],
                 duration: #duration,
                 processed: #processed,
@@ -168,8 +251,6 @@ fn gen_site_static(
                 active: #active,
                 buckets: &[#(#buckets),*],
                 outcomes: [#success, #failure, #cancelled],
-                file: ::core::file!(),
-                line: ::core::line!(),
                 error_classes: #error_classes,
                 slo: #slo,
                 series_budget: #series_budget,

@@ -1,7 +1,7 @@
 //! The call's `tracing` span: a callsite and one call of observe-runtime's `call_span`
 //! when the constant fields suffice, `tracing::span!` when `fields(..)` adds more.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::check::Site;
@@ -16,7 +16,11 @@ pub(crate) fn gen_span(site: &Site) -> TokenStream {
     let field_count =
         CALL_SPAN_FIELDS.len() + usize::from(site.kind.is_some()) + site.recorded_args.len();
     let span = match &site.fields {
-        None if field_count <= MAX_CALL_SPAN_FIELDS => call_span(site),
+        // `call_span` takes `code.function` from the span's name: a renamed span (rare)
+        // spells it out through `span!`.
+        None if field_count <= MAX_CALL_SPAN_FIELDS && site.span_name == site.fn_name => {
+            call_span(site)
+        }
         _ => span_macro(site),
     };
     match &site.parent {
@@ -41,9 +45,11 @@ fn call_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
     let tracing = quote!(#krate::__private::tracing);
     let level = &site.level;
-    let fn_name = &site.fn_name;
+    let span_name = &site.span_name;
+    let target = target(site);
     let some = quote!(::core::option::Option::Some);
     let call_span_fields = CALL_SPAN_FIELDS;
+    let record_arg_traits = record_arg_traits(site);
     let (kind_name, kind_value) = match &site.kind {
         Some(kind) => (
             Some(quote!(#SPAN_OTEL_KIND,)),
@@ -58,13 +64,13 @@ fn call_span(site: &Site) -> TokenStream {
     let arg_values = site
         .recorded_args
         .iter()
-        .map(|arg| quote!(#some(&#tracing::field::debug(&#arg) as &dyn #tracing::field::Value)));
+        .map(|arg| quote!(#some(&(&&#krate::__private::RecordArg(&#arg)).__observe_arg() as &dyn #tracing::field::Value)));
     quote! {{
         static __OBSERVE_SPAN: #tracing::callsite::DefaultCallsite =
             #tracing::callsite::DefaultCallsite::new(&__OBSERVE_SPAN_META);
         static __OBSERVE_SPAN_META: #tracing::Metadata<'static> = #tracing::Metadata::new(
-            #fn_name,
-            ::core::module_path!(),
+            #span_name,
+            #target,
             #tracing::Level::#level,
             #some(::core::file!()),
             #some(::core::line!()),
@@ -75,6 +81,7 @@ fn call_span(site: &Site) -> TokenStream {
             ),
             #tracing::metadata::Kind::SPAN,
         );
+        #record_arg_traits
         #krate::__private::call_span(&__OBSERVE_SITE, &__OBSERVE_SPAN, &[#kind_value #(#arg_values),*])
     }}
 }
@@ -85,6 +92,8 @@ fn span_macro(site: &Site) -> TokenStream {
     let tracing = quote!(#krate::__private::tracing);
     let level = &site.level;
     let fn_name = &site.fn_name;
+    let span_name = &site.span_name;
+    let target = target(site);
     let service = &site.service;
     let mut fields = vec![
         quote!(#SPAN_SERVICE_NAME = #service),
@@ -98,10 +107,67 @@ fn span_macro(site: &Site) -> TokenStream {
     }
     fields.extend(site.recorded_args.iter().map(|arg| {
         let name = format_ident!("{}", syn::ext::IdentExt::unraw(arg));
-        quote!(#name = #tracing::field::debug(&#arg))
+        quote!(#name = (&&#krate::__private::RecordArg(&#arg)).__observe_arg())
     }));
-    fields.extend(site.fields.clone());
-    quote! {
-        #tracing::span!(target: ::core::module_path!(), #tracing::Level::#level, #fn_name, #(#fields),*)
+    fields.extend(
+        site.fields
+            .as_ref()
+            .map(|f| declare_empty_fields(f, &tracing)),
+    );
+    let record_arg_traits = record_arg_traits(site);
+    quote! {{
+        #record_arg_traits
+        #tracing::span!(target: #target, #tracing::Level::#level, #span_name, #(#fields),*)
+    }}
+}
+
+/// The span's target: `target = "…"`, else the module path (tracing's default).
+pub(crate) fn target(site: &Site) -> TokenStream {
+    match &site.target {
+        Some(target) => quote!(#target),
+        None => quote!(::core::module_path!()),
     }
+}
+
+/// `fields(foo = "bar", empty)`: a bare name declares an empty field, to be recorded
+/// later with `Span::current().record(..)`, as in tracing (in `span!` it would capture a
+/// local of that name instead).
+fn declare_empty_fields(fields: &TokenStream, tracing: &TokenStream) -> TokenStream {
+    let mut out = TokenStream::new();
+    let mut entry: Vec<TokenTree> = Vec::new();
+    let flush = |entry: &mut Vec<TokenTree>, out: &mut TokenStream, comma: Option<TokenTree>| {
+        let bare_name = !entry.is_empty()
+            && entry.iter().all(|t| match t {
+                TokenTree::Ident(_) => true,
+                TokenTree::Punct(p) => p.as_char() == '.',
+                _ => false,
+            });
+        out.extend(entry.drain(..));
+        if bare_name {
+            out.extend(quote!(= #tracing::field::Empty));
+        }
+        out.extend(comma);
+    };
+    for token in fields.clone() {
+        match token {
+            TokenTree::Punct(p) if p.as_char() == ',' => {
+                flush(&mut entry, &mut out, Some(TokenTree::Punct(p)))
+            }
+            other => entry.push(other),
+        }
+    }
+    flush(&mut entry, &mut out, None);
+    out
+}
+
+/// The traits that record an argument when its type implements `Debug` and leave it off
+/// otherwise (autoref specialisation: no error, no bound added), if any is recorded.
+fn record_arg_traits(site: &Site) -> Option<TokenStream> {
+    let krate = &site.krate;
+    (!site.recorded_args.is_empty()).then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use #krate::__private::{RecordDebugArg as _, RecordNoArg as _};
+        }
+    })
 }

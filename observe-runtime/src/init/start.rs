@@ -19,7 +19,7 @@ use crate::logs::{self, LogFormat};
 use crate::metrics::{MetricSite, all_metric_sites};
 use crate::serve::auth::MetricsAuth;
 use crate::serve::push::Pusher;
-use crate::serve::{budget, families, listener, recorder, render};
+use crate::serve::{budget, families, listener, recorder, render, shared_series};
 use crate::traces::otlp::{self, OtlpPipeline};
 
 /// Starts the runtime configured from the environment: `OBSERVE_ENVIRONMENT` (the
@@ -176,6 +176,7 @@ impl Builder {
                 "/metrics on {addr} answers anyone who can reach it; set OBSERVE_METRICS_BASIC_AUTH_FILE or OBSERVE_METRICS_BEARER_TOKEN_FILE to require credentials"
             );
         }
+        shared_series::warn(&all_call_sites().map(CallSite::meta).collect::<Vec<_>>());
         CALL_SITE_CONFIG
             .set(CallSiteConfig {
                 environment: self.environment,

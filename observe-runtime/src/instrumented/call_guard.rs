@@ -120,6 +120,57 @@ impl<'s> CallGuard<'s> {
     }
 }
 
+impl<'s> CallGuard<'s> {
+    /// Hands a started synchronous call over to the future it returned (a future behind
+    /// an alias or a named type, recognised by its type): the guard records nothing, and
+    /// [`CallGuard::resume`] continues the same call where the future runs.
+    #[inline]
+    pub(crate) fn hand_over(mut self) -> Option<HandedOver> {
+        self.finished = true;
+        // The future may complete on another thread: its stripe, not the start's.
+        self.call.map(|call| {
+            HandedOver(Some(Call {
+                stripe: None,
+                ..call
+            }))
+        })
+    }
+
+    /// The guard of a call handed over by [`CallGuard::hand_over`], in the future's span.
+    #[inline]
+    pub(crate) fn resume(call: Option<HandedOver>, span: &'s Span) -> Self {
+        CallGuard {
+            call: call.and_then(|mut handed| handed.0.take()),
+            finished: false,
+            span,
+            poll_panicked: AtomicBool::new(false),
+        }
+    }
+
+    /// The guard's span (the span a handed-over call continues in).
+    pub(crate) fn span(&self) -> &'s Span {
+        self.span
+    }
+}
+
+/// A started call on its way from a function into the future it returned. A future
+/// dropped before its first poll never resumes it: then the call was cancelled.
+pub(crate) struct HandedOver(Option<Call>);
+
+impl Drop for HandedOver {
+    fn drop(&mut self) {
+        if let Some(call) = self.0.take() {
+            call.record(if std::thread::panicking() {
+                Outcome::Failure {
+                    error_type: PANIC_ERROR_TYPE,
+                }
+            } else {
+                Outcome::Cancelled
+            });
+        }
+    }
+}
+
 impl Drop for CallGuard<'_> {
     #[inline]
     fn drop(&mut self) {

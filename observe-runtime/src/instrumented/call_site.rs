@@ -17,6 +17,10 @@ pub struct CallSiteMeta {
     pub service: &'static str,
     pub operation: &'static str,
     pub module_path: &'static str,
+    /// Where the function is (`file!()`, `line!()`), to tell apart sites that share a
+    /// series.
+    pub file: &'static str,
+    pub line: u32,
     /// Extra constant labels from `labels(..)`.
     pub labels: &'static [(&'static str, &'static str)],
     pub duration: FamilyMeta,
@@ -27,9 +31,6 @@ pub struct CallSiteMeta {
     pub buckets: &'static [f64],
     /// The convention's `outcome` values: success, failure, cancelled.
     pub outcomes: [&'static str; OUTCOME_COUNT],
-    /// Where the function is.
-    pub file: &'static str,
-    pub line: u32,
     /// The `error_type` values it can report, where known at compile time.
     pub error_classes: fn() -> Option<&'static [&'static str]>,
     /// Its declared SLO.

@@ -10,6 +10,8 @@ mod classify;
 mod error_classes;
 mod error_label;
 mod slo_meta;
+mod record_arg;
+mod returned;
 mod span;
 
 pub use call_guard::{CallFuture, CallGuard};
@@ -22,4 +24,9 @@ pub use error_classes::{
 };
 pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
 pub use slo_meta::SloMeta;
+pub use record_arg::{RecordArg, RecordDebugArg, RecordNoArg};
+// The tags the traits return are named by no caller: they are only called through.
+pub use returned::{
+    Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
+};
 pub use span::call_span;

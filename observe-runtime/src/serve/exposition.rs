@@ -13,9 +13,13 @@ use crate::names::{
 };
 use crate::storage::Snapshot;
 
-/// One registered site and what it holds now.
+use super::shared_series::SeriesKey;
+
+/// One series' label set and what it holds now: a registered site, or several sites
+/// that share the label set, merged.
 struct Read<'a> {
     meta: &'a CallSiteMeta,
+    key: SeriesKey<'a>,
     snapshot: Snapshot,
 }
 
@@ -39,9 +43,23 @@ pub(crate) fn append_snapshots<'a>(
     environment: &str,
     sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
 ) {
-    let reads: Vec<Read<'_>> = sites
-        .map(|(meta, snapshot)| Read { meta, snapshot })
+    let mut reads: Vec<Read<'_>> = sites
+        .map(|(meta, snapshot)| Read {
+            meta,
+            key: SeriesKey::of(meta),
+            snapshot,
+        })
         .collect();
+    // One line per label set, always: sites that share one (same-named functions of a
+    // service) are summed into the first, or Prometheus would keep one of their samples.
+    reads.sort_by(|a, b| a.key.cmp(&b.key));
+    reads.dedup_by(|later, first| {
+        let same = later.key == first.key;
+        if same {
+            first.snapshot.absorb(&later.snapshot);
+        }
+        same
+    });
     // The exporter's order: counters, gauges, then histograms; families by name.
     family(
         out,

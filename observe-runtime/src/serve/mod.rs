@@ -15,3 +15,4 @@ pub(crate) mod recorder;
 pub(crate) mod render;
 mod render_cache;
 pub(crate) mod response;
+pub(crate) mod shared_series;

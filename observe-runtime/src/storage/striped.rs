@@ -105,6 +105,30 @@ impl Snapshot {
     pub(crate) fn count(&self, outcome: usize) -> u64 {
         self.histograms[outcome].0.iter().sum()
     }
+
+    /// Adds `other`'s counts to these: two sites whose series carry the same labels are
+    /// one series (their buckets are the same: `init` refuses a family with two bucket
+    /// sets).
+    pub(crate) fn absorb(&mut self, other: &Snapshot) {
+        for ((buckets, sum), (more, more_sum)) in self.histograms.iter_mut().zip(&other.histograms)
+        {
+            for (bucket, more) in buckets.iter_mut().zip(more) {
+                *bucket += more;
+            }
+            *sum += more_sum;
+        }
+        self.in_flight += other.in_flight;
+        for &(error_type, count) in &other.failures {
+            match self
+                .failures
+                .iter_mut()
+                .find(|(known, _)| *known == error_type)
+            {
+                Some((_, total)) => *total += count,
+                None => self.failures.push((error_type, count)),
+            }
+        }
+    }
 }
 
 impl Storage {
