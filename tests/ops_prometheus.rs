@@ -23,7 +23,7 @@ use reqwest::Client;
 use support::example::{ENVIRONMENT, Kind, Service, example_binary, queue};
 use support::exposition::Exposition;
 use support::process::{TempDir, free_addr, http_client};
-use support::prometheus_server::{Prometheus, Sample};
+use support::prometheus::{Prometheus, Sample};
 use support::prometheus_tools::tool_or_skip;
 
 const JOB: &str = "parsing";
@@ -89,7 +89,7 @@ async fn generated_rules_alerts_and_dashboards_work_on_a_real_prometheus() {
     ));
 
     let alert = prometheus
-        .poll(
+        .poll_until(
             ALERT_TIMEOUT,
             "ParsingErrorBudgetBurn firing for decode",
             async || firing_decode_page(&prometheus, &client).await,
@@ -141,7 +141,7 @@ async fn firing_decode_page(
     prometheus: &Prometheus,
     client: &Client,
 ) -> Result<serde_json::Value, String> {
-    let data = prometheus.api(client, "alerts", &[]).await?;
+    let data = prometheus.api_get(client, "alerts", &[]).await?;
     let alerts = data["alerts"].as_array().cloned().unwrap_or_default();
     alerts
         .iter()
@@ -180,7 +180,7 @@ async fn firing_decode_page(
 /// Every recording rule of the generated file is healthy and returns at least one series.
 async fn every_recording_rule_returns_data(prometheus: &Prometheus, client: &Client) -> usize {
     let data = prometheus
-        .api(client, "rules", &[("type", "record")])
+        .api_get(client, "rules", &[("type", "record")])
         .await
         .expect("GET /api/v1/rules");
     let rules: Vec<serde_json::Value> = data["groups"]
@@ -200,18 +200,18 @@ async fn every_recording_rule_returns_data(prometheus: &Prometheus, client: &Cli
             .collect();
         let promql = format!("{name}{{{}}}", labels.join(","));
         prometheus
-            .poll(
+            .poll_until(
                 DATA_TIMEOUT,
                 &format!("recording rule {promql}"),
                 async || {
                     let health = prometheus
-                        .api(client, "rules", &[("type", "record")])
+                        .api_get(client, "rules", &[("type", "record")])
                         .await?;
                     let unhealthy = health.to_string().contains("\"health\":\"err\"");
                     if unhealthy {
                         return Err(format!("a rule is unhealthy: {health}"));
                     }
-                    let samples = prometheus.query(client, &promql).await?;
+                    let samples = prometheus.try_query(client, &promql).await?;
                     if samples.is_empty() {
                         Err("no data".to_owned())
                     } else {
@@ -267,8 +267,8 @@ async fn every_dashboard_query_returns_data(
         for (what, expr) in queries {
             let promql = substitute(&expr);
             prometheus
-                .poll(DATA_TIMEOUT, &format!("{what}: {promql}"), async || {
-                    let samples: Vec<Sample> = prometheus.query(client, &promql).await?;
+                .poll_until(DATA_TIMEOUT, &format!("{what}: {promql}"), async || {
+                    let samples: Vec<Sample> = prometheus.try_query(client, &promql).await?;
                     if samples.is_empty() {
                         Err("no data".to_owned())
                     } else {
@@ -291,12 +291,12 @@ async fn every_dashboard_query_returns_data(
                 .expect("label_values(selector, label)");
             let selector = substitute(selector);
             prometheus
-                .poll(
+                .poll_until(
                     DATA_TIMEOUT,
                     &format!("{name}: variable {query}"),
                     async || {
                         let values = prometheus
-                            .api(
+                            .api_get(
                                 client,
                                 &format!("label/{label}/values"),
                                 &[("match[]", &selector)],

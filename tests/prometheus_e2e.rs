@@ -73,6 +73,7 @@ async fn prometheus_scrapes_the_service_and_answers_the_rfc_queries() {
         dir.path(),
         JOB,
         service.metrics_addr,
+        &[],
     )
     .await;
     let api = prometheus.api(&client);

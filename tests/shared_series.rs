@@ -169,7 +169,7 @@ async fn same_named_functions_render_one_summed_series_and_prometheus_stores_the
     };
     let client = http_client();
     let dir = TempDir::new("observe-shared-series");
-    let prometheus = Prometheus::start(&client, &prometheus_bin, dir.path(), JOB, addr).await;
+    let prometheus = Prometheus::start(&client, &prometheus_bin, dir.path(), JOB, addr, &[]).await;
     let api = prometheus.api(&client);
     let stored = api
         .poll(&format!("{PROCESSED}{{job=\"{JOB}\"}}"), |r| r.len() == 6)

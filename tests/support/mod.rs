@@ -15,9 +15,7 @@ pub mod grafana;
 pub mod otlp;
 /// Child processes, free ports, HTTP polling, temporary directories.
 pub mod process;
-/// A real Prometheus server with rule files, and its HTTP API.
-pub mod prometheus_server;
-/// A real Prometheus server scraping a target, and its query API.
+/// A real Prometheus server scraping a target and evaluating rule files, and its HTTP API.
 pub mod prometheus;
 /// `promtool`, `prometheus` and the Pushgateway: found, or skipped, or required.
 pub mod prometheus_tools;

@@ -1,9 +1,11 @@
-//! A real Prometheus server scraping one target, and its instant-query API: what a
-//! Prometheus actually stores from observe's exposition.
+//! A real Prometheus server scraping one target (and evaluating rule files, if given),
+//! and its HTTP API: instant queries, and any other `/api/v1/` path (alerts, rules). What
+//! a Prometheus actually stores from observe's exposition, and what it makes of the
+//! generated rules.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,8 @@ use super::process::{ChildProcess, free_addr, start_until_ready};
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A Prometheus server scraping one target every second, killed on drop.
+/// A Prometheus server scraping one target and evaluating its rules every second, killed
+/// on drop.
 pub struct Prometheus {
     process: ChildProcess,
     addr: SocketAddr,
@@ -29,16 +32,23 @@ impl Prometheus {
         dir: &Path,
         job: &str,
         target: SocketAddr,
+        rule_files: &[PathBuf],
     ) -> Prometheus {
+        let rules: Vec<String> = rule_files
+            .iter()
+            .map(|f| format!("'{}'", f.display()))
+            .collect();
         let config = dir.join("prometheus.yml");
         std::fs::write(
             &config,
             format!(
                 "global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n\
+                 rule_files: [{}]\n\
                  scrape_configs:\n  \
                  - job_name: {job}\n    \
                    static_configs:\n      \
-                     - targets: ['{target}']\n"
+                     - targets: ['{target}']\n",
+                rules.join(", ")
             ),
         )
         .expect("write prometheus.yml");
@@ -61,10 +71,69 @@ impl Prometheus {
         Prometheus { process, addr }
     }
 
+    /// GETs `/api/v1/<path>` and returns `data`; `Err` on an error status.
+    pub async fn api_get(
+        &self,
+        client: &Client,
+        path: &str,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, String> {
+        let response = client
+            .get(format!("http://{}/api/v1/{path}", self.addr))
+            .query(params)
+            .send()
+            .await
+            .map_err(|e| format!("{path}: {e}"))?;
+        let body: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| format!("{path}: not JSON: {e}"))?;
+        if body["status"] != "success" {
+            return Err(format!("{path} {params:?}: {body}"));
+        }
+        Ok(body["data"].clone())
+    }
+
+    /// The instant vector of `promql` now; `Err` if Prometheus rejects the query.
+    pub async fn try_query(&self, client: &Client, promql: &str) -> Result<Vec<Sample>, String> {
+        let data = self.api_get(client, "query", &[("query", promql)]).await?;
+        if data["resultType"] != "vector" {
+            return Err(format!("{promql}: not a vector: {data}"));
+        }
+        Ok(data["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(Sample::from_json)
+            .collect())
+    }
+
+    /// Runs `check` until it returns `Ok`, failing after `timeout` with the last `Err`.
+    pub async fn poll_until<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut check: impl AsyncFnMut() -> Result<T, String>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match check().await {
+                Ok(value) => return value,
+                Err(last) if Instant::now() >= deadline => {
+                    panic!(
+                        "{what}: not after {timeout:?}: {last}\n{}",
+                        self.process.output()
+                    )
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+
+    /// The instant-query API with a client, for tests that only query.
     pub fn api<'a>(&'a self, client: &'a Client) -> Api<'a> {
         Api {
             client,
-            url: format!("http://{}/api/v1/query", self.addr),
             prometheus: self,
         }
     }
@@ -73,35 +142,16 @@ impl Prometheus {
 /// The instant-query API.
 pub struct Api<'a> {
     client: &'a Client,
-    url: String,
     prometheus: &'a Prometheus,
 }
 
 impl Api<'_> {
-    /// The result vector of `promql`, evaluated now.
+    /// The result vector of `promql`, evaluated now; panics if Prometheus rejects it.
     pub async fn query(&self, promql: &str) -> Vec<Sample> {
-        let response = self
-            .client
-            .get(&self.url)
-            .query(&[("query", promql)])
-            .send()
+        self.prometheus
+            .try_query(self.client, promql)
             .await
-            .unwrap_or_else(|e| panic!("query {promql}: {e}"));
-        let body: serde_json::Value = response
-            .json()
-            .await
-            .unwrap_or_else(|e| panic!("query {promql}: not JSON: {e}"));
-        assert_eq!(body["status"], "success", "query {promql}: {body}");
-        assert_eq!(
-            body["data"]["resultType"], "vector",
-            "query {promql}: {body}"
-        );
-        body["data"]["result"]
-            .as_array()
-            .unwrap_or_else(|| panic!("query {promql}: no result array: {body}"))
-            .iter()
-            .map(Sample::from_json)
-            .collect()
+            .unwrap_or_else(|e| panic!("query {promql}: {e}"))
     }
 
     /// Queries until `done` accepts the result (rates need two scrapes, and a scrape
@@ -124,7 +174,7 @@ impl Api<'_> {
 }
 
 /// One element of an instant vector.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Sample {
     pub labels: BTreeMap<String, String>,
     pub value: f64,
@@ -151,5 +201,10 @@ impl Sample {
 
     pub fn label(&self, name: &str) -> String {
         self.labels.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The label's value without a copy (`""` if absent).
+    pub fn label_str(&self, name: &str) -> &str {
+        self.labels.get(name).map_or("", String::as_str)
     }
 }
