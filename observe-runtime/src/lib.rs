@@ -66,20 +66,13 @@ pub mod __private {
         ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
         ClassifyLabelledResult, ClassifyOtherResult, ErrorClasses, FamilyMeta, LabelOf,
         LabelViaTrait, LabelViaTypeName, RecordArg, RecordDebugArg, RecordNoArg, Returned,
-        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, SloMeta,
-        call_span,
+        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, SloMeta, call_span,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,
     };
     pub use crate::outcome::Outcome;
     pub use crate::traces::propagation::{TraceHeaders, continue_trace};
-
-    /// The names the macros emit today, kept while observe-macros moves to the new ones.
-    pub use crate::instrumented::{
-        CallSiteMeta as SiteMeta, CallSiteRegistration as SiteRegistration,
-        FamilyMeta as MetricMeta,
-    };
 
     /// Runs a sync body as a closure so `return` and `?` end the closure, not the function.
     /// Taking `FnOnce` (rather than calling `(move || body)()`) lets bodies that return a

@@ -224,7 +224,7 @@ fn gen_site_static(
         .buckets
         .iter()
         .map(|b| Literal::f64_suffixed(*b));
-    let metric = |name: String, help: String, series: u64| quote!(#krate::__private::MetricMeta { name: #name, help: #help, series: #series });
+    let metric = |name: String, help: String, series: u64| quote!(#krate::__private::FamilyMeta { name: #name, help: #help, series: #series });
     let names = &site.names;
     let [d, p, f, a] = site.series;
     let duration = metric(names.duration.clone(), help_duration(site), d);
@@ -238,7 +238,7 @@ fn gen_site_static(
     quote! {
         #tracked
         static __OBSERVE_SITE: #krate::__private::CallSite =
-            #krate::__private::CallSite::new(#krate::__private::SiteMeta {
+            #krate::__private::CallSite::new(#krate::__private::CallSiteMeta {
                 service: #service,
                 operation: #operation,
                 module_path: ::core::module_path!(),
@@ -256,7 +256,7 @@ fn gen_site_static(
                 series_budget: #series_budget,
             });
         #krate::__private::inventory::submit! {
-            #krate::__private::SiteRegistration(&__OBSERVE_SITE)
+            #krate::__private::CallSiteRegistration(&__OBSERVE_SITE)
         }
     }
 }

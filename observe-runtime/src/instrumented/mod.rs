@@ -9,9 +9,9 @@ mod capture;
 mod classify;
 mod error_classes;
 mod error_label;
-mod slo_meta;
 mod record_arg;
 mod returned;
+mod slo_meta;
 mod span;
 
 pub use call_guard::{CallFuture, CallGuard};
@@ -23,8 +23,8 @@ pub use error_classes::{
     ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, ErrorClasses,
 };
 pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
-pub use slo_meta::SloMeta;
 pub use record_arg::{RecordArg, RecordDebugArg, RecordNoArg};
+pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
