@@ -121,6 +121,11 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, cx: Context<'_, S>) {
+        // observe's own diagnostics (in debug builds, a call before `init`) are not what
+        // the instrumented functions emit.
+        if event.metadata().target() == "observe" {
+            return;
+        }
         let mut fields = BTreeMap::new();
         event.record(&mut Fields(&mut fields));
         let meta = event.metadata();

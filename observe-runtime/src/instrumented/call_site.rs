@@ -123,6 +123,7 @@ impl CallSite {
     fn warn_before_init(&self) {
         if cfg!(debug_assertions) && !self.warned_before_init.swap(true, Ordering::Relaxed) {
             tracing::warn!(
+                target: "observe",
                 operation = self.meta.operation,
                 module = self.meta.module_path,
                 "`{}` was called before `observe::init`: calls before `init` are not recorded",
