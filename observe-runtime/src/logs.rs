@@ -88,9 +88,11 @@ where
     }
 }
 
-/// Whether a `RUST_LOG` value parses as a filter (empty counts as unset).
+/// Whether a `RUST_LOG` value parses as a filter (empty counts as unset). Only ASCII is
+/// handed to the parser: tracing-subscriber 0.3.23's directive parser panics on some
+/// non-ASCII input (it slices inside a character), found by `init::parser_properties`.
 pub(crate) fn is_valid_filter(value: &str) -> bool {
-    value.trim().is_empty() || EnvFilter::builder().parse(value).is_ok()
+    value.trim().is_empty() || (value.is_ascii() && EnvFilter::builder().parse(value).is_ok())
 }
 
 /// Log events `RUST_LOG` enables (default `info`), never spans.

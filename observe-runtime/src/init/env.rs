@@ -62,7 +62,7 @@ pub(super) fn parse_log_filter(value: &str) -> Result<(), Error> {
     Err(Error::InvalidEnv {
         var: "RUST_LOG",
         value: value.to_owned(),
-        reason: "expected a filter such as `info` or `warn,my_crate=debug`",
+        reason: "expected an ASCII filter such as `info` or `warn,my_crate=debug`",
     })
 }
 

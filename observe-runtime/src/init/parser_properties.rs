@@ -145,6 +145,16 @@ proptest! {
     }
 }
 
+/// The inputs this property test found that made tracing-subscriber's `RUST_LOG` parser
+/// panic (it slices inside a multi-byte character): an error naming the variable now.
+#[test]
+fn non_ascii_log_filters_are_errors_not_panics() {
+    for value in ["A\u{a1}=", "A\u{80329}=", "info,\u{e9}=debug"] {
+        let error = super::env::parse_log_filter(value).expect_err(value);
+        assert!(error.to_string().contains("RUST_LOG"), "{error}");
+    }
+}
+
 /// What one exchange with the listener gave: the status, or `None` if it closed the
 /// connection without answering.
 fn exchange(addr: std::net::SocketAddr, head: &[u8]) -> Option<u16> {
