@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use observe::instrumented;
 use support::exposition::{expected, observe, scrape};
-use tracing::field::{Field, Visit};
+use support::span_fields::FieldMap;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -79,24 +79,13 @@ struct Seen {
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<Seen>>>);
 
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
-
 impl<S> Layer<S> for Captured
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
         let mut fields = BTreeMap::new();
-        attrs.record(&mut Fields(&mut fields));
+        attrs.record(&mut FieldMap(&mut fields));
         let meta = attrs.metadata();
         self.0.lock().unwrap().push(Seen {
             kind: "span",
@@ -116,7 +105,7 @@ where
             .rev()
             .find(|s| s.kind == "span" && s.name == span.name())
         {
-            values.record(&mut Fields(&mut last.fields));
+            values.record(&mut FieldMap(&mut last.fields));
         }
     }
 
@@ -127,7 +116,7 @@ where
             return;
         }
         let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
+        event.record(&mut FieldMap(&mut fields));
         let meta = event.metadata();
         let parent = cx.event_span(event).map(|s| s.name().to_owned());
         self.0.lock().unwrap().push(Seen {

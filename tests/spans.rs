@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use observe::{ErrorLabel, instrumented};
 use support::exposition;
+use support::span_fields::FieldMap;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -18,17 +19,6 @@ type SpanFields = (String, BTreeMap<String, String>);
 /// Every span's name and fields, as recorded.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<SpanFields>>>);
-
-struct FieldMap<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for FieldMap<'_> {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-}
 
 impl<S> Layer<S> for Captured
 where

@@ -193,57 +193,7 @@ fn latency(errors: &mut Vec<FileError>, key: &str, file: LatencyFile) -> Option<
 // ---------------------------------------------------------------------------------------
 // Values
 
-/// `"99.9%"` → parts per million, strictly between 0 and 100%, at most four decimals.
-pub(crate) fn parse_percent(text: &str) -> Result<u32, String> {
-    let number = text
-        .trim()
-        .strip_suffix('%')
-        .ok_or_else(|| format!("target `{text}` must be a percentage like `99.9%`"))?;
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-    if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 4 {
-        return Err(format!(
-            "target `{text}` must be a percentage like `99.9%`, with at most four decimals"
-        ));
-    }
-    let whole: u64 = whole
-        .parse()
-        .map_err(|_| format!("target `{text}` is too large"))?;
-    let per_million =
-        whole.saturating_mul(10_000) + format!("{fraction:0<4}").parse::<u64>().unwrap_or(0);
-    if per_million == 0 || per_million >= 1_000_000 {
-        return Err(format!(
-            "target `{text}` must be strictly between 0% and 100%"
-        ));
-    }
-    Ok(per_million as u32)
-}
-
-/// `"30d"` → seconds: a positive whole number and one of `s`, `m`, `h`, `d`, `w`.
-pub(crate) fn parse_window(text: &str) -> Result<u64, String> {
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        "w" => 604_800,
-        _ => {
-            return Err(format!(
-                "window `{text}` is not a duration like `30d` (a whole number and `s`, `m`, `h`, `d` or `w`)"
-            ));
-        }
-    };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(n * unit),
-        _ => Err(format!(
-            "window `{text}` must be a positive duration like `30d`"
-        )),
-    }
-}
+pub(crate) use observe_vocab::slo_text::{parse_percent, parse_window};
 
 /// `"5s"`, `"2.5s"`, `"500ms"` → seconds.
 pub(crate) fn parse_threshold(text: &str) -> Result<f64, String> {

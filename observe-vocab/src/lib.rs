@@ -7,6 +7,8 @@
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 /// Label carrying the service (the metric's subsystem).
 pub const LABEL_SERVICE: &str = "service";
 /// Label carrying the deployment environment, set once by `observe::init`.
@@ -109,3 +111,62 @@ pub const MAX_EXTRA_SPAN_VALUES: usize = 4;
 pub const MAX_CALL_SPAN_FIELDS: usize = CALL_SPAN_FIELDS.len() + MAX_EXTRA_SPAN_VALUES;
 /// OpenTelemetry's span kinds, the values of [`SPAN_OTEL_KIND`].
 pub const SPAN_KINDS: &[&str] = &["server", "client", "producer", "consumer", "internal"];
+
+/// The text forms of an SLO's values, read by the macros (from `observe.toml` and the
+/// attribute) and by the runtime's operations-as-code API, so both accept the same.
+pub mod slo_text {
+    use alloc::format;
+    use alloc::string::String;
+
+    /// `"99.9%"` → parts per million, strictly between 0 and 100%, at most four decimals.
+    pub fn parse_percent(text: &str) -> Result<u32, String> {
+        let number = text
+            .trim()
+            .strip_suffix('%')
+            .ok_or_else(|| format!("target `{text}` must be a percentage like `99.9%`"))?;
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        if !digits(whole) || !(fraction.is_empty() || digits(fraction)) || fraction.len() > 4 {
+            return Err(format!(
+                "target `{text}` must be a percentage like `99.9%`, with at most four decimals"
+            ));
+        }
+        let whole: u64 = whole
+            .parse()
+            .map_err(|_| format!("target `{text}` is too large"))?;
+        let per_million =
+            whole.saturating_mul(10_000) + format!("{fraction:0<4}").parse::<u64>().unwrap_or(0);
+        if per_million == 0 || per_million >= 1_000_000 {
+            return Err(format!(
+                "target `{text}` must be strictly between 0% and 100%"
+            ));
+        }
+        Ok(per_million as u32)
+    }
+
+    /// `"30d"` → seconds: a positive whole number and one of `s`, `m`, `h`, `d`, `w`.
+    pub fn parse_window(text: &str) -> Result<u64, String> {
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let unit = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => {
+                return Err(format!(
+                    "window `{text}` is not a duration like `30d` (a whole number and `s`, `m`, `h`, `d` or `w`)"
+                ));
+            }
+        };
+        match number.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n * unit),
+            _ => Err(format!(
+                "window `{text}` must be a positive duration like `30d`"
+            )),
+        }
+    }
+}

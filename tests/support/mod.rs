@@ -19,3 +19,5 @@ pub mod process;
 pub mod prometheus;
 /// `promtool`, `prometheus` and the Pushgateway: found, or skipped, or required.
 pub mod prometheus_tools;
+/// A span's or event's fields as text, for capturing subscribers.
+pub mod span_fields;

@@ -14,25 +14,13 @@ impl Objective {
     /// Parses `"99.9%"` (or `"99.9"`): a percentage strictly between 0 and 100 with at most
     /// four decimals.
     pub fn parse(text: &str) -> Result<Objective, String> {
-        let number = text.trim().trim_end_matches('%').trim();
-        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits_ok = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits_ok(whole) || !digits_ok(fraction) || fraction.len() > 4 {
-            return Err(format!(
-                "`{text}` is not a percentage like `99.9%` (at most four decimals)"
-            ));
-        }
-        let whole: u64 = whole
-            .parse()
-            .map_err(|_| format!("`{text}` is too large"))?;
-        let fraction: u64 = format!("{fraction:0<4}").parse().unwrap_or(0);
-        let per_million = whole * 10_000 + fraction;
-        if per_million == 0 || per_million >= 1_000_000 {
-            return Err(format!("`{text}` must be strictly between 0% and 100%"));
-        }
-        Ok(Objective {
-            per_million: per_million as u32,
-        })
+        let text = text.trim();
+        let percent = if text.ends_with('%') {
+            text.to_owned()
+        } else {
+            format!("{text}%")
+        };
+        observe_vocab::slo_text::parse_percent(&percent).map(Objective::from_per_million)
     }
 
     /// From parts per million (`990_000` is 99%).
@@ -99,27 +87,7 @@ impl Window {
 
     /// Parses `30d`, `6h`, `5m`, `90s`, `1w`: a positive whole number and one unit.
     pub fn parse(text: &str) -> Result<Window, String> {
-        let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(split);
-        let multiplier = match unit {
-            "s" => 1,
-            "m" => 60,
-            "h" => 3600,
-            "d" => 86_400,
-            "w" => 604_800,
-            _ => {
-                return Err(format!(
-                    "`{text}` is not a duration: expected a whole number and one of `s`, `m`, `h`, `d`, `w`, like `30d`"
-                ));
-            }
-        };
-        match number.parse::<u64>() {
-            Ok(n) if n > 0 => Ok(Window::seconds(n * multiplier)),
-            _ => Err(format!("`{text}` is not a positive duration, like `30d`")),
-        }
+        observe_vocab::slo_text::parse_window(text.trim()).map(Window::seconds)
     }
 
     /// Whole seconds.
