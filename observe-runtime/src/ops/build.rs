@@ -12,7 +12,7 @@ use super::slo::{Objective, SloSource, Window, rfc_default};
 
 /// The `error_type` bound of an operation whose error classes are not known at compile
 /// time (CONVENTION.md's table: about 50 exception class names).
-pub const UNKNOWN_ERROR_CLASSES: u64 = 50;
+pub(crate) const UNKNOWN_ERROR_CLASSES: u64 = 50;
 /// The `error_type` of a panic, possible on every operation.
 const PANIC: &str = "Panic";
 

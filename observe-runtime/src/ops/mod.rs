@@ -6,8 +6,8 @@
 //! a committed copy is stale, or on a breaking change against `metrics.lock`.
 
 mod alerts;
-pub mod build;
-pub mod catalog;
+mod build;
+mod catalog;
 mod dashboards;
 mod grafana;
 mod linked;
@@ -15,10 +15,10 @@ mod lock;
 mod metrics_md;
 mod promql;
 mod rulefile;
-pub mod rules;
+mod rules;
 mod rules_tests;
 mod runbooks;
-pub mod slo;
+mod slo;
 mod write;
 
 use std::collections::BTreeMap;

@@ -22,29 +22,29 @@ pub(crate) const QUANTILES: [(&str, &str); 3] = [("p50", "0.5"), ("p95", "0.95")
 pub(crate) const DASHBOARD_WINDOW: Window = Window::seconds(300);
 
 /// Calls per second of an operation over `window` (every outcome).
-pub fn requests_record(window: Window) -> String {
+pub(crate) fn requests_record(window: Window) -> String {
     format!("slo:sli_requests:rate{window}")
 }
 
 /// The share of bad events over `window`, with an `slo` label (`availability`, `latency`).
-pub fn error_ratio_record(window: Window) -> String {
+pub(crate) fn error_ratio_record(window: Window) -> String {
     format!("slo:sli_error:ratio_rate{window}")
 }
 
 /// The SLO's target ratio (`0.99`), per service, operation and `slo`.
-pub const OBJECTIVE_RECORD: &str = "slo:objective:ratio";
+pub(crate) const OBJECTIVE_RECORD: &str = "slo:objective:ratio";
 /// The SLO's error budget (`0.01`), per service, operation and `slo`.
-pub const BUDGET_RECORD: &str = "slo:error_budget:ratio";
+pub(crate) const BUDGET_RECORD: &str = "slo:error_budget:ratio";
 /// The share of the period's error budget left (1 = untouched, 0 = spent, < 0 = overspent).
-pub const BUDGET_REMAINING_RECORD: &str = "slo:period_error_budget_remaining:ratio";
+pub(crate) const BUDGET_REMAINING_RECORD: &str = "slo:period_error_budget_remaining:ratio";
 
 /// A quantile of a duration family over the dashboards' window.
-pub fn quantile_record(duration: &str, quantile: &str) -> String {
+pub(crate) fn quantile_record(duration: &str, quantile: &str) -> String {
     format!("operation:{duration}:{quantile}_rate{DASHBOARD_WINDOW}")
 }
 
 /// A counter's rate over the dashboards' window, by operation and its own label.
-pub fn rate_record(counter: &str) -> String {
+pub(crate) fn rate_record(counter: &str) -> String {
     format!("operation:{counter}:rate{DASHBOARD_WINDOW}")
 }
 

@@ -138,17 +138,17 @@ pub enum SloSource {
 }
 
 /// The RFC's compliance window.
-pub const DEFAULT_WINDOW: Window = Window::seconds(30 * 86_400);
+pub(crate) const DEFAULT_WINDOW: Window = Window::seconds(30 * 86_400);
 /// The RFC's "All Services: 99% success".
-pub const DEFAULT_AVAILABILITY: Objective = Objective::from_per_million(990_000);
+pub(crate) const DEFAULT_AVAILABILITY: Objective = Objective::from_per_million(990_000);
 /// The RFC's P95 column.
-pub const P95: Objective = Objective::from_per_million(950_000);
+pub(crate) const P95: Objective = Objective::from_per_million(950_000);
 /// How long throughput must stay under its floor before the alert fires (RFC: 10 min).
-pub const THROUGHPUT_FOR: Window = Window::seconds(600);
+pub(crate) const THROUGHPUT_FOR: Window = Window::seconds(600);
 
 /// The RFC's SLO tables for a service of this name: availability (99%, ingestion 99.9%),
 /// P95 latency where it gives one, the throughput floor where it gives one.
-pub fn rfc_default(service: &str) -> Slo {
+pub(crate) fn rfc_default(service: &str) -> Slo {
     let availability = match service {
         "ingestion" => Objective::from_per_million(999_000),
         _ => DEFAULT_AVAILABILITY,
@@ -179,7 +179,7 @@ pub fn rfc_default(service: &str) -> Slo {
 
 /// Page or ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Urgency {
+pub(crate) enum Urgency {
     /// Someone is woken up: the RFC's `critical`.
     Page,
     /// Handled in working hours: the RFC's `warning`.
@@ -188,7 +188,7 @@ pub enum Urgency {
 
 impl Urgency {
     /// The RFC's `severity` label.
-    pub fn severity(self) -> &'static str {
+    pub(crate) fn severity(self) -> &'static str {
         match self {
             Urgency::Page => "critical",
             Urgency::Ticket => "warning",
@@ -197,7 +197,7 @@ impl Urgency {
 
     /// `for:` of the alert: the RFC's no-flapping minimum (5 min) for pages; a ticket
     /// waits longer, it is not urgent.
-    pub fn pending(self) -> Window {
+    pub(crate) fn pending(self) -> Window {
         match self {
             Urgency::Page => Window::seconds(300),
             Urgency::Ticket => Window::seconds(1800),
@@ -207,7 +207,7 @@ impl Urgency {
 
 /// One row of the SRE workbook's table: alert when both windows burn faster than `burn`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BurnTier {
+pub(crate) struct BurnTier {
     /// Page or ticket.
     pub urgency: Urgency,
     /// The long window.
@@ -220,7 +220,7 @@ pub struct BurnTier {
 
 /// The workbook's table for a 30-day SLO: 14.4× over 1h and 5m, 6× over 6h and 30m
 /// (page), 3× over 1d and 2h, 1× over 3d and 6h (ticket).
-pub const TIERS: [BurnTier; 4] = [
+pub(crate) const TIERS: [BurnTier; 4] = [
     tier(Urgency::Page, 3600, 300, 20),
     tier(Urgency::Page, 6 * 3600, 1800, 50),
     tier(Urgency::Ticket, 86_400, 7200, 100),
@@ -237,7 +237,7 @@ const fn tier(urgency: Urgency, long: u64, short: u64, budget_share_per_mille: u
 }
 
 /// Every window a rule or alert needs, short to long.
-pub fn sli_windows() -> Vec<Window> {
+pub(crate) fn sli_windows() -> Vec<Window> {
     let mut windows: Vec<Window> = TIERS.iter().flat_map(|t| [t.short, t.long]).collect();
     windows.sort();
     windows.dedup();
@@ -247,18 +247,18 @@ pub fn sli_windows() -> Vec<Window> {
 impl BurnTier {
     /// The burn rate, in units of 1/10 000: share × period / long window (14.4× for the
     /// first tier of a 30-day SLO), rounded to four decimals.
-    pub fn burn_e4(&self, period: Window) -> u64 {
+    pub(crate) fn burn_e4(&self, period: Window) -> u64 {
         let numerator = u64::from(self.budget_share_per_mille) * period.as_secs() * 10;
         (numerator + self.long.as_secs() / 2) / self.long.as_secs()
     }
 
     /// The burn rate as a decimal, `14.4`.
-    pub fn burn(&self, period: Window) -> String {
+    pub(crate) fn burn(&self, period: Window) -> String {
         decimal(self.burn_e4(period), 4)
     }
 
     /// The error-ratio threshold, burn × budget, as an exact decimal (`0.144`).
-    pub fn threshold(&self, period: Window, objective: Objective) -> String {
+    pub(crate) fn threshold(&self, period: Window, objective: Objective) -> String {
         let e10 = self.burn_e4(period) * u64::from(objective.budget_per_million());
         decimal(e10, 10)
     }
@@ -266,7 +266,7 @@ impl BurnTier {
     /// The minimum-traffic guard: the fewest calls in the long window for which one
     /// failure alone stays at or under the threshold, so a near-idle operation never
     /// alerts on a single failure: ⌊1 / threshold⌋ + 1.
-    pub fn min_calls(&self, period: Window, objective: Objective) -> u64 {
+    pub(crate) fn min_calls(&self, period: Window, objective: Objective) -> u64 {
         let e10 = self.burn_e4(period) * u64::from(objective.budget_per_million());
         10_000_000_000 / e10.max(1) + 1
     }
