@@ -1,9 +1,9 @@
-//! Why [`crate::init`] could not start the runtime: each error names what is wrong and the fix.
+//! Why `observe::init` could not start the runtime: each error names what is wrong and the fix.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Why [`init`](crate::init) could not start the runtime.
+/// Why `observe::init` could not start the runtime.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
