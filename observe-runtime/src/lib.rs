@@ -62,11 +62,12 @@ pub mod __private {
     pub use tracing;
 
     pub use crate::instrumented::{
-        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, ClassesOf,
+        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, CallSpan, ClassesOf,
         ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
-        ClassifyLabelledResult, ClassifyOtherResult, ErrorClasses, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, RecordArg, RecordDebugArg, RecordNoArg, Returned,
-        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, SloMeta, call_span,
+        ClassifyLabelledResult, ClassifyOtherResult, Entered, ErrorClasses, FamilyMeta, LabelOf,
+        LabelViaTrait, LabelViaTypeName, PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg,
+        RecordPrimitiveArg, Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture,
+        ReturnedValue, SloMeta, call_span, call_span_continuing,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

@@ -106,13 +106,45 @@ enum Control {
 
 /// Forwards the spans worth exporting to the export task through a bounded queue.
 pub(crate) struct SpanExportQueue {
+    sender: SpanSender,
+    control: mpsc::UnboundedSender<Control>,
+    flush_timeout: Duration,
+}
+
+/// The sending side of the queue: the SDK's spans (through [`SpanExportQueue`]) and
+/// observe's own call spans (`super::call_export`) go through it.
+#[derive(Clone)]
+pub(crate) struct SpanSender {
     /// Lock-free on the sending side: ending a span takes no lock.
     spans: mpsc::Sender<SpanData>,
     /// Tells the task a batch is waiting.
     batch_ready: Arc<Notify>,
-    control: mpsc::UnboundedSender<Control>,
     dropped: DroppedSpans,
-    flush_timeout: Duration,
+}
+
+impl SpanSender {
+    /// Queues `span` for export without waiting; a span that finds the queue full (or
+    /// the task stopped) is dropped and counted.
+    pub(crate) fn send(&self, span: SpanData) {
+        let Err(error) = self.spans.try_send(span) else {
+            let queued = self.spans.max_capacity() - self.spans.capacity();
+            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
+                // Without a waiting task this only stores a permit: no wake, no syscall.
+                self.batch_ready.notify_one();
+            }
+            return;
+        };
+        match error {
+            mpsc::error::TrySendError::Full(_) => {
+                self.dropped.queue_full.increment(1);
+                self.dropped
+                    .warnings
+                    .queue_full_unreported
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
+        }
+    }
 }
 
 impl fmt::Debug for SpanExportQueue {
@@ -144,12 +176,19 @@ impl SpanExportQueue {
             dropped.clone(),
         ));
         SpanExportQueue {
-            spans,
-            batch_ready,
+            sender: SpanSender {
+                spans,
+                batch_ready,
+                dropped,
+            },
             control,
-            dropped,
             flush_timeout,
         }
+    }
+
+    /// The queue's sending side, for spans that do not come through the SDK.
+    pub(crate) fn sender(&self) -> SpanSender {
+        self.sender.clone()
     }
 }
 
@@ -162,26 +201,8 @@ impl SpanProcessor for SpanExportQueue {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if !worth_exporting(&span) {
-            return;
-        }
-        let Err(error) = self.spans.try_send(span) else {
-            let queued = self.spans.max_capacity() - self.spans.capacity();
-            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
-                // Without a waiting task this only stores a permit: no wake, no syscall.
-                self.batch_ready.notify_one();
-            }
-            return;
-        };
-        match error {
-            mpsc::error::TrySendError::Full(_) => {
-                self.dropped.queue_full.increment(1);
-                self.dropped
-                    .warnings
-                    .queue_full_unreported
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
+        if worth_exporting(&span) {
+            self.sender.send(span);
         }
     }
 
