@@ -5,6 +5,8 @@
 // Each test crate uses a different part of these modules.
 #![allow(dead_code)]
 
+/// A counting global allocator.
+pub mod allocations;
 /// `examples/parsing_service.rs` as a process, and the messages sent to it.
 pub mod example;
 /// Parsing the Prometheus exposition; this process's runtime for in-process tests.
