@@ -77,5 +77,9 @@ fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() 
     assert_eq!(spans.len(), 1, "only the failure is exported: {spans:#?}");
     assert_eq!(spans[0].attr("error.type"), Some("NotFound"));
     assert_eq!(spans[0].attr("exact"), Some("true"));
-    assert_eq!(spans[0].attr("label"), None, "a Debug form is formatted only if sampled");
+    assert_eq!(
+        spans[0].attr("label"),
+        None,
+        "a Debug form is formatted only if sampled"
+    );
 }

@@ -41,4 +41,3 @@ fn count(bytes: i64) {
 pub fn allocations_on_this_thread() -> u64 {
     ALLOCATIONS.with(Cell::get)
 }
-

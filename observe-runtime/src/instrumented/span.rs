@@ -61,13 +61,6 @@ impl CallSpan {
     }
 }
 
-/// `tracing::event!(parent: &span, ..)` for `ret` and `err` events.
-impl<'a> From<&'a CallSpan> for Option<tracing::Id> {
-    fn from(span: &'a CallSpan) -> Self {
-        span.span.id()
-    }
-}
-
 /// A call entered; see [`CallSpan::enter`]. Leaves it when dropped.
 #[doc(hidden)]
 pub struct Entered<'a> {
