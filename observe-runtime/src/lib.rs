@@ -15,11 +15,11 @@
 //!                (`observe::testing`)                                    storage
 //! serve/         recorder, exposition, render, families, the        uses instrumented, metrics,
 //!                /metrics listener, Pushgateway push                     storage, global, leaves
+//! logs           the log subscriber and its OpenTelemetry layers    uses traces
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
-//!                propagation                                             leaves
-//! logs           the log subscriber                                 uses nothing of the crate
+//!                own call spans as OTLP spans, propagation               leaves
 //! instrumented/  call site, per-call guard, classify, error label,  uses storage, global, leaves
-//!                span: the per-call hot path
+//!                span (observe's own when exported): the hot path
 //! metrics/       the function-like macros' metric sites, handles    uses global, leaves
 //! storage/       striped per-thread storage, stripe claims          uses global, leaves
 //! global         all process-wide state                             uses leaves
