@@ -15,11 +15,11 @@ use std::cell::RefCell;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context as OtelContext, ContextGuard};
 
-use super::call_trace::{CallIds, Parent};
+use super::call_trace::{CallIds, Parent, VendorState};
 
 struct Frame {
     ids: CallIds,
-    trace_state: TraceState,
+    trace_state: VendorState,
     /// Set once the frame's context was put in the OpenTelemetry context.
     attached: Option<ContextGuard>,
 }
@@ -31,7 +31,7 @@ thread_local! {
 
 /// Pushes a call's frame; the returned value pops it when dropped.
 #[inline]
-pub(crate) fn push(ids: CallIds, trace_state: &TraceState) -> Pushed {
+pub(crate) fn push(ids: CallIds, trace_state: &VendorState) -> Pushed {
     FRAMES.with(|frames| {
         frames.borrow_mut().push(Frame {
             ids,
@@ -71,7 +71,7 @@ pub(crate) fn innermost() -> Innermost {
     FRAMES.with(|frames| match frames.borrow().last() {
         None => Innermost::None,
         Some(frame) if frame.attached.is_some() => Innermost::OtelContext,
-        Some(frame) => Innermost::Call(span_context(frame.ids, frame.trace_state.clone())),
+        Some(frame) => Innermost::Call(span_context(frame.ids, &frame.trace_state)),
     })
 }
 
@@ -107,12 +107,17 @@ pub(crate) fn parent_of(cx: &SpanContext) -> Option<Parent> {
         span_id: u64::from_be_bytes(cx.span_id().to_bytes()),
         sampled: cx.is_sampled(),
         remote: cx.is_remote(),
-        trace_state: cx.trace_state().clone(),
+        trace_state: vendor_state(cx.trace_state()),
     })
 }
 
+/// A `tracestate` as call spans keep it: boxed if present.
+fn vendor_state(state: &TraceState) -> VendorState {
+    (*state != TraceState::NONE).then(|| Box::new(state.clone()))
+}
+
 /// A call span's OpenTelemetry identity.
-pub(crate) fn span_context(ids: CallIds, trace_state: TraceState) -> SpanContext {
+pub(crate) fn span_context(ids: CallIds, trace_state: &VendorState) -> SpanContext {
     let flags = if ids.sampled {
         TraceFlags::SAMPLED
     } else {
@@ -123,7 +128,7 @@ pub(crate) fn span_context(ids: CallIds, trace_state: TraceState) -> SpanContext
         SpanId::from(ids.span_id),
         flags,
         false,
-        trace_state,
+        trace_state.as_deref().cloned().unwrap_or(TraceState::NONE),
     )
 }
 
@@ -135,7 +140,7 @@ pub(crate) fn attach_innermost() {
         if let Some(frame) = frames.last_mut()
             && frame.attached.is_none()
         {
-            let cx = span_context(frame.ids, frame.trace_state.clone());
+            let cx = span_context(frame.ids, &frame.trace_state);
             frame.attached = Some(OtelContext::current().with_remote_span_context(cx).attach());
         }
     });

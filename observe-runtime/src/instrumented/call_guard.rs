@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use super::call_site::CallSite;
-use super::call_trace::{CallTrace, FinishedCall};
+use super::call_trace::{CallTrace, FinishedCall, call_tracing};
 use super::span::CallSpan;
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
@@ -218,8 +218,8 @@ impl CallGuard<'_> {
 #[cold]
 #[inline(never)]
 fn export(own: &CallTrace, start: u64, error_type: Option<&'static str>) {
-    if let Some(clock) = crate::global::clock() {
-        (own.tracing.export)(FinishedCall {
+    if let (Some(clock), Some(tracing)) = (crate::global::clock(), call_tracing()) {
+        (tracing.export)(FinishedCall {
             trace: own,
             start,
             end: clock.now(),

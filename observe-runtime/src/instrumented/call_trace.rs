@@ -100,8 +100,12 @@ pub(crate) struct Parent {
     pub(crate) span_id: u64,
     pub(crate) sampled: bool,
     pub(crate) remote: bool,
-    pub(crate) trace_state: TraceState,
+    pub(crate) trace_state: VendorState,
 }
+
+/// A `tracestate` from upstream: rare, so boxed, and one word when absent (call spans are
+/// moved by value on the hot path).
+pub(crate) type VendorState = Option<Box<TraceState>>;
 
 /// A call span's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,18 +118,23 @@ pub(crate) struct CallIds {
     pub(crate) sampled: bool,
 }
 
-/// One call's own span, from entry to end.
-#[derive(Debug, Clone)]
+/// One call's own span, from entry to end. Kept small: it lives in the caller's frame.
+#[derive(Clone)]
 pub(crate) struct CallTrace {
     pub(crate) ids: CallIds,
-    pub(crate) trace_state: TraceState,
-    pub(crate) tracing: &'static CallTracing,
+    pub(crate) trace_state: VendorState,
+    pub(crate) site: &'static CallSite,
     pub(crate) meta: &'static tracing::Metadata<'static>,
-    /// The call site's service (`service.name`).
-    pub(crate) service: &'static str,
-    /// `kind = ..` of the attribute, one of `SPAN_KINDS`.
-    pub(crate) kind: Option<&'static str>,
     pub(crate) args: Args,
+}
+
+impl std::fmt::Debug for CallTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallTrace")
+            .field("ids", &self.ids)
+            .field("span", &self.meta.name())
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for CallTracing {
@@ -136,23 +145,81 @@ impl std::fmt::Debug for CallTracing {
     }
 }
 
-/// The recorded arguments: all of them, formatted, for a sampled span; the numbers and
-/// `bool`s, copied, for an unsampled one.
-#[derive(Debug, Clone)]
-pub(crate) enum Args {
-    Formatted(Vec<KeyValue>),
-    Copied([Option<(Field, Copied)>; MAX_COPIED]),
+/// What the call's span records besides its constant attributes: its kind, and the
+/// arguments, all formatted for a sampled span, the numbers and `bool`s copied for an
+/// unsampled one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Args {
+    /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
+    kind: u8,
+    copied: CopiedArgs,
+    formatted: Vec<KeyValue>,
 }
 
 /// At most as many extra values as `call_span` takes.
-pub(crate) const MAX_COPIED: usize = crate::names::MAX_CALL_SPAN_FIELDS - CALL_SPAN_FIELDS.len();
+const MAX_COPIED: usize = crate::names::MAX_CALL_SPAN_FIELDS - CALL_SPAN_FIELDS.len();
 
-#[derive(Debug, Clone, Copy)]
+/// Numbers and `bool`s by value, each with its field's index among the extra values.
+#[derive(Debug, Clone, Copy, Default)]
+struct CopiedArgs {
+    len: u8,
+    fields: [u8; MAX_COPIED],
+    types: [CopiedType; MAX_COPIED],
+    bits: [u64; MAX_COPIED],
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+enum CopiedType {
+    #[default]
+    U64,
+    I64,
+    F64,
+    Bool,
+}
+
+/// A copied argument's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Copied {
     U64(u64),
     I64(i64),
     F64(f64),
     Bool(bool),
+}
+
+impl Args {
+    /// The span kind, if the attribute set one.
+    pub(crate) fn kind(&self) -> Option<&'static str> {
+        SPAN_KINDS
+            .get(usize::from(self.kind).checked_sub(1)?)
+            .copied()
+    }
+
+    /// The formatted arguments of a sampled span.
+    pub(crate) fn formatted(&self) -> &[KeyValue] {
+        &self.formatted
+    }
+
+    /// The copied arguments of an unsampled span, with their field names.
+    pub(crate) fn copied(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> impl Iterator<Item = (&'static str, Copied)> + '_ {
+        let copied = self.copied;
+        (0..usize::from(copied.len)).filter_map(move |i| {
+            let index = CALL_SPAN_FIELDS.len() + usize::from(copied.fields[i]);
+            let name = meta.fields().iter().nth(index)?.name();
+            let bits = copied.bits[i];
+            Some((
+                name,
+                match copied.types[i] {
+                    CopiedType::U64 => Copied::U64(bits),
+                    CopiedType::I64 => Copied::I64(bits as i64),
+                    CopiedType::F64 => Copied::F64(f64::from_bits(bits)),
+                    CopiedType::Bool => Copied::Bool(bits != 0),
+                },
+            ))
+        })
+    }
 }
 
 /// A call span that ended: what the exporter turns into an OTLP span.
@@ -198,27 +265,28 @@ impl CallTrace {
                     parent_remote: false,
                     sampled: tracing.sampler.sampled(None, trace_id),
                 };
-                (ids, TraceState::NONE)
+                (ids, None)
             }
         };
-        let (kind, args) = if ids.sampled {
-            format_args(meta, extra)
-        } else {
-            copy_args(meta, extra)
-        };
+        let mut args = Args::default();
+        if !extra.is_empty() {
+            if ids.sampled {
+                format_args(meta, extra, &mut args);
+            } else {
+                copy_args(meta, extra, &mut args);
+            }
+        }
         CallTrace {
             ids,
             trace_state,
-            tracing,
+            site,
             meta,
-            service: site.meta().service,
-            kind,
             args,
         }
     }
 }
 
-/// The extra values after the call fields, each with its field.
+/// The extra values after the call fields, each with its field and index.
 fn extra_fields<'a>(
     meta: &'static tracing::Metadata<'static>,
     extra: &'a [Option<&'a dyn Value>],
@@ -235,105 +303,108 @@ fn extra_fields<'a>(
 fn format_args(
     meta: &'static tracing::Metadata<'static>,
     extra: &[Option<&dyn Value>],
-) -> (Option<&'static str>, Args) {
-    let mut visitor = FormatArgs::default();
+    args: &mut Args,
+) {
+    let mut visitor = FormatArgs(args);
     for (field, value) in extra_fields(meta, extra) {
         value.record(&field, &mut visitor);
     }
-    (visitor.kind, Args::Formatted(visitor.attributes))
 }
 
 #[inline]
 fn copy_args(
     meta: &'static tracing::Metadata<'static>,
     extra: &[Option<&dyn Value>],
-) -> (Option<&'static str>, Args) {
-    let mut visitor = CopyArgs::default();
-    if !extra.is_empty() {
-        for (field, value) in extra_fields(meta, extra) {
-            value.record(&field, &mut visitor);
-        }
+    args: &mut Args,
+) {
+    let mut visitor = CopyArgs(args);
+    for (field, value) in extra_fields(meta, extra) {
+        value.record(&field, &mut visitor);
     }
-    (visitor.kind, Args::Copied(visitor.copied))
 }
 
-/// `otel.kind` names the span kind; any other field is an argument.
-fn kind_of(field: &Field, value: &str) -> Option<Option<&'static str>> {
-    (field.name() == SPAN_OTEL_KIND).then(|| SPAN_KINDS.iter().copied().find(|k| *k == value))
+/// `otel.kind` names the span kind (1 + its index in `SPAN_KINDS`); any other field is an
+/// argument.
+fn kind_of(field: &Field, value: &str) -> Option<u8> {
+    (field.name() == SPAN_OTEL_KIND).then(|| {
+        SPAN_KINDS
+            .iter()
+            .position(|k| *k == value)
+            .map_or(0, |i| i as u8 + 1)
+    })
 }
 
 /// Every argument as the attribute `tracing-opentelemetry` made of it.
-#[derive(Default)]
-struct FormatArgs {
-    kind: Option<&'static str>,
-    attributes: Vec<KeyValue>,
-}
+struct FormatArgs<'a>(&'a mut Args);
 
-impl Visit for FormatArgs {
+impl Visit for FormatArgs<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.attributes
+        self.0
+            .formatted
             .push(KeyValue::new(field.name(), format!("{value:?}")));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         match kind_of(field, value) {
-            Some(kind) => self.kind = kind,
+            Some(kind) => self.0.kind = kind,
             None => self
-                .attributes
+                .0
+                .formatted
                 .push(KeyValue::new(field.name(), value.to_owned())),
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.attributes.push(match i64::try_from(value) {
+        self.0.formatted.push(match i64::try_from(value) {
             Ok(value) => KeyValue::new(field.name(), value),
             Err(_) => KeyValue::new(field.name(), value.to_string()),
         });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        self.0.formatted.push(KeyValue::new(field.name(), value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        self.0.formatted.push(KeyValue::new(field.name(), value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.attributes.push(KeyValue::new(field.name(), value));
+        self.0.formatted.push(KeyValue::new(field.name(), value));
     }
 }
 
 /// The numbers and `bool`s, by copy; `Debug` forms are not formatted.
-#[derive(Default)]
-struct CopyArgs {
-    kind: Option<&'static str>,
-    copied: [Option<(Field, Copied)>; MAX_COPIED],
-    len: usize,
-}
+struct CopyArgs<'a>(&'a mut Args);
 
-impl CopyArgs {
-    fn push(&mut self, field: &Field, value: Copied) {
-        if let Some(slot) = self.copied.get_mut(self.len) {
-            *slot = Some((field.clone(), value));
-            self.len += 1;
+impl CopyArgs<'_> {
+    #[inline]
+    fn push(&mut self, field: &Field, kind: CopiedType, bits: u64) {
+        let copied = &mut self.0.copied;
+        let i = usize::from(copied.len);
+        if i < MAX_COPIED {
+            // The field's index among the extra values.
+            copied.fields[i] = field.index().saturating_sub(CALL_SPAN_FIELDS.len()) as u8;
+            copied.types[i] = kind;
+            copied.bits[i] = bits;
+            copied.len += 1;
         }
     }
 }
 
-impl Visit for CopyArgs {
+impl Visit for CopyArgs<'_> {
     fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
     fn record_str(&mut self, field: &Field, value: &str) {
         if let Some(kind) = kind_of(field, value) {
-            self.kind = kind;
+            self.0.kind = kind;
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, Copied::U64(value));
+        self.push(field, CopiedType::U64, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, Copied::I64(value));
+        self.push(field, CopiedType::I64, value as u64);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, Copied::F64(value));
+        self.push(field, CopiedType::F64, value.to_bits());
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, Copied::Bool(value));
+        self.push(field, CopiedType::Bool, u64::from(value));
     }
 }
 

@@ -31,7 +31,7 @@ pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost, span_context};
 pub(crate) use call_trace::{
-    Args, CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
+    CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
 };
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,

@@ -22,7 +22,7 @@ use super::export_queue::SpanSender;
 use super::sampling::SamplerKind;
 use crate::clock::Ticks;
 use crate::instrumented::{
-    Args, CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
+    CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
 };
 use crate::names::{SPAN_CODE_FUNCTION, SPAN_CODE_NAMESPACE, SPAN_ERROR_TYPE, SPAN_SERVICE_NAME};
 
@@ -86,9 +86,9 @@ fn span_data(
 ) -> SpanData {
     let trace = call.trace;
     let meta = trace.meta;
-    let mut attributes = Vec::with_capacity(8 + args_len(&trace.args));
+    let mut attributes = Vec::with_capacity(8 + trace.args.formatted().len());
     attributes.extend([
-        KeyValue::new(SPAN_SERVICE_NAME, trace.service),
+        KeyValue::new(SPAN_SERVICE_NAME, trace.site.meta().service),
         KeyValue::new(SPAN_CODE_FUNCTION, meta.name()),
         KeyValue::new(SPAN_CODE_NAMESPACE, meta.module_path().unwrap_or_default()),
     ]);
@@ -101,7 +101,16 @@ fn span_data(
     if let Some(line) = meta.line() {
         attributes.push(KeyValue::new("code.line.number", i64::from(line)));
     }
-    push_args(&trace.args, &mut attributes);
+    attributes.extend(trace.args.formatted().iter().cloned());
+    attributes.extend(trace.args.copied(meta).map(|(name, value)| match value {
+        Copied::U64(v) => match i64::try_from(v) {
+            Ok(v) => KeyValue::new(name, v),
+            Err(_) => KeyValue::new(name, v.to_string()),
+        },
+        Copied::I64(v) => KeyValue::new(name, v),
+        Copied::F64(v) => KeyValue::new(name, v),
+        Copied::Bool(v) => KeyValue::new(name, v),
+    }));
     let status = match call.error_type {
         Some(error_type) => {
             attributes.push(KeyValue::new(SPAN_ERROR_TYPE, error_type));
@@ -111,10 +120,10 @@ fn span_data(
     };
     let ids = trace.ids;
     SpanData {
-        span_context: crate::instrumented::span_context(ids, trace.trace_state.clone()),
+        span_context: crate::instrumented::span_context(ids, &trace.trace_state),
         parent_span_id: SpanId::from(ids.parent_span_id),
         parent_span_is_remote: ids.parent_remote,
-        span_kind: span_kind(trace.kind),
+        span_kind: span_kind(trace.args.kind()),
         name: Cow::Borrowed(meta.name()),
         start_time: anchor.wall(call.start),
         end_time: anchor.wall(call.end),
@@ -124,31 +133,6 @@ fn span_data(
         links: SpanLinks::default(),
         status,
         instrumentation_scope: scope.clone(),
-    }
-}
-
-fn args_len(args: &Args) -> usize {
-    match args {
-        Args::Formatted(attributes) => attributes.len(),
-        Args::Copied(copied) => copied.iter().flatten().count(),
-    }
-}
-
-fn push_args(args: &Args, attributes: &mut Vec<KeyValue>) {
-    match args {
-        Args::Formatted(formatted) => attributes.extend(formatted.iter().cloned()),
-        Args::Copied(copied) => attributes.extend(copied.iter().flatten().map(|(field, value)| {
-            let name = field.name();
-            match *value {
-                Copied::U64(v) => match i64::try_from(v) {
-                    Ok(v) => KeyValue::new(name, v),
-                    Err(_) => KeyValue::new(name, v.to_string()),
-                },
-                Copied::I64(v) => KeyValue::new(name, v),
-                Copied::F64(v) => KeyValue::new(name, v),
-                Copied::Bool(v) => KeyValue::new(name, v),
-            }
-        })),
     }
 }
 
