@@ -103,7 +103,7 @@ impl<'s> CallGuard<'s> {
         // Fields read in place: copying the call out of the guard would reload it whole
         // right after its fields were stored, which stalls store-to-load forwarding.
         match (&outcome, &self.call) {
-            (Outcome::Success, Some(call)) => call.record(Outcome::Success),
+            (Outcome::Success, Some(call)) => record_call(call, self.span, Outcome::Success),
             _ => self.record_unsuccessful(outcome),
         }
     }
@@ -115,9 +115,40 @@ impl<'s> CallGuard<'s> {
             mark_span_failed(self.span, error_type);
         }
         if let Some(call) = &self.call {
-            call.record(outcome);
+            record_call(call, self.span, outcome);
         }
     }
+}
+
+// TEMPORARY exemplar wiring until the own span pipeline: that pipeline knows whether a
+// call is sampled and its trace id, and calls `Storage::finish` or `finish_sampled` itself.
+/// Records `call`; once spans are exported, a call of a sampled trace with its trace id as
+/// exemplar (read from the span's OpenTelemetry context, off the inlined path).
+#[cfg_attr(debug_assertions, inline)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn record_call(call: &Call, span: &Span, outcome: Outcome) {
+    if crate::global::traces_exported() {
+        record_call_of_exported_trace(call, span, outcome);
+    } else {
+        call.record(outcome);
+    }
+}
+
+// TEMPORARY exemplar wiring until the own span pipeline (see `record_call`).
+#[inline(never)]
+fn record_call_of_exported_trace(call: &Call, span: &Span, outcome: Outcome) {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    let context = span.context();
+    let otel_span = context.span();
+    let span_context = otel_span.span_context();
+    if !(span_context.is_valid() && span_context.is_sampled()) {
+        return call.record(outcome);
+    }
+    let trace_id = u128::from_be_bytes(span_context.trace_id().to_bytes());
+    let stripe = call.stripe.unwrap_or_else(|| call.storage.stripe());
+    call.storage
+        .finish_sampled(stripe, call.start, outcome, trace_id);
 }
 
 impl<'s> CallGuard<'s> {

@@ -1,7 +1,8 @@
 //! The Prometheus text exposition of observe's own storage, in the exporter's exact format
 //! (label order: `environment`, `service`, `operation`, `outcome`/`error_type`, constant
 //! labels; one `# HELP` and `# TYPE` per family, a blank line after each), appended to
-//! the exporter's render of every other metric.
+//! the exporter's render of every other metric. For an OpenMetrics scrape the same lines
+//! carry exemplars (`serve/openmetrics.rs` turns the joined text into OpenMetrics).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,8 +12,9 @@ use crate::names::{
     LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
     OUTCOME_INDEX_CANCELLED,
 };
-use crate::storage::Snapshot;
+use crate::storage::{Exemplar, Snapshot};
 
+use super::openmetrics::write_exemplar;
 use super::shared_series::SeriesKey;
 
 /// One series' label set and what it holds now: a registered site, or several sites
@@ -23,16 +25,19 @@ struct Read<'a> {
     snapshot: Snapshot,
 }
 
-/// Appends every registered site's series to `out`.
+/// Appends every registered site's series to `out`; with `exemplars`, each bucket and
+/// processed-counter line that has one ends with its exemplar, as OpenMetrics writes it.
 pub(crate) fn append<'a>(
     out: &mut String,
     environment: &str,
     sites: impl Iterator<Item = &'a CallSite>,
+    exemplars: bool,
 ) {
-    append_snapshots(
+    append_reads(
         out,
         environment,
         sites.filter_map(|site| Some((site.meta(), site.registered()?.snapshot()))),
+        exemplars,
     );
 }
 
@@ -43,6 +48,17 @@ pub(crate) fn append_snapshots<'a>(
     environment: &str,
     sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
 ) {
+    append_reads(out, environment, sites, false);
+}
+
+fn append_reads<'a>(
+    out: &mut String,
+    environment: &str,
+    sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
+    exemplars: bool,
+) {
+    // The exemplar of a sample line, if this render shows exemplars.
+    let shown = |exemplar: Option<Exemplar>| exemplar.filter(|_| exemplars);
     let mut reads: Vec<Read<'_>> = sites
         .map(|(meta, snapshot)| Read {
             meta,
@@ -71,7 +87,10 @@ pub(crate) fn append_snapshots<'a>(
                 let count = read.snapshot.count(index);
                 if outcome_exists(index, count) {
                     let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
-                    let _ = writeln!(out, "{}{{{labels}}} {count}", read.meta.processed.name);
+                    let _ = write!(out, "{}{{{labels}}} {count}", read.meta.processed.name);
+                    // A counter's exemplar is of one increment.
+                    let exemplar = shown(read.snapshot.latest_exemplar(index));
+                    end_sample(out, exemplar.map(|e| (e, 1.0)));
                 }
             }
         },
@@ -113,17 +132,32 @@ pub(crate) fn append_snapshots<'a>(
                     continue;
                 }
                 let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
+                let exemplars = &read.snapshot.exemplars[index];
+                let exemplar = |bucket: usize| {
+                    shown(exemplars.get(bucket).copied().flatten()).map(|e| (e, e.seconds))
+                };
                 let mut cumulative = 0;
-                for (bound, in_bucket) in read.meta.buckets.iter().zip(buckets) {
+                for (bucket, (bound, in_bucket)) in read.meta.buckets.iter().zip(buckets).enumerate()
+                {
                     cumulative += in_bucket;
-                    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                    let _ = write!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                    end_sample(out, exemplar(bucket));
                 }
-                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                let _ = write!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                end_sample(out, exemplar(read.meta.buckets.len()));
                 let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
                 let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
             }
         },
     );
+}
+
+/// Ends a sample line, with its exemplar and the exemplar's value if it has one.
+fn end_sample(out: &mut String, exemplar: Option<(Exemplar, f64)>) {
+    if let Some((exemplar, value)) = exemplar {
+        write_exemplar(out, &exemplar, value);
+    }
+    out.push('\n');
 }
 
 /// `success` and `failure` exist from registration on, so `rate()` starts from zero;

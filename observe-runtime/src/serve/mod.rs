@@ -1,4 +1,4 @@
-//! What goes out as Prometheus text: the `metrics-exporter-prometheus` recorder, the
+//! What goes out as Prometheus text (or OpenMetrics, with exemplars, when asked): the `metrics-exporter-prometheus` recorder, the
 //! exposition of the call sites' own storage, the render that joins the two, the family
 //! checks that keep them from clashing, the `/metrics` listener (hyper, with its limits,
 //! shared renders and optional credentials) and Pushgateway pushes.
@@ -13,6 +13,7 @@ pub(crate) mod listener;
 pub(crate) mod push;
 pub(crate) mod recorder;
 pub(crate) mod render;
+mod openmetrics;
 mod render_cache;
 pub(crate) mod response;
 pub(crate) mod shared_series;
