@@ -246,6 +246,136 @@ fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
+    use crate::instrumented::SloMeta;
+    use crate::names::DEFAULT_OUTCOMES;
+
+    static META: CallSiteMeta = CallSiteMeta {
+        service: "parsing",
+        operation: "decode",
+        module_path: "app",
+        file: "src/app.rs",
+        line: 1,
+        labels: &[],
+        duration: FamilyMeta {
+            name: "app_parsing_duration_seconds",
+            help: "Duration.",
+            series: 1,
+        },
+        processed: FamilyMeta {
+            name: "app_parsing_messages_processed_total",
+            help: "Processed.",
+            series: 1,
+        },
+        failures: FamilyMeta {
+            name: "app_parsing_failures_total",
+            help: "Failures.",
+            series: 1,
+        },
+        active: FamilyMeta {
+            name: "app_parsing_active_workers_current",
+            help: "In flight.",
+            series: 1,
+        },
+        buckets: &[0.1, 1.0],
+        outcomes: DEFAULT_OUTCOMES,
+        error_classes: || None,
+        slo: SloMeta::NONE,
+        series_budget: 100,
+    };
+
+    /// Two successes, the sampled one in the second bucket; one failure, not sampled.
+    fn snapshot() -> Snapshot {
+        let sampled = Exemplar {
+            trace_id: 0x0af7651916cd43dd8448eb211c80319c,
+            seconds: 0.25,
+            unix_millis: 1_764_500_000_250,
+        };
+        Snapshot {
+            histograms: [
+                (vec![1, 1, 0], 0.3),
+                (vec![1, 0, 0], 0.05),
+                (vec![0, 0, 0], 0.0),
+            ],
+            in_flight: 0,
+            failures: vec![("Io", 1)],
+            exemplars: [
+                vec![None, Some(sampled), None],
+                vec![None; 3],
+                vec![None; 3],
+            ],
+        }
+    }
+
+    fn render(exemplars: bool) -> String {
+        let mut out = String::new();
+        append_reads(&mut out, "ci", [(&META, snapshot())].into_iter(), exemplars);
+        out
+    }
+
+    const LABELS: &str = r#"environment="ci",service="parsing",operation="decode""#;
+
+    /// Exemplars in storage change nothing in the Prometheus text format.
+    #[test]
+    fn the_prometheus_text_has_no_exemplars() {
+        let expected = format!(
+            "# HELP app_parsing_messages_processed_total Processed.\n\
+             # TYPE app_parsing_messages_processed_total counter\n\
+             app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2\n\
+             app_parsing_messages_processed_total{{{LABELS},outcome=\"failure\"}} 1\n\n\
+             # HELP app_parsing_failures_total Failures.\n\
+             # TYPE app_parsing_failures_total counter\n\
+             app_parsing_failures_total{{{LABELS},error_type=\"Io\"}} 1\n\n\
+             # HELP app_parsing_active_workers_current In flight.\n\
+             # TYPE app_parsing_active_workers_current gauge\n\
+             app_parsing_active_workers_current{{{LABELS}}} 0\n\n\
+             # HELP app_parsing_duration_seconds Duration.\n\
+             # TYPE app_parsing_duration_seconds histogram\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"0.1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"1\"}} 2\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"+Inf\"}} 2\n\
+             app_parsing_duration_seconds_sum{{{LABELS},outcome=\"success\"}} 0.3\n\
+             app_parsing_duration_seconds_count{{{LABELS},outcome=\"success\"}} 2\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"0.1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"+Inf\"}} 1\n\
+             app_parsing_duration_seconds_sum{{{LABELS},outcome=\"failure\"}} 0.05\n\
+             app_parsing_duration_seconds_count{{{LABELS},outcome=\"failure\"}} 1\n\n"
+        );
+        assert_eq!(render(false), expected);
+        let mut via_testing = String::new();
+        append_snapshots(&mut via_testing, "ci", [(&META, snapshot())].into_iter());
+        assert_eq!(via_testing, expected);
+    }
+
+    /// With exemplars, the same lines; the bucket the sampled call fell in and its
+    /// outcome's processed counter end with its trace id.
+    #[test]
+    fn exemplars_end_their_bucket_and_counter_lines() {
+        let exemplar = r#" # {trace_id="0af7651916cd43dd8448eb211c80319c"}"#;
+        let with = render(true);
+        let without = render(false);
+        let changed: Vec<(String, String)> = with
+            .lines()
+            .zip(without.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect();
+        assert_eq!(with.lines().count(), without.lines().count());
+        let counter = format!(
+            "app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2"
+        );
+        let bucket = format!(
+            "app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"1\"}} 2"
+        );
+        assert_eq!(
+            changed,
+            [
+                (format!("{counter}{exemplar} 1 1764500000.250"), counter),
+                (format!("{bucket}{exemplar} 0.25 1764500000.250"), bucket),
+            ]
+        );
+    }
+
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape_label(r#"a"b\c"#), r#"a\"b\\c"#);
