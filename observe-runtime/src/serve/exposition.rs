@@ -288,7 +288,7 @@ mod tests {
         let sampled = Exemplar {
             trace_id: 0x0af7651916cd43dd8448eb211c80319c,
             seconds: 0.25,
-            unix_millis: 1_764_500_000_250,
+            unix_nanos: 1_764_500_000_250_000_000,
         };
         Snapshot {
             histograms: [

@@ -136,7 +136,8 @@ fn write_help(out: &mut String, help: Option<(&str, &str)>) {
 /// its trace id in the 32 lowercase hex digits of W3C trace context, its timestamp in
 /// seconds with milliseconds.
 pub(crate) fn write_exemplar(out: &mut String, exemplar: &Exemplar, value: f64) {
-    let (seconds, millis) = (exemplar.unix_millis / 1000, exemplar.unix_millis % 1000);
+    let millis = exemplar.unix_nanos / 1_000_000;
+    let (seconds, millis) = (millis / 1000, millis % 1000);
     let _ = write!(
         out,
         " # {{trace_id=\"{:032x}\"}} {value} {seconds}.{millis:03}",
@@ -243,7 +244,7 @@ app_bare 7
         let exemplar = Exemplar {
             trace_id: 0x4bf92f3577b34da6a3ce929d0e0e4736,
             seconds: 0.0425,
-            unix_millis: 1_764_500_000_007,
+            unix_nanos: 1_764_500_000_007_999_999,
         };
         write_exemplar(&mut line, &exemplar, exemplar.seconds);
         assert_eq!(

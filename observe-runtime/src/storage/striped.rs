@@ -99,12 +99,13 @@ pub(crate) struct Storage {
 }
 
 /// An exemplar as a render shows it: the trace id, the call's duration in seconds, and
-/// when it ended, in milliseconds since the Unix epoch.
+/// when it ended, in nanoseconds since the Unix epoch (fine enough that the latest of two
+/// calls is never a tie).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Exemplar {
     pub(crate) trace_id: u128,
     pub(crate) seconds: f64,
-    pub(crate) unix_millis: u64,
+    pub(crate) unix_nanos: u64,
 }
 
 /// What one render reads back from a site.
@@ -368,14 +369,14 @@ impl Storage {
     /// time through one reading of both clocks.
     fn read_exemplars(&self) -> [Vec<Option<Exemplar>>; 3] {
         let (now_ticks, now_wall) = (self.clock.now(), std::time::SystemTime::now());
-        let now_millis = now_wall
+        let now_nanos = now_wall
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+            .map_or(0, |d| d.as_nanos() as u64);
         let resolve = |raw: RawExemplar| Exemplar {
             trace_id: raw.trace_id,
             seconds: self.clock.nanos(raw.duration) as f64 / 1e9,
-            unix_millis: now_millis
-                .saturating_sub(self.clock.nanos(now_ticks.saturating_sub(raw.ended)) / 1_000_000),
+            unix_nanos: now_nanos
+                .saturating_sub(self.clock.nanos(now_ticks.saturating_sub(raw.ended))),
         };
         let outcome = |index| self.exemplars.read(index).map(|e| e.map(resolve)).collect();
         [outcome(0), outcome(1), outcome(2)]
@@ -394,7 +395,7 @@ struct Recorded {
 /// The later of two exemplars (by when their calls ended).
 fn latest(a: Option<Exemplar>, b: Option<Exemplar>) -> Option<Exemplar> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(if b.unix_millis > a.unix_millis { b } else { a }),
+        (Some(a), Some(b)) => Some(if b.unix_nanos > a.unix_nanos { b } else { a }),
         (a, b) => a.or(b),
     }
 }
@@ -509,7 +510,7 @@ mod tests {
         let before = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_millis() as u64;
+            .as_nanos() as u64;
         storage.finish(storage.start(), storage.now(), Outcome::Success);
         storage.finish_sampled(storage.start(), storage.now(), Outcome::Success, 0xab);
         // 20 ms: the second bucket (0.01 < d <= 0.05) of the failures.
@@ -535,8 +536,8 @@ mod tests {
         assert_eq!(trace_ids(2), [None; 4]);
         let slow = snapshot.exemplars[1][1].unwrap();
         assert!((0.02..0.05).contains(&slow.seconds), "{slow:?}");
-        let after = before + 5_000;
-        assert!((before..after).contains(&slow.unix_millis), "{slow:?}, {before}");
+        let after = before + 5_000_000_000;
+        assert!((before..after).contains(&slow.unix_nanos), "{slow:?}, {before}");
         assert_eq!(snapshot.latest_exemplar(0).unwrap().trace_id, 0xef);
         assert_eq!(snapshot.latest_exemplar(2), None);
     }
