@@ -73,7 +73,11 @@ async fn prometheus_stores_exemplars_whose_trace_ids_were_exported() {
         assert_eq!(exemplar.series["service"], SERVICE, "{exemplar:?}");
         match exemplar.series.get("le").and_then(|le| le.as_str()) {
             Some(le) => {
-                let le: f64 = if le == "+Inf" { f64::INFINITY } else { le.parse().unwrap() };
+                let le: f64 = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap()
+                };
                 assert!(exemplar.value <= le, "{exemplar:?}: above its bucket");
             }
             None => assert_eq!(exemplar.value, 1.0, "{exemplar:?}: one increment"),
@@ -131,7 +135,10 @@ async fn exported_exemplars(
         for series in data.as_array().into_iter().flatten() {
             for exemplar in series["exemplars"].as_array().into_iter().flatten() {
                 exemplars.push(Exemplar {
-                    series: series["seriesLabels"].as_object().cloned().unwrap_or_default(),
+                    series: series["seriesLabels"]
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
                     trace_id: exemplar["labels"]["trace_id"]
                         .as_str()
                         .ok_or_else(|| format!("no trace_id: {exemplar}"))?
@@ -154,7 +161,9 @@ async fn exported_exemplars(
     for bucket in [true, false] {
         for outcome in ["success", "failure"] {
             if !kinds.contains(&(bucket, outcome.to_owned())) {
-                return Err(format!("no {outcome} exemplar (bucket: {bucket}) yet: {kinds:?}"));
+                return Err(format!(
+                    "no {outcome} exemplar (bucket: {bucket}) yet: {kinds:?}"
+                ));
             }
         }
     }

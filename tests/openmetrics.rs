@@ -131,7 +131,10 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
     let now = unix_seconds();
     for exemplar in &exemplars {
         let (call, failed) = exported.get(&exemplar.trace_id).unwrap_or_else(|| {
-            panic!("{exemplar:?}: a trace id the receiver never got\n{}", open.body)
+            panic!(
+                "{exemplar:?}: a trace id the receiver never got\n{}",
+                open.body
+            )
         });
         assert_eq!(*failed, exemplar.outcome == "failure", "{exemplar:?}");
         assert!(
@@ -141,7 +144,10 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
         if let Some(le) = exemplar.le {
             assert!(exemplar.value <= le, "{exemplar:?} above its bucket");
             let pause = pause(*call).as_secs_f64();
-            assert!(exemplar.value >= pause, "{exemplar:?}: call {call} slept {pause}s");
+            assert!(
+                exemplar.value >= pause,
+                "{exemplar:?}: call {call} slept {pause}s"
+            );
         } else {
             assert_eq!(exemplar.value, 1.0, "{exemplar:?}: one increment");
         }
@@ -158,8 +164,15 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
         .filter(|e| e.outcome == "success")
         .filter_map(|e| e.le.map(|le| le.to_string()))
         .collect();
-    assert!(buckets.len() >= 3, "exemplars in 0.01, 0.05 and 0.1: {buckets:?}");
-    assert!(exemplars.iter().any(|e| e.outcome == "failure" && e.le.is_none()));
+    assert!(
+        buckets.len() >= 3,
+        "exemplars in 0.01, 0.05 and 0.1: {buckets:?}"
+    );
+    assert!(
+        exemplars
+            .iter()
+            .any(|e| e.outcome == "failure" && e.le.is_none())
+    );
 }
 
 struct Answer {

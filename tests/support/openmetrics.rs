@@ -45,16 +45,19 @@ fn python() -> Option<&'static PathBuf> {
     static PYTHON: OnceLock<Option<PathBuf>> = OnceLock::new();
     PYTHON
         .get_or_init(|| {
-            [Some(PathBuf::from("/usr/bin/python3")), find_on_path("python3")]
-                .into_iter()
-                .flatten()
-                .find(|python| {
-                    Command::new(python)
-                        .args(["-c", "import prometheus_client.openmetrics.parser"])
-                        .stderr(Stdio::null())
-                        .status()
-                        .is_ok_and(|s| s.success())
-                })
+            [
+                Some(PathBuf::from("/usr/bin/python3")),
+                find_on_path("python3"),
+            ]
+            .into_iter()
+            .flatten()
+            .find(|python| {
+                Command::new(python)
+                    .args(["-c", "import prometheus_client.openmetrics.parser"])
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success())
+            })
         })
         .as_ref()
 }

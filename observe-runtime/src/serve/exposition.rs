@@ -137,7 +137,8 @@ fn append_reads<'a>(
                     shown(exemplars.get(bucket).copied().flatten()).map(|e| (e, e.seconds))
                 };
                 let mut cumulative = 0;
-                for (bucket, (bound, in_bucket)) in read.meta.buckets.iter().zip(buckets).enumerate()
+                for (bucket, (bound, in_bucket)) in
+                    read.meta.buckets.iter().zip(buckets).enumerate()
                 {
                     cumulative += in_bucket;
                     let _ = write!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
@@ -361,9 +362,8 @@ mod tests {
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
             .collect();
         assert_eq!(with.lines().count(), without.lines().count());
-        let counter = format!(
-            "app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2"
-        );
+        let counter =
+            format!("app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2");
         let bucket = format!(
             "app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"1\"}} 2"
         );

@@ -78,7 +78,9 @@ pub(crate) fn from_prometheus_text(text: &str) -> String {
             let (name, kind) = rest.split_once(' ').unwrap_or((rest, "untyped"));
             let (family, kind) = family(name, kind.trim());
             match help.take() {
-                Some((helped, text)) if helped == name => write_help(&mut out, Some((family, text))),
+                Some((helped, text)) if helped == name => {
+                    write_help(&mut out, Some((family, text)))
+                }
                 other => write_help(&mut out, other),
             }
             let _ = writeln!(out, "# TYPE {family} {kind}");
@@ -165,7 +167,9 @@ mod tests {
         assert!(prefers_openmetrics(&accept(&[
             "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
         ])));
-        assert!(prefers_openmetrics(&accept(&["application/openmetrics-text"])));
+        assert!(prefers_openmetrics(&accept(&[
+            "application/openmetrics-text"
+        ])));
         assert!(prefers_openmetrics(&accept(&[
             "text/plain;q=0.4",
             "Application/OpenMetrics-Text; version=\"1.0.0\"; q=0.5"
@@ -181,7 +185,9 @@ mod tests {
         assert!(!prefers_openmetrics(&accept(&["*/*"])));
         assert!(!prefers_openmetrics(&accept(&[])));
         // Refused, or a version not served.
-        assert!(!prefers_openmetrics(&accept(&["application/openmetrics-text;q=0"])));
+        assert!(!prefers_openmetrics(&accept(&[
+            "application/openmetrics-text;q=0"
+        ])));
         assert!(!prefers_openmetrics(&accept(&[
             "application/openmetrics-text;version=0.0.1"
         ])));
@@ -252,7 +258,14 @@ app_bare 7
             "x_bucket{le=\"0.1\"} 3 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} 0.0425 1764500000.007"
         );
         let mut short = String::new();
-        write_exemplar(&mut short, &Exemplar { trace_id: 1, ..exemplar }, 1.0);
+        write_exemplar(
+            &mut short,
+            &Exemplar {
+                trace_id: 1,
+                ..exemplar
+            },
+            1.0,
+        );
         assert_eq!(
             short,
             " # {trace_id=\"00000000000000000000000000000001\"} 1 1764500000.007"

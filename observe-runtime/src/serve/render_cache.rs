@@ -191,7 +191,10 @@ mod tests {
         assert_eq!(&text.text()[..], b"Prometheus\n");
         assert_eq!(&open.text()[..], b"OpenMetrics\n");
         assert!(open.gzip().is_some() && text.gzip().is_none());
-        let again = cache.get(arrived, Format::OpenMetrics, false).await.unwrap();
+        let again = cache
+            .get(arrived, Format::OpenMetrics, false)
+            .await
+            .unwrap();
         assert!(Arc::ptr_eq(&open, &again), "shared, not rendered again");
     }
 }

@@ -162,7 +162,12 @@ mod tests {
         exemplars.record(1, 2, exemplar(9));
         let read: Vec<_> = exemplars.read(1).collect();
         assert_eq!(read, [None, None, Some(exemplar(9)), None]);
-        assert!(exemplars.read(0).chain(exemplars.read(2)).all(|e| e.is_none()));
+        assert!(
+            exemplars
+                .read(0)
+                .chain(exemplars.read(2))
+                .all(|e| e.is_none())
+        );
     }
 
     #[test]

@@ -537,7 +537,10 @@ mod tests {
         let slow = snapshot.exemplars[1][1].unwrap();
         assert!((0.02..0.05).contains(&slow.seconds), "{slow:?}");
         let after = before + 5_000_000_000;
-        assert!((before..after).contains(&slow.unix_nanos), "{slow:?}, {before}");
+        assert!(
+            (before..after).contains(&slow.unix_nanos),
+            "{slow:?}, {before}"
+        );
         assert_eq!(snapshot.latest_exemplar(0).unwrap().trace_id, 0xef);
         assert_eq!(snapshot.latest_exemplar(2), None);
     }
