@@ -23,6 +23,10 @@
 //! than striped, since only sampled calls write them.
 
 use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::clock::Ticks;
+use crate::names::OUTCOME_COUNT;
 
 /// Reads of a slot a render tries before leaving it out (a writer held it every time).
 const READ_TRIES: usize = 16;
@@ -35,6 +39,24 @@ pub(crate) struct RawExemplar {
     pub(crate) duration: u64,
     /// The clock reading when the call ended.
     pub(crate) ended: u64,
+}
+
+/// An exemplar as a render shows it: the trace id, the call's duration in seconds, and
+/// when it ended, in nanoseconds since the Unix epoch (fine enough that the latest of two
+/// calls is never a tie).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Exemplar {
+    pub(crate) trace_id: u128,
+    pub(crate) seconds: f64,
+    pub(crate) unix_nanos: u64,
+}
+
+/// The later of two exemplars (by when their calls ended).
+pub(crate) fn latest(a: Option<Exemplar>, b: Option<Exemplar>) -> Option<Exemplar> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.unix_nanos > a.unix_nanos { b } else { a }),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The latest exemplar of one bucket, behind a sequence counter.
@@ -125,8 +147,23 @@ impl Exemplars {
         self.slots[outcome * self.buckets + bucket].write(exemplar);
     }
 
+    /// Per outcome, every bucket's exemplar, its ticks scaled by `clock` and its end turned
+    /// into wall-clock time through one reading of both clocks.
+    pub(crate) fn read_all(&self, clock: &Ticks) -> [Vec<Option<Exemplar>>; OUTCOME_COUNT] {
+        let now_ticks = clock.now();
+        let now_nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        let resolve = |raw: RawExemplar| Exemplar {
+            trace_id: raw.trace_id,
+            seconds: clock.nanos(raw.duration) as f64 / 1e9,
+            unix_nanos: now_nanos.saturating_sub(clock.nanos(now_ticks.saturating_sub(raw.ended))),
+        };
+        std::array::from_fn(|outcome| self.read(outcome).map(|e| e.map(resolve)).collect())
+    }
+
     /// The latest exemplar of each bucket of `outcome`, in bucket order.
-    pub(crate) fn read(&self, outcome: usize) -> impl Iterator<Item = Option<RawExemplar>> + '_ {
+    fn read(&self, outcome: usize) -> impl Iterator<Item = Option<RawExemplar>> + '_ {
         self.slots[outcome * self.buckets..][..self.buckets]
             .iter()
             .map(Slot::read)

@@ -8,4 +8,5 @@ mod exemplars;
 mod stripe;
 mod striped;
 
-pub(crate) use striped::{Exemplar, Snapshot, Storage, Stripe};
+pub(crate) use exemplars::Exemplar;
+pub(crate) use striped::{Snapshot, Storage, Stripe};

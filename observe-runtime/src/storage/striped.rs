@@ -23,7 +23,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-use super::exemplars::{Exemplars, RawExemplar};
+use super::exemplars::{Exemplar, Exemplars, RawExemplar, latest};
 use super::stripe;
 use crate::clock::Ticks;
 use crate::names::{
@@ -96,16 +96,6 @@ pub(crate) struct Storage {
     failure_overflow: Mutex<Vec<(&'static str, u64)>>,
     /// The latest sampled call of each outcome and bucket.
     exemplars: Exemplars,
-}
-
-/// An exemplar as a render shows it: the trace id, the call's duration in seconds, and
-/// when it ended, in nanoseconds since the Unix epoch (fine enough that the latest of two
-/// calls is never a tie).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Exemplar {
-    pub(crate) trace_id: u128,
-    pub(crate) seconds: f64,
-    pub(crate) unix_nanos: u64,
 }
 
 /// What one render reads back from a site.
@@ -340,7 +330,7 @@ impl Storage {
             (buckets, sum_nanos as f64 / 1e9)
         };
         let histograms = [histogram(0), histogram(1), histogram(2)];
-        let exemplars = self.read_exemplars();
+        let exemplars = self.exemplars.read_all(&self.clock);
         let mut failures: Vec<(&'static str, u64)> = self
             .failure_labels
             .iter()
@@ -364,23 +354,6 @@ impl Storage {
             exemplars,
         }
     }
-
-    /// Every slot's exemplar, its ticks turned into seconds and its end into wall-clock
-    /// time through one reading of both clocks.
-    fn read_exemplars(&self) -> [Vec<Option<Exemplar>>; 3] {
-        let (now_ticks, now_wall) = (self.clock.now(), std::time::SystemTime::now());
-        let now_nanos = now_wall
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let resolve = |raw: RawExemplar| Exemplar {
-            trace_id: raw.trace_id,
-            seconds: self.clock.nanos(raw.duration) as f64 / 1e9,
-            unix_nanos: now_nanos
-                .saturating_sub(self.clock.nanos(now_ticks.saturating_sub(raw.ended))),
-        };
-        let outcome = |index| self.exemplars.read(index).map(|e| e.map(resolve)).collect();
-        [outcome(0), outcome(1), outcome(2)]
-    }
 }
 
 /// What [`Storage::record`] did with one call.
@@ -390,14 +363,6 @@ struct Recorded {
     bucket: usize,
     ticks: u64,
     ended: u64,
-}
-
-/// The later of two exemplars (by when their calls ended).
-fn latest(a: Option<Exemplar>, b: Option<Exemplar>) -> Option<Exemplar> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(if b.unix_nanos > a.unix_nanos { b } else { a }),
-        (a, b) => a.or(b),
-    }
 }
 
 /// One thread's stripe of a site.
