@@ -1,7 +1,8 @@
 //! What the `/metrics` listener answers, as HTTP says: `GET`/`HEAD /metrics` the exposition
-//! (in OpenMetrics when `Accept` prefers it, gzip when the scraper accepts it), other paths 404, other methods 405 with `Allow`, a
-//! URL longer than [`MAX_URI`] 414, and 401 with a challenge when credentials are required.
-//! Heads too large (431), malformed (400) or too slow are hyper's to refuse.
+//! (in OpenMetrics when `Accept` prefers it, gzip when the scraper accepts it), other paths
+//! 404, other methods 405 with `Allow`, a URL longer than [`MAX_URI`] 414, and 401 with a
+//! challenge when credentials are required. Heads too large (431), malformed (400) or too
+//! slow are hyper's to refuse.
 
 use std::sync::Arc;
 
