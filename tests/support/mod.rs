@@ -13,6 +13,8 @@ pub mod example;
 pub mod exposition;
 /// Type-checking dashboards against Grafana's published schema (`@grafana/schema`, tsc).
 pub mod grafana;
+/// The strictest OpenMetrics parser here (Python `prometheus_client`): found or skipped.
+pub mod openmetrics;
 /// The in-process OTLP trace receiver (gRPC and HTTP).
 pub mod otlp;
 /// Child processes, free ports, HTTP polling, temporary directories.
