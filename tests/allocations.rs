@@ -4,14 +4,11 @@
 
 mod support;
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker};
 
 use observe::{ErrorLabel, instrumented};
-use support::allocations::{Counting, LIVE_BYTES, allocations_on_this_thread};
+use support::allocations::{Counting, LIVE_BYTES, allocations_on_this_thread, poll_once};
 use support::exposition;
 
 #[global_allocator]
@@ -46,17 +43,6 @@ async fn handle_async(n: u64) -> Result<u64, std::fmt::Error> {
         Err(std::fmt::Error)
     } else {
         Ok(n)
-    }
-}
-
-fn poll_once<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("the body never awaits"),
     }
 }
 

@@ -5,12 +5,8 @@
 
 mod support;
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
-
 use observe::{ErrorLabel, instrumented};
-use support::allocations::{Counting, allocations_on_this_thread};
+use support::allocations::{Counting, allocations_on_this_thread, poll_once};
 use support::otlp::Fixture;
 
 #[global_allocator]
@@ -39,17 +35,6 @@ fn route(id: u64) -> u64 {
 #[instrumented(service = "allocations")]
 async fn lookup_async(id: u64) -> u64 {
     id.wrapping_mul(3)
-}
-
-fn poll_once<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("the future completes in one poll"),
-    }
 }
 
 #[test]

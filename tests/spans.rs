@@ -244,11 +244,7 @@ fn the_runtime_built_span_is_the_one_span_would_build() {
     assert_eq!(instrumented, reference);
     assert_eq!(
         instrumented.values,
-        [
-            "otel.kind str server",
-            "id debug 7",
-            "label debug \"x\"",
-        ]
+        ["otel.kind str server", "id debug 7", "label debug \"x\"",]
     );
     assert_eq!(
         four.values,

@@ -3,7 +3,10 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::task::{Context, Poll, Waker};
 
 /// Counts this thread's allocations, and every thread's bytes still allocated.
 pub struct Counting;
@@ -40,4 +43,17 @@ fn count(bytes: i64) {
 
 pub fn allocations_on_this_thread() -> u64 {
     ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs a future that completes in one poll, with no runtime (whose own allocations would
+/// be counted).
+pub fn poll_once<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the future completes in one poll"),
+    }
 }
