@@ -233,7 +233,7 @@ impl CallGuard<'_> {
 fn export(own: &CallTrace, start: u64, error_type: Option<&'static str>) {
     if let (Some(clock), Some(tracing)) = (crate::global::clock(), call_tracing()) {
         (tracing.export)(FinishedCall {
-            trace: own,
+            trace: own.clone(),
             start,
             end: clock.now(),
             error_type,

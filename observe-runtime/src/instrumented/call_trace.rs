@@ -12,16 +12,17 @@
 //! - arguments are formatted only for a sampled span; an unsampled one keeps its numbers
 //!   and `bool`s by copy, so that a failure is still exported with them;
 //! - the start and end are the two clock readings the metrics already take;
-//! - at the end, a sampled span or a failure becomes an OTLP span handed to the export
-//!   queue (`traces::call_export`), off the calling thread; an unsampled success costs
-//!   nothing more. No allocation on the unsampled path once warm.
+//! - at the end, a sampled span or a failure is queued as it is (its formatted arguments
+//!   shared, not copied), and the export task turns it into an OTLP span
+//!   (`traces::call_export`), off the calling thread; an unsampled success costs nothing
+//!   more. No allocation on the unsampled path once warm.
 //!
 //! `tracing` still sees everything it needs: the call's frame (`super::call_frames`)
 //! gives `tracing` spans created inside the call their OpenTelemetry parent, and log
 //! events their trace and span ids. When a subscriber records spans itself (a `fmt`
 //! layer, a test's), the call also gets its `tracing` span, as before.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::TraceState;
@@ -35,7 +36,7 @@ use crate::names::{CALL_SPAN_FIELDS, SPAN_KINDS, SPAN_OTEL_KIND};
 pub(crate) struct CallTracing {
     pub(crate) sampler: CallSampler,
     /// Hands a finished span to the export queue (`traces::call_export`).
-    pub(crate) export: Box<dyn Fn(FinishedCall<'_>) + Send + Sync>,
+    pub(crate) export: Box<dyn Fn(FinishedCall) + Send + Sync>,
 }
 
 static CALL_TRACING: OnceLock<CallTracing> = OnceLock::new();
@@ -153,7 +154,8 @@ pub(crate) struct Args {
     /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
     kind: u8,
     copied: CopiedArgs,
-    formatted: Vec<KeyValue>,
+    /// Shared, so that handing a finished span to the exporter copies no attribute.
+    formatted: Option<Arc<[KeyValue]>>,
 }
 
 /// At most as many extra values as `call_span` takes.
@@ -196,7 +198,7 @@ impl Args {
 
     /// The formatted arguments of a sampled span.
     pub(crate) fn formatted(&self) -> &[KeyValue] {
-        &self.formatted
+        self.formatted.as_deref().unwrap_or_default()
     }
 
     /// The copied arguments of an unsampled span, with their field names.
@@ -222,9 +224,9 @@ impl Args {
     }
 }
 
-/// A call span that ended: what the exporter turns into an OTLP span.
-pub(crate) struct FinishedCall<'a> {
-    pub(crate) trace: &'a CallTrace,
+/// A call span that ended: queued as is, turned into an OTLP span on the exporter thread.
+pub(crate) struct FinishedCall {
+    pub(crate) trace: CallTrace,
     /// Clock readings (`global::clock`) at entry and end.
     pub(crate) start: u64,
     pub(crate) end: u64,
@@ -305,10 +307,14 @@ fn format_args(
     extra: &[Option<&dyn Value>],
     args: &mut Args,
 ) {
-    let mut visitor = FormatArgs(args);
+    let mut visitor = FormatArgs {
+        args,
+        formatted: Vec::with_capacity(extra.len()),
+    };
     for (field, value) in extra_fields(meta, extra) {
         value.record(&field, &mut visitor);
     }
+    visitor.args.formatted = Some(visitor.formatted.into());
 }
 
 #[inline]
@@ -335,37 +341,38 @@ fn kind_of(field: &Field, value: &str) -> Option<u8> {
 }
 
 /// Every argument as the attribute `tracing-opentelemetry` made of it.
-struct FormatArgs<'a>(&'a mut Args);
+struct FormatArgs<'a> {
+    args: &'a mut Args,
+    formatted: Vec<KeyValue>,
+}
 
 impl Visit for FormatArgs<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .formatted
+        self.formatted
             .push(KeyValue::new(field.name(), format!("{value:?}")));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         match kind_of(field, value) {
-            Some(kind) => self.0.kind = kind,
+            Some(kind) => self.args.kind = kind,
             None => self
-                .0
                 .formatted
                 .push(KeyValue::new(field.name(), value.to_owned())),
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.formatted.push(match i64::try_from(value) {
+        self.formatted.push(match i64::try_from(value) {
             Ok(value) => KeyValue::new(field.name(), value),
             Err(_) => KeyValue::new(field.name(), value.to_string()),
         });
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.formatted.push(KeyValue::new(field.name(), value));
+        self.formatted.push(KeyValue::new(field.name(), value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.formatted.push(KeyValue::new(field.name(), value));
+        self.formatted.push(KeyValue::new(field.name(), value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.formatted.push(KeyValue::new(field.name(), value));
+        self.formatted.push(KeyValue::new(field.name(), value));
     }
 }
 

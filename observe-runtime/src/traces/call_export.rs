@@ -1,6 +1,7 @@
 //! observe's own call spans (`instrumented::call_trace`) as OTLP spans: what
 //! `tracing-opentelemetry` made of a call's `tracing` span, built only for the spans that
-//! are exported (sampled, or failed) and handed to the export queue.
+//! are exported (sampled, or failed), by the export task, from what the calling thread
+//! queued.
 //!
 //! Timestamps are the call's own clock readings, placed on the wall clock through one
 //! reading of both taken when export starts (the TSC runs at a constant rate; its drift
@@ -12,13 +13,14 @@
 //! and `bool`s (copied at entry); `Debug` forms are formatted only for sampled spans.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
-use super::export_queue::SpanSender;
+use super::export_queue::{Queued, SpanSender};
 use super::sampling::SamplerKind;
 use crate::clock::Ticks;
 use crate::instrumented::{
@@ -29,13 +31,15 @@ use crate::names::{SPAN_CODE_FUNCTION, SPAN_CODE_NAMESPACE, SPAN_ERROR_TYPE, SPA
 /// Starts exporting observe's own call spans through `sender`, sampled like the SDK's
 /// spans. `false` if they were already started (a second `init` in one process).
 pub(crate) fn start(sender: SpanSender, sampler: SamplerKind, ratio: f64, clock: Ticks) -> bool {
-    let anchor = WallAnchor::now(clock);
-    let scope = InstrumentationScope::builder("observe").build();
+    let _ = WALL_ANCHOR.set(WallAnchor::now(clock));
     start_call_tracing(CallTracing {
         sampler: call_sampler(sampler, ratio),
-        export: Box::new(move |call| sender.send(span_data(&call, &anchor, &scope))),
+        export: Box::new(move |call| sender.send(Queued::Call(call))),
     })
 }
+
+/// Set by [`start`], read by the export task.
+static WALL_ANCHOR: OnceLock<WallAnchor> = OnceLock::new();
 
 /// The OpenTelemetry sampler `kind` as observe applies it to its call spans.
 fn call_sampler(kind: SamplerKind, ratio: f64) -> CallSampler {
@@ -78,13 +82,10 @@ impl WallAnchor {
     }
 }
 
-/// The OTLP span of a finished call.
-fn span_data(
-    call: &FinishedCall<'_>,
-    anchor: &WallAnchor,
-    scope: &InstrumentationScope,
-) -> SpanData {
-    let trace = call.trace;
+/// The OTLP span of a finished call, built by the export task.
+pub(crate) fn span_data(call: FinishedCall) -> SpanData {
+    let anchor = WALL_ANCHOR.get_or_init(|| WallAnchor::now(Ticks::new()));
+    let trace = &call.trace;
     let meta = trace.meta;
     let mut attributes = Vec::with_capacity(8 + trace.args.formatted().len());
     attributes.extend([
@@ -132,7 +133,7 @@ fn span_data(
         events: SpanEvents::default(),
         links: SpanLinks::default(),
         status,
-        instrumentation_scope: scope.clone(),
+        instrumentation_scope: InstrumentationScope::builder("observe").build(),
     }
 }
 

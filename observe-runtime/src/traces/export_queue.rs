@@ -22,6 +22,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use tokio::sync::{Notify, mpsc};
 
+use crate::instrumented::FinishedCall;
 use crate::names::SPANS_DROPPED;
 use crate::warn_limit::WarnLimit;
 
@@ -111,12 +112,19 @@ pub(crate) struct SpanExportQueue {
     flush_timeout: Duration,
 }
 
+/// A span waiting for export: the SDK's, or one of observe's own call spans, which the
+/// export task turns into an OTLP span (`super::call_export`), off the calling thread.
+pub(crate) enum Queued {
+    Sdk(SpanData),
+    Call(FinishedCall),
+}
+
 /// The sending side of the queue: the SDK's spans (through [`SpanExportQueue`]) and
 /// observe's own call spans (`super::call_export`) go through it.
 #[derive(Clone)]
 pub(crate) struct SpanSender {
     /// Lock-free on the sending side: ending a span takes no lock.
-    spans: mpsc::Sender<SpanData>,
+    spans: mpsc::Sender<Queued>,
     /// Tells the task a batch is waiting.
     batch_ready: Arc<Notify>,
     dropped: DroppedSpans,
@@ -125,7 +133,7 @@ pub(crate) struct SpanSender {
 impl SpanSender {
     /// Queues `span` for export without waiting; a span that finds the queue full (or
     /// the task stopped) is dropped and counted.
-    pub(crate) fn send(&self, span: SpanData) {
+    pub(crate) fn send(&self, span: Queued) {
         let Err(error) = self.spans.try_send(span) else {
             let queued = self.spans.max_capacity() - self.spans.capacity();
             if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
@@ -202,7 +210,7 @@ impl SpanProcessor for SpanExportQueue {
 
     fn on_end(&self, span: SpanData) {
         if worth_exporting(&span) {
-            self.sender.send(span);
+            self.sender.send(Queued::Sdk(span));
         }
     }
 
@@ -235,7 +243,7 @@ impl SpanExportQueue {
 
 async fn export_loop<E: SpanExporter>(
     exporter: E,
-    mut spans: mpsc::Receiver<SpanData>,
+    mut spans: mpsc::Receiver<Queued>,
     batch_ready: Arc<Notify>,
     mut control: mpsc::UnboundedReceiver<Control>,
     dropped: DroppedSpans,
@@ -273,12 +281,15 @@ async fn export_loop<E: SpanExporter>(
 /// Exports everything queued, in batches of at most `MAX_BATCH`.
 async fn drain<E: SpanExporter>(
     exporter: &E,
-    spans: &mut mpsc::Receiver<SpanData>,
+    spans: &mut mpsc::Receiver<Queued>,
     batch: &mut Vec<SpanData>,
     dropped: &DroppedSpans,
 ) {
     while let Ok(span) = spans.try_recv() {
-        batch.push(span);
+        batch.push(match span {
+            Queued::Sdk(span) => span,
+            Queued::Call(call) => super::call_export::span_data(call),
+        });
         if batch.len() >= MAX_BATCH {
             export(exporter, batch, dropped).await;
         }
