@@ -12,5 +12,7 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 $COMMAND
 $SCRAPE_COMMAND
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-python3 scripts/bench_report.py "$TARGET" "$COMMAND" "$LOAD_BEFORE" "$LOAD_AFTER" > BENCHMARKS.md
+# The sections of the other scripts (service load, build time) are carried over.
+python3 scripts/bench_report.py "$TARGET" "$COMMAND" "$LOAD_BEFORE" "$LOAD_AFTER" BENCHMARKS.md > BENCHMARKS.md.new
+mv BENCHMARKS.md.new BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
