@@ -4,7 +4,9 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
+#[cfg(feature = "otlp")]
 use opentelemetry::trace::TraceContextExt;
+#[cfg(feature = "otlp")]
 use opentelemetry_sdk::trace::SdkTracer;
 use serde_json::{Map, Value};
 use tracing::dispatcher::WeakDispatch;
@@ -46,6 +48,11 @@ impl LogFormat {
 }
 
 type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync>;
+
+/// Without the `otlp` feature there is no tracer: the type has no values.
+#[cfg(not(feature = "otlp"))]
+#[derive(Debug)]
+pub(crate) enum SdkTracer {}
 
 /// Installs the subscriber unless the program installed one itself (that one wins; it is
 /// not an error). `logs: None` writes no logs; `tracer: None` exports no spans.
@@ -101,9 +108,15 @@ fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
     filter_fn(|meta| meta.is_event()).and(env)
 }
 
+#[cfg(not(feature = "otlp"))]
+fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S> {
+    match tracer {}
+}
+
 /// Every span (at any level: an instrumented fn's span is the trace) and the events
 /// `RUST_LOG` enables, except those of the export stack itself, which would otherwise
 /// trace their own exports.
+#[cfg(feature = "otlp")]
 fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
@@ -122,6 +135,7 @@ where
         .boxed()
 }
 
+#[cfg(any(feature = "otlp", test))]
 fn is_export_stack(target: &str) -> bool {
     const CRATES: &[&str] = &[
         "h2",
@@ -153,9 +167,16 @@ impl JsonLines {
         }
     }
 
+    /// Spans are not exported without the `otlp` feature: no ids.
+    #[cfg(not(feature = "otlp"))]
+    fn ids(&self, _: &Event<'_>) -> Option<(String, String)> {
+        None
+    }
+
     /// `trace_id` and `span_id` of the event's span, as exported. Read through the
     /// dispatch: this layer's own context hides spans, which its events-only filter
     /// disables.
+    #[cfg(feature = "otlp")]
     fn ids(&self, event: &Event<'_>) -> Option<(String, String)> {
         let dispatch = self.dispatch.get()?.upgrade()?;
         let span = match event.parent() {

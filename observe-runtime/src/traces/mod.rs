@@ -2,8 +2,20 @@
 //! pipeline, the bounded export queue that drops and counts rather than waits, sampling
 //! that still exports failed spans, and W3C trace-context propagation. It may use
 //! `instrumented` (the linked call sites' service), `global`, `error` and `names`.
+//! Without the `otlp` feature only propagation and the service name remain
+//! (`without_otlp.rs` stands in for `otlp.rs`).
 
+#[cfg(feature = "otlp")]
 mod export_queue;
+#[cfg(not(feature = "otlp"))]
+mod header_carrier;
+#[cfg(feature = "otlp")]
+pub(crate) mod otlp;
+#[cfg(not(feature = "otlp"))]
+#[path = "without_otlp.rs"]
 pub(crate) mod otlp;
 pub mod propagation;
+#[cfg(feature = "otlp")]
 mod sampling;
+#[cfg(any(not(feature = "otlp"), test))]
+mod trace_context;

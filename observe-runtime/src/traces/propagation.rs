@@ -8,9 +8,20 @@ use std::collections::{BTreeMap, HashMap};
 /// code using them needs no `opentelemetry` dependency of its own.
 pub use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+#[cfg(feature = "otlp")]
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+#[cfg(feature = "otlp")]
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+#[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+// Without the `otlp` feature: the same propagation without the SDK and `opentelemetry-http`.
+#[cfg(not(feature = "otlp"))]
+use super::header_carrier::{HeaderExtractor, HeaderInjector};
+#[cfg(not(feature = "otlp"))]
+use super::otlp::OpenTelemetrySpanExt;
+#[cfg(not(feature = "otlp"))]
+use super::trace_context::TraceContextPropagator;
 
 use crate::global::traces_exported;
 
