@@ -62,10 +62,15 @@ impl CompiledOut {
     }
 }
 
-/// One warning line per compiled-out exporter, through the log subscriber just installed.
+/// One warning line per compiled-out exporter, through the log subscriber just installed;
+/// on stderr if there is none (`Builder::logging(false)` and no subscriber of the program's).
 pub(crate) fn warn(compiled_out: &[CompiledOut]) {
     for missing in compiled_out {
-        tracing::warn!(target: "observe", "{}", missing.message());
+        if tracing::dispatcher::has_been_set() {
+            tracing::warn!(target: "observe", "{}", missing.message());
+        } else {
+            eprintln!("observe: {}", missing.message());
+        }
     }
 }
 
