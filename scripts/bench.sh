@@ -12,5 +12,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 $COMMAND
 $SCRAPE_COMMAND
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# "The first build" (scripts/build_time.sh's section, at the end) is kept as it is.
+FIRST_BUILD=$(sed -n '/^## The first build$/,$p' BENCHMARKS.md 2>/dev/null || true)
 python3 scripts/bench_report.py "$TARGET" "$COMMAND" "$LOAD_BEFORE" "$LOAD_AFTER" > BENCHMARKS.md
+if [ -n "$FIRST_BUILD" ]; then printf '\n%s\n' "$FIRST_BUILD" >> BENCHMARKS.md; fi
 echo "wrote BENCHMARKS.md"
