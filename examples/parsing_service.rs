@@ -337,9 +337,12 @@ fn run() -> Result<(), Box<dyn Error>> {
         .map_err(|_| format!("invalid PARSING_ADDR={addr:?}: expected `host:port`"))?;
     // Before the Tokio runtime: `init` starts its own exporter thread, and a failure
     // (e.g. the metrics port is taken) is reported before anything else starts.
-    let guard = observe::Builder::from_env()?
-        .service_version(env!("CARGO_PKG_VERSION"))
-        .init()?;
+    let builder = observe::Builder::from_env()?;
+    // The version is a resource attribute of exported spans: only builds with OTLP export
+    // (the `otlp` feature, on by default) have it.
+    #[cfg(feature = "otlp")]
+    let builder = builder.service_version(env!("CARGO_PKG_VERSION"));
+    let guard = builder.init()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -12,7 +12,8 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 $COMMAND
 $SCRAPE_COMMAND
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-# The sections of the other scripts (service load, build time) are carried over.
-python3 scripts/bench_report.py "$TARGET" "$COMMAND" "$LOAD_BEFORE" "$LOAD_AFTER" BENCHMARKS.md > BENCHMARKS.md.new
-mv BENCHMARKS.md.new BENCHMARKS.md
+# The sections scripts/build_time.sh and scripts/load.sh keep at the end are carried over.
+KEPT=$(sed -n '/^## \(The first build\|Service load\)/,$p' BENCHMARKS.md 2>/dev/null || true)
+python3 scripts/bench_report.py "$TARGET" "$COMMAND" "$LOAD_BEFORE" "$LOAD_AFTER" > BENCHMARKS.md
+if [ -n "$KEPT" ]; then printf '\n%s\n' "$KEPT" >> BENCHMARKS.md; fi
 echo "wrote BENCHMARKS.md"

@@ -105,8 +105,11 @@
 //! metric family at `init` ([`check_series_budgets`]). `RULES.md` lists every rule.
 
 pub use observe_macros::{ErrorLabel, counter, gauge, histogram, instrumented};
+/// The OTLP transport, for [`Builder::otlp_protocol`] (the `otlp` feature).
+#[cfg(feature = "otlp")]
+pub use observe_runtime::OtlpProtocol;
 pub use observe_runtime::{
-    Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat, OtlpProtocol,
+    Builder, CounterRef, Error, ErrorLabel, GaugeRef, Guard, HistogramRef, LogFormat,
     SPANS_DROPPED, builder, check_series_budgets, init, names, propagation, render, testing,
 };
 

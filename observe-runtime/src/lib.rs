@@ -53,6 +53,7 @@ pub use metrics::{CounterRef, GaugeRef, HistogramRef};
 pub use names::SPANS_DROPPED;
 pub use serve::budget::check_series_budgets;
 pub use serve::render::render;
+#[cfg(feature = "otlp")]
 pub use traces::otlp::OtlpProtocol;
 pub use traces::propagation;
 

@@ -5,7 +5,9 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
+#[cfg(feature = "otlp")]
 use opentelemetry::trace::TraceContextExt;
+#[cfg(feature = "otlp")]
 use opentelemetry_sdk::trace::SdkTracer;
 use serde_json::{Map, Value};
 use tracing::dispatcher::WeakDispatch;
@@ -16,6 +18,7 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
+#[cfg(feature = "otlp")]
 use crate::traces::call_parent::{CallParentLayer, current_span_context, is_call_span};
 
 /// How log events are written to stdout.
@@ -49,6 +52,11 @@ impl LogFormat {
 }
 
 type BoxedLayer<S> = Box<dyn Layer<S> + Send + Sync>;
+
+/// Without the `otlp` feature there is no tracer: the type has no values.
+#[cfg(not(feature = "otlp"))]
+#[derive(Debug)]
+pub(crate) enum SdkTracer {}
 
 /// Installs the subscriber unless the program installed one itself (that one wins; it is
 /// not an error). `logs: None` writes no logs; `tracer: None` exports no spans.
@@ -109,6 +117,7 @@ fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
 /// Before the OpenTelemetry layer (layers see a new span in the order they were added):
 /// gives the `tracing` spans it exports their parent when they start inside an
 /// instrumented call. Spans only, not the call spans, which are observe's own.
+#[cfg(feature = "otlp")]
 fn call_parent_layer<S>() -> BoxedLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
@@ -120,10 +129,22 @@ where
         .boxed()
 }
 
+#[cfg(not(feature = "otlp"))]
+fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S> {
+    match tracer {}
+}
+
+/// Never used without the `otlp` feature (there is no tracer to pair it with).
+#[cfg(not(feature = "otlp"))]
+fn call_parent_layer<S: Subscriber>() -> BoxedLayer<S> {
+    Box::new(tracing_subscriber::layer::Identity::new())
+}
+
 /// Every span (at any level: an instrumented fn's span is the trace) and the events
 /// `RUST_LOG` enables, except those of the export stack itself, which would otherwise
 /// trace their own exports, and instrumented functions' spans, which observe exports
 /// itself (`traces::call_export`): under this subscriber they are not created at all.
+#[cfg(feature = "otlp")]
 fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
@@ -142,6 +163,7 @@ where
         .boxed()
 }
 
+#[cfg(any(feature = "otlp", test))]
 fn is_export_stack(target: &str) -> bool {
     const CRATES: &[&str] = &[
         "h2",
@@ -173,10 +195,17 @@ impl JsonLines {
         }
     }
 
+    /// Spans are not exported without the `otlp` feature: no ids.
+    #[cfg(not(feature = "otlp"))]
+    fn ids(&self, _: &Event<'_>) -> Option<(String, String)> {
+        None
+    }
+
     /// `trace_id` and `span_id` of the event's span, as exported: the instrumented call
     /// it happens in (or a `tracing` span inside that), else its `tracing` span, read
     /// through the dispatch (this layer's own context hides spans, which its events-only
     /// filter disables).
+    #[cfg(feature = "otlp")]
     fn ids(&self, event: &Event<'_>) -> Option<(String, String)> {
         let of_span = |span: &tracing::Id| {
             let dispatch = self.dispatch.get()?.upgrade()?;

@@ -278,13 +278,16 @@ impl Receiver {
     }
 }
 
-/// The process's receiver, on its own multi-thread runtime, and observe exporting to it.
+/// The process's receiver, on its own multi-thread runtime, and observe exporting to it
+/// (only builds with the `otlp` feature can export).
+#[cfg(feature = "otlp")]
 pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
     pub receiver: Receiver,
     pub guard: observe::Guard,
 }
 
+#[cfg(feature = "otlp")]
 impl Fixture {
     /// Starts the receiver, then observe with `configure` applied to a test builder
     /// (no listener, no logs, environment `test`, exporting to the receiver).

@@ -1,13 +1,17 @@
 //! The runtime's configuration from code: [`builder`] and its setters.
 
 use std::net::SocketAddr;
+#[cfg(any(feature = "otlp", feature = "pushgateway"))]
 use std::time::Duration;
 
+use super::compiled_out::CompiledOut;
 use crate::logs::LogFormat;
 use crate::names::{DEFAULT_ENVIRONMENT, DEFAULT_METRICS_ADDR};
 use crate::serve::auth::AuthSource;
 use crate::serve::push::PushConfig;
-use crate::traces::otlp::{Endpoint, OtlpConfig, OtlpProtocol};
+use crate::traces::otlp::OtlpConfig;
+#[cfg(feature = "otlp")]
+use crate::traces::otlp::{Endpoint, OtlpProtocol};
 
 /// Runtime configuration. Start from [`builder`] (the defaults; `Builder::default()` is
 /// the same) or [`Builder::from_env`].
@@ -23,6 +27,8 @@ pub struct Builder {
     pub(super) push: Option<PushConfig>,
     /// Credentials `/metrics` requires; `None`: open.
     pub(super) metrics_auth: Option<AuthSource>,
+    /// Exporters the environment asks for that this build compiled out (warned at `init`).
+    pub(super) compiled_out: Vec<CompiledOut>,
 }
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
@@ -40,6 +46,7 @@ pub fn builder() -> Builder {
         otel: OtlpConfig::default(),
         push: None,
         metrics_auth: None,
+        compiled_out: Vec::new(),
     }
 }
 
@@ -85,12 +92,18 @@ impl Builder {
 
     /// Export spans over OTLP to this collector (a base URL such as
     /// `http://127.0.0.1:4317`, as `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otel.endpoint = Some(Endpoint::Base(url.into()));
         self
     }
 
     /// The OTLP transport (default gRPC; `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.otel.protocol = protocol;
         self
@@ -104,6 +117,9 @@ impl Builder {
     }
 
     /// The `service.version` resource attribute, e.g. `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.otel.service_version = Some(version.into());
         self
@@ -112,6 +128,9 @@ impl Builder {
     /// The ratio of traces the head sampler keeps (default by environment: `dev` 1.0,
     /// `staging` 0.5, `prod` 0.1; `OTEL_TRACES_SAMPLER_ARG`). Spans that end with an error
     /// are exported whatever the ratio. Values are clamped to 0..=1.
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
         self.otel.ratio = Some(ratio.clamp(0.0, 1.0));
         self
@@ -119,12 +138,18 @@ impl Builder {
 
     /// How many finished spans may wait for export (default 2048). When the collector is
     /// down or slow, spans past it are dropped and counted, never waited for.
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn span_queue_capacity(mut self, capacity: usize) -> Self {
         self.otel.queue_capacity = capacity;
         self
     }
 
     /// How long dropping the guard waits for pending spans (default 5 s).
+    ///
+    /// Needs the `otlp` feature (on by default).
+    #[cfg(feature = "otlp")]
     pub fn span_flush_timeout(mut self, timeout: Duration) -> Self {
         self.otel.flush_timeout = timeout;
         self
@@ -133,12 +158,18 @@ impl Builder {
     /// Push the exposition to the Prometheus Pushgateway at this URL (such as
     /// `http://127.0.0.1:9091`) every push interval and when the guard is dropped, as job
     /// [`service_name`](Self::service_name) unless [`push_job`](Self::push_job) names one.
+    ///
+    /// Needs the `pushgateway` feature (on by default).
+    #[cfg(feature = "pushgateway")]
     pub fn pushgateway(mut self, url: impl Into<String>) -> Self {
         self.push = Some(PushConfig::new(url.into()));
         self
     }
 
     /// The Pushgateway job (`OBSERVE_PUSHGATEWAY_JOB`); needs [`pushgateway`](Self::pushgateway).
+    ///
+    /// Needs the `pushgateway` feature (on by default).
+    #[cfg(feature = "pushgateway")]
     pub fn push_job(mut self, job: impl Into<String>) -> Self {
         if let Some(push) = &mut self.push {
             push.job = Some(job.into());
@@ -148,6 +179,9 @@ impl Builder {
 
     /// How often to push (default 10 s, at least 100 ms: `init` refuses less, as it
     /// refuses `OBSERVE_PUSH_INTERVAL` below it); needs [`pushgateway`](Self::pushgateway).
+    ///
+    /// Needs the `pushgateway` feature (on by default).
+    #[cfg(feature = "pushgateway")]
     pub fn push_interval(mut self, interval: Duration) -> Self {
         if let Some(push) = &mut self.push {
             push.interval = interval;

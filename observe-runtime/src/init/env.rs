@@ -7,6 +7,7 @@ use super::Builder;
 use crate::error::Error;
 use crate::logs::LogFormat;
 use crate::serve::auth::AuthSource;
+#[cfg(feature = "pushgateway")]
 use crate::serve::push::PushConfig;
 
 impl Builder {
@@ -27,6 +28,8 @@ impl Builder {
                 reason: "expected `json` or `pretty`",
             })?);
         }
+        builder.compiled_out = super::compiled_out::requested(env_var);
+        #[cfg(feature = "pushgateway")]
         if let Some(url) = env_var("OBSERVE_PUSHGATEWAY_URL") {
             let mut push = PushConfig::new(url);
             push.job = env_var("OBSERVE_PUSHGATEWAY_JOB");

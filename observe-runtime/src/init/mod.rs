@@ -4,9 +4,10 @@
 //! lives in `crate::error`).
 
 mod builder;
+mod compiled_out;
 mod env;
 mod guard;
-#[cfg(test)]
+#[cfg(all(test, feature = "otlp", feature = "pushgateway"))]
 mod parser_properties;
 mod start;
 

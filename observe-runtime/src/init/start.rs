@@ -167,6 +167,7 @@ impl Builder {
         let (shutdown, thread) = spawn_exporter_thread(io)?;
 
         logs::install(plan.log_format, plan.service_name, tracer);
+        super::compiled_out::warn(&self.compiled_out);
         if let Some(addr) = plan.metrics_addr
             && open_to_all
             && !addr.ip().is_loopback()

@@ -474,6 +474,7 @@ mod ids {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "otlp")]
     #[test]
     fn the_ratio_rule_is_the_sdks() {
         use opentelemetry::trace::{SpanKind, TraceId};

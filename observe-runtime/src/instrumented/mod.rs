@@ -4,9 +4,13 @@
 //! `storage`, `global`, `outcome` and `names`; no allocation, lock or hash lookup once warm.
 //! When spans are exported, the call's span is observe's own (`call_trace`, `call_frames`).
 
+// Without the `otlp` feature no span is ever observe's own: the call span machinery is
+// there (the hot path names it) but never started.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 mod call_frames;
 mod call_guard;
 mod call_site;
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 mod call_trace;
 mod capture;
 mod classify;
@@ -29,7 +33,9 @@ pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
 pub use record_arg::{PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg, RecordPrimitiveArg};
 pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
+#[cfg(feature = "otlp")]
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost, span_context};
+#[cfg(feature = "otlp")]
 pub(crate) use call_trace::{
     CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
 };

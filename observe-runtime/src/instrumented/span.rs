@@ -105,8 +105,9 @@ pub fn call_span_continuing(
         extra,
         call_frames::parent_of(parent.span().span_context()),
     );
+    // A subscriber of the program's own exports the `tracing` span.
+    #[cfg(feature = "otlp")]
     if !span.is_disabled() && parent.has_active_span() {
-        // A subscriber of the program's own exports the `tracing` span.
         let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
     }
     CallSpan {

@@ -1,7 +1,8 @@
 //! What goes out as Prometheus text (or OpenMetrics, with exemplars, when asked): the `metrics-exporter-prometheus` recorder, the
 //! exposition of the call sites' own storage, the render that joins the two, the family
 //! checks that keep them from clashing, the `/metrics` listener (hyper, with its limits,
-//! shared renders and optional credentials) and Pushgateway pushes.
+//! shared renders and optional credentials) and Pushgateway pushes (the `pushgateway`
+//! feature; without it `without_pushgateway.rs` stands in for `push.rs`).
 //! It may use `instrumented`, `metrics`, `storage`, `global`, `error`, `names` and
 //! `warn_limit`.
 
@@ -11,7 +12,13 @@ pub(crate) mod exposition;
 pub(crate) mod families;
 pub(crate) mod listener;
 mod openmetrics;
+#[cfg(feature = "pushgateway")]
 pub(crate) mod push;
+#[cfg(not(feature = "pushgateway"))]
+#[path = "without_pushgateway.rs"]
+pub(crate) mod push;
+#[cfg(feature = "pushgateway")]
+mod push_client;
 pub(crate) mod recorder;
 pub(crate) mod render;
 mod render_cache;

@@ -5,10 +5,9 @@ use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
 use bytes::Bytes;
-use opentelemetry_http::HttpClient;
-use opentelemetry_http::hyper::HyperClient;
 use tokio::sync::mpsc;
 
+use super::push_client::PushClient;
 use crate::error::Error;
 use crate::warn_limit::WarnLimit;
 
@@ -108,7 +107,7 @@ impl Pusher {
     ) -> Self {
         let (finish, finish_rx) = mpsc::unbounded_channel();
         let _entered = io.enter();
-        let client = HyperClient::with_default_connector(PUSH_TIMEOUT, None);
+        let client = PushClient;
         io.spawn(push_loop(client, target, interval, render, finish_rx));
         Pusher { finish }
     }
@@ -123,7 +122,7 @@ impl Pusher {
 }
 
 async fn push_loop(
-    client: HyperClient,
+    client: PushClient,
     target: String,
     interval: Duration,
     render: fn() -> Option<String>,
@@ -151,7 +150,7 @@ async fn push_loop(
 /// One `PUT` of the whole exposition (replacing the job's previous push). A failure is
 /// logged (rate-limited) and the next push tries again.
 async fn push(
-    client: &HyperClient,
+    client: &PushClient,
     target: &str,
     render: fn() -> Option<String>,
     failures: &WarnLimit,
@@ -165,8 +164,7 @@ async fn push(
     let result = match request {
         Ok(request) => tokio::time::timeout(PUSH_TIMEOUT, client.send_bytes(request))
             .await
-            .map_err(|_| "timed out".to_owned())
-            .and_then(|sent| sent.map_err(|e| e.to_string())),
+            .unwrap_or_else(|_| Err("timed out".to_owned())),
         Err(error) => Err(error.to_string()),
     };
     match result {

@@ -3,11 +3,24 @@
 //! that still exports failed spans, observe's own call spans as OTLP spans
 //! (`call_export`) and where they meet `tracing`'s (`call_parent`), and W3C trace-context
 //! propagation. It may use `instrumented` (the call sites, the call spans), `global`,
-//! `clock`, `error` and `names`.
+//! `clock`, `error` and `names`. Without the `otlp` feature only propagation and the
+//! service name remain (`without_otlp.rs` stands in for `otlp.rs`).
 
+#[cfg(feature = "otlp")]
 pub(crate) mod call_export;
+#[cfg(feature = "otlp")]
 pub(crate) mod call_parent;
+#[cfg(feature = "otlp")]
 mod export_queue;
+#[cfg(not(feature = "otlp"))]
+mod header_carrier;
+#[cfg(feature = "otlp")]
+pub(crate) mod otlp;
+#[cfg(not(feature = "otlp"))]
+#[path = "without_otlp.rs"]
 pub(crate) mod otlp;
 pub mod propagation;
+#[cfg(feature = "otlp")]
 mod sampling;
+#[cfg(any(not(feature = "otlp"), test))]
+mod trace_context;

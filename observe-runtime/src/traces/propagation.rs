@@ -8,11 +8,21 @@ use std::collections::{BTreeMap, HashMap};
 /// code using them needs no `opentelemetry` dependency of its own.
 pub use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+#[cfg(feature = "otlp")]
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
+#[cfg(feature = "otlp")]
 use opentelemetry_sdk::propagation::TraceContextPropagator;
+#[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use opentelemetry::trace::TraceContextExt;
+// Without the `otlp` feature: the same propagation without the SDK and `opentelemetry-http`.
+#[cfg(not(feature = "otlp"))]
+use super::header_carrier::{HeaderExtractor, HeaderInjector};
+#[cfg(not(feature = "otlp"))]
+use super::otlp::OpenTelemetrySpanExt;
+#[cfg(not(feature = "otlp"))]
+use super::trace_context::TraceContextPropagator;
 
 use crate::global::traces_exported;
 
@@ -84,6 +94,10 @@ impl Injector for BTreeInjector<'_> {
 /// so the callee's spans join this trace: the innermost instrumented call's, or a
 /// `tracing` span's inside or around it. Does nothing when spans are not exported.
 pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
+    // Without the `otlp` feature spans are never exported.
+    #[cfg(not(feature = "otlp"))]
+    let _ = headers;
+    #[cfg(feature = "otlp")]
     if traces_exported() {
         let current = super::call_parent::current_span_context(|| {
             let cx = tracing::Span::current().context();
