@@ -1,7 +1,8 @@
 //! What a capture recorded: per function, counts by outcome and `error_type` and the
-//! duration histogram's count; per metric family, its series as `/metrics` would show
-//! them (with `environment="test"`); and an assertion whose failure shows expected and
-//! actual series side by side.
+//! duration histogram's count; per metric family (the functions' and those of
+//! `counter!`, `gauge!` and `histogram!`), its series as `/metrics` would show them (with
+//! `environment="test"`); and an assertion whose failure shows expected and actual series
+//! side by side.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,11 +11,27 @@ use crate::instrumented::CallSiteMeta;
 use crate::serve::exposition;
 use crate::storage::Snapshot;
 
-/// The `environment` label of a capture's series.
-const ENVIRONMENT: &str = "test";
+use super::ENVIRONMENT;
 
-/// What the `#[instrumented]` functions called within a capture recorded.
+/// What the `#[instrumented]` functions called within a capture, and the `counter!`,
+/// `gauge!` and `histogram!` calls made within it, recorded.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let (_, recorded) = observe::testing::capture(|| {
+///     let _ = parse("x");
+///     observe::gauge!("copilot_parsing_queue_depth_messages", help = "Messages waiting.").set(4.0);
+/// });
+/// assert_eq!(recorded.calls("parse").error_types["ParseIntError"], 1);
+/// assert_eq!(recorded.value("copilot_parsing_queue_depth_messages", &[]), 4.0);
+/// ```
 pub struct Recorded {
+    /// The metric sites' series, as the capture's recorder renders them.
+    recorder_text: String,
     sites: Vec<(&'static CallSiteMeta, Snapshot)>,
 }
 
@@ -43,8 +60,14 @@ pub struct Series {
 }
 
 impl Recorded {
-    pub(super) fn new(sites: Vec<(&'static CallSiteMeta, Snapshot)>) -> Self {
-        Recorded { sites }
+    pub(super) fn new(
+        recorder_text: String,
+        sites: Vec<(&'static CallSiteMeta, Snapshot)>,
+    ) -> Self {
+        Recorded {
+            recorder_text,
+            sites,
+        }
     }
 
     /// The calls of `operation` (the function's name unless `operation = "…"` says
@@ -65,9 +88,10 @@ impl Recorded {
     }
 
     /// The Prometheus text of what was recorded, as `/metrics` would show it (with
-    /// `environment="test"`); empty if nothing was.
+    /// `environment="test"`): the metric macros' series, then the functions'; empty if
+    /// nothing was.
     pub fn exposition(&self) -> String {
-        let mut out = String::new();
+        let mut out = self.recorder_text.clone();
         exposition::append_snapshots(
             &mut out,
             ENVIRONMENT,
@@ -78,8 +102,9 @@ impl Recorded {
         out
     }
 
-    /// The series of one sample name (`copilot_parsing_messages_processed_total`, or a
-    /// histogram's `…_bucket`, `…_sum`, `…_count`), in exposition order.
+    /// The series of one sample name (`copilot_parsing_messages_processed_total`, a
+    /// `counter!`'s or `gauge!`'s name, or a histogram's `…_bucket`, `…_sum`, `…_count`),
+    /// in exposition order.
     pub fn series(&self, sample: &str) -> Vec<Series> {
         self.exposition()
             .lines()
@@ -151,7 +176,9 @@ fn describe(labels: impl Iterator<Item = (String, String)>, value: f64) -> Strin
     format!("{{{}}} {value}", labels.join(", "))
 }
 
-/// The failure message of `assert_series`: one column each, matched rows first.
+/// The failure message of `assert_series`: one column each, each expected series next to
+/// the actual series with its labels (`≠` where the values differ or one is missing),
+/// then the actual series nobody expected.
 fn side_by_side(sample: &str, expected: &[(&[(&str, &str)], f64)], actual: &[Series]) -> String {
     const IMPLIED: [&str; 3] = ["environment", "service", "operation"];
     // An implied label shows in the actual column when an expected row gives it.
@@ -161,38 +188,43 @@ fn side_by_side(sample: &str, expected: &[(&[(&str, &str)], f64)], actual: &[Ser
                 .iter()
                 .any(|(ls, _)| ls.iter().any(|(l, _)| *l == label))
     };
-    let expected: Vec<String> = expected
+    let show_actual = |s: &Series| {
+        let labels = s.labels.iter().filter(|(l, _)| shown(l));
+        describe(labels.map(|(l, v)| (l.clone(), v.clone())), s.value)
+    };
+    let mut unpaired: Vec<&Series> = actual.iter().collect();
+    let mut rows: Vec<(String, String, bool)> = Vec::new();
+    for (labels, value) in expected {
+        let left = describe(
+            labels
+                .iter()
+                .map(|(l, v)| ((*l).to_owned(), (*v).to_owned())),
+            *value,
+        );
+        let paired = unpaired.iter().position(|s| matches(s, labels));
+        let (right, same) = match paired.map(|at| unpaired.remove(at)) {
+            Some(series) => (show_actual(series), series.value == *value),
+            None => (String::new(), false),
+        };
+        rows.push((left, right, same));
+    }
+    rows.extend(
+        unpaired
+            .into_iter()
+            .map(|s| (String::new(), show_actual(s), false)),
+    );
+    let width = rows
         .iter()
-        .map(|(labels, value)| {
-            describe(
-                labels
-                    .iter()
-                    .map(|(l, v)| ((*l).to_owned(), (*v).to_owned())),
-                *value,
-            )
-        })
-        .collect();
-    let actual: Vec<String> = actual
-        .iter()
-        .map(|s| {
-            describe(
-                s.labels
-                    .iter()
-                    .filter(|(l, _)| shown(l))
-                    .map(|(l, v)| (l.clone(), v.clone())),
-                s.value,
-            )
-        })
-        .collect();
-    let width = expected.iter().map(String::len).max().unwrap_or(0).max(8);
+        .map(|(left, _, _)| left.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
     let mut out = format!(
         "series of `{sample}` differ\n  {:<width$} | actual\n",
         "expected"
     );
-    for row in 0..expected.len().max(actual.len()) {
-        let left = expected.get(row).map_or("", String::as_str);
-        let right = actual.get(row).map_or("", String::as_str);
-        let mark = if left == right { ' ' } else { '≠' };
+    for (left, right, same) in rows {
+        let mark = if same { ' ' } else { '≠' };
         let _ = writeln!(out, "{mark} {left:<width$} | {right}");
     }
     out
@@ -249,6 +281,23 @@ mod tests {
     }
 
     #[test]
+    fn side_by_side_pairs_series_by_labels() {
+        let series = |queue: &str, value| Series {
+            labels: [("queue".to_owned(), queue.to_owned())].into(),
+            value,
+        };
+        let actual = [series("_OTHER", 1.0), series("parsing", 2.0)];
+        let expected: &[(&[(&str, &str)], f64)] = &[
+            (&[("queue", "parsing")], 2.0),
+            (&[("queue", "_OTHER")], 2.0),
+        ];
+        assert_eq!(
+            side_by_side("x_total", expected, &actual),
+            "series of `x_total` differ\n  expected            | actual\n  {queue=\"parsing\"} 2 | {queue=\"parsing\"} 2\n≠ {queue=\"_OTHER\"} 2  | {queue=\"_OTHER\"} 1\n"
+        );
+    }
+
+    #[test]
     fn side_by_side_shows_both_columns() {
         let actual = [Series {
             labels: [("outcome".to_owned(), "failure".to_owned())].into(),
@@ -257,7 +306,7 @@ mod tests {
         let message = side_by_side("x_total", &[(&[("outcome", "success")], 1.0)], &actual);
         assert_eq!(
             message,
-            "series of `x_total` differ\n  expected              | actual\n≠ {outcome=\"success\"} 1 | {outcome=\"failure\"} 2\n"
+            "series of `x_total` differ\n  expected              | actual\n≠ {outcome=\"success\"} 1 | \n≠                       | {outcome=\"failure\"} 2\n"
         );
     }
 }
