@@ -123,6 +123,43 @@ impl Recorded {
             .map_or(0.0, |s| s.value)
     }
 
+    /// The cumulative buckets `(le, count)` of the series of `histogram` (its name, without
+    /// `_bucket`) with exactly `labels` besides the implied ones and `le`, in bound order,
+    /// `+Inf` last as `f64::INFINITY`; empty if there is none.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> usize {
+    ///     raw.len()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| parse("{}"));
+    /// let buckets = recorded.buckets(
+    ///     "copilot_parsing_duration_seconds",
+    ///     &[("operation", "parse"), ("outcome", "success")],
+    /// );
+    /// assert_eq!(buckets.last(), Some(&(f64::INFINITY, 1.0)));
+    /// ```
+    pub fn buckets(&self, histogram: &str, labels: &[(&str, &str)]) -> Vec<(f64, f64)> {
+        let with_le = |s: &Series| {
+            let mut without = s.clone();
+            let le = without.labels.remove("le")?;
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().ok()?
+            };
+            matches(&without, labels).then_some((bound, s.value))
+        };
+        let mut buckets: Vec<(f64, f64)> = self
+            .series(&format!("{histogram}_bucket"))
+            .iter()
+            .filter_map(with_le)
+            .collect();
+        buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+        buckets
+    }
+
     /// Asserts that the series of `sample` are exactly `expected` (labels given may omit
     /// `environment`, `service` and `operation`; series at zero, such as the `success`
     /// series `/metrics` shows before a first success, count only if expected); on
