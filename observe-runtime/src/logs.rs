@@ -16,6 +16,19 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// How log events are written to stdout.
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// use observe::LogFormat;
+///
+/// let format = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+///     LogFormat::Pretty
+/// } else {
+///     LogFormat::Json
+/// };
+/// let _guard = observe::builder().log_format(format).init()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogFormat {

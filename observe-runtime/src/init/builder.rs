@@ -11,6 +11,15 @@ use crate::traces::otlp::{Endpoint, OtlpConfig, OtlpProtocol};
 
 /// Runtime configuration. Start from [`builder`] (the defaults; `Builder::default()` is
 /// the same) or [`Builder::from_env`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// let _guard = observe::builder()
+///     .environment("staging")
+///     .metrics_addr("0.0.0.0:9464".parse().unwrap())
+///     .init()?; // keep it until shutdown
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Builder {
@@ -27,6 +36,12 @@ pub struct Builder {
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
 /// subscriber for events filtered by `RUST_LOG` (default `info`).
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// let _guard = observe::builder().logging(false).init()?;
+/// # Ok(()) }
+/// ```
 pub fn builder() -> Builder {
     Builder {
         environment: DEFAULT_ENVIRONMENT.to_owned(),
@@ -52,18 +67,38 @@ impl Default for Builder {
 
 impl Builder {
     /// The `environment` label on every series (e.g. `dev`, `staging`, `prod`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().environment("prod").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = environment.into();
         self
     }
 
     /// Serve `/metrics` on this address.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_addr("0.0.0.0:9464".parse().unwrap()).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
         self.metrics_addr = Some(addr);
         self
     }
 
     /// No `/metrics` listener; the exposition is still available from [`render`](crate::render).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let guard = observe::builder().without_metrics_listener().init()?;
+    /// assert_eq!(guard.metrics_addr(), None);
+    /// let text = guard.render(); // the exposition, without a port
+    /// # Ok(()) }
+    /// ```
     pub fn without_metrics_listener(mut self) -> Self {
         self.metrics_addr = None;
         self
@@ -71,6 +106,14 @@ impl Builder {
 
     /// Whether `init` installs a `tracing` log subscriber for events (`RUST_LOG` filter,
     /// default `info`). It never replaces a subscriber the program installed itself.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The program installs its own subscriber; observe adds none.
+    /// tracing_subscriber::fmt().init();
+    /// let _guard = observe::builder().logging(false).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn logging(mut self, enabled: bool) -> Self {
         self.logging = enabled;
         self
@@ -78,6 +121,12 @@ impl Builder {
 
     /// How log events are written: [`LogFormat::Json`] (default in `staging` and `prod`) or
     /// [`LogFormat::Pretty`] (default elsewhere).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().log_format(observe::LogFormat::Json).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn log_format(mut self, format: LogFormat) -> Self {
         self.log_format = Some(format);
         self
@@ -85,12 +134,27 @@ impl Builder {
 
     /// Export spans over OTLP to this collector (a base URL such as
     /// `http://127.0.0.1:4317`, as `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().otlp_endpoint("http://127.0.0.1:4317").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn otlp_endpoint(mut self, url: impl Into<String>) -> Self {
         self.otel.endpoint = Some(Endpoint::Base(url.into()));
         self
     }
 
     /// The OTLP transport (default gRPC; `OTEL_EXPORTER_OTLP_PROTOCOL`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .otlp_protocol(observe::OtlpProtocol::HttpProtobuf)
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.otel.protocol = protocol;
         self
@@ -98,12 +162,24 @@ impl Builder {
 
     /// The `service.name` of exported spans and the `service` of JSON logs (default:
     /// `OTEL_SERVICE_NAME`, else the one service the linked `#[instrumented]` functions name).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().service_name("parsing").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.otel.service_name = Some(name.into());
         self
     }
 
     /// The `service.version` resource attribute, e.g. `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().service_version(env!("CARGO_PKG_VERSION")).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.otel.service_version = Some(version.into());
         self
@@ -112,6 +188,15 @@ impl Builder {
     /// The ratio of traces the head sampler keeps (default by environment: `dev` 1.0,
     /// `staging` 0.5, `prod` 0.1; `OTEL_TRACES_SAMPLER_ARG`). Spans that end with an error
     /// are exported whatever the ratio. Values are clamped to 0..=1.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .otlp_endpoint("http://127.0.0.1:4317")
+    ///     .trace_sample_ratio(0.25) // a quarter of the traces, and every failed span
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
         self.otel.ratio = Some(ratio.clamp(0.0, 1.0));
         self
@@ -119,12 +204,26 @@ impl Builder {
 
     /// How many finished spans may wait for export (default 2048). When the collector is
     /// down or slow, spans past it are dropped and counted, never waited for.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().otlp_endpoint("http://127.0.0.1:4317").span_queue_capacity(8192).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn span_queue_capacity(mut self, capacity: usize) -> Self {
         self.otel.queue_capacity = capacity;
         self
     }
 
     /// How long dropping the guard waits for pending spans (default 5 s).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let _guard = observe::builder().span_flush_timeout(Duration::from_secs(2)).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn span_flush_timeout(mut self, timeout: Duration) -> Self {
         self.otel.flush_timeout = timeout;
         self
@@ -133,12 +232,24 @@ impl Builder {
     /// Push the exposition to the Prometheus Pushgateway at this URL (such as
     /// `http://127.0.0.1:9091`) every push interval and when the guard is dropped, as job
     /// [`service_name`](Self::service_name) unless [`push_job`](Self::push_job) names one.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().pushgateway("http://127.0.0.1:9091").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn pushgateway(mut self, url: impl Into<String>) -> Self {
         self.push = Some(PushConfig::new(url.into()));
         self
     }
 
     /// The Pushgateway job (`OBSERVE_PUSHGATEWAY_JOB`); needs [`pushgateway`](Self::pushgateway).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().pushgateway("http://127.0.0.1:9091").push_job("nightly_import").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn push_job(mut self, job: impl Into<String>) -> Self {
         if let Some(push) = &mut self.push {
             push.job = Some(job.into());
@@ -148,6 +259,17 @@ impl Builder {
 
     /// How often to push (default 10 s, at least 100 ms: `init` refuses less, as it
     /// refuses `OBSERVE_PUSH_INTERVAL` below it); needs [`pushgateway`](Self::pushgateway).
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .pushgateway("http://127.0.0.1:9091")
+    ///     .push_interval(Duration::from_secs(30))
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn push_interval(mut self, interval: Duration) -> Self {
         if let Some(push) = &mut self.push {
             push.interval = interval;
@@ -158,6 +280,12 @@ impl Builder {
     /// Require HTTP basic auth on `/metrics`, checked against the bcrypt hashes of this
     /// file's `user:hash` lines (as `htpasswd -nbB user password` writes them);
     /// `OBSERVE_METRICS_BASIC_AUTH_FILE`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_basic_auth_file("/etc/observe/htpasswd").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_basic_auth_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.metrics_auth = Some(AuthSource::BasicFile(path.into()));
         self
@@ -165,6 +293,12 @@ impl Builder {
 
     /// Require `Authorization: Bearer <token>` on `/metrics`, the token being this file's
     /// content (trimmed); `OBSERVE_METRICS_BEARER_TOKEN_FILE`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_bearer_token_file("/run/secrets/metrics_token").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_bearer_token_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.metrics_auth = Some(AuthSource::BearerFile(path.into()));
         self

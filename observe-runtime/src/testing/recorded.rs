@@ -36,6 +36,18 @@ pub struct Recorded {
 }
 
 /// The calls of one operation within a capture (summed over its call sites).
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let (_, recorded) = observe::testing::capture(|| (parse("1"), parse("x"), parse("")));
+/// let observe::testing::Calls { success, failure, error_types, .. } = recorded.calls("parse");
+/// assert_eq!((success, failure), (1, 2));
+/// assert_eq!(error_types["ParseIntError"], 2);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Calls {
     /// Calls that returned normally (`Ok` for a `Result`).
@@ -51,6 +63,18 @@ pub struct Calls {
 }
 
 /// One series: its labels (sorted by name) and its value.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let (_, recorded) = observe::testing::capture(|| parse("7"));
+/// let series = &recorded.series("copilot_parsing_messages_processed_total")[0];
+/// assert_eq!(series.labels["outcome"], "success");
+/// assert_eq!(series.value, 1.0);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Label name and value, by name.
@@ -72,6 +96,18 @@ impl Recorded {
 
     /// The calls of `operation` (the function's name unless `operation = "…"` says
     /// otherwise); all zero if it was not called.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| [parse("1"), parse("2"), parse("x")]);
+    /// let calls = recorded.calls("parse");
+    /// assert_eq!((calls.success, calls.failure, calls.duration_count), (2, 1, 3));
+    /// assert_eq!(recorded.calls("never_called"), observe::testing::Calls::default());
+    /// ```
     pub fn calls(&self, operation: &str) -> Calls {
         let mut calls = Calls::default();
         for (_, snapshot) in self.sites.iter().filter(|(m, _)| m.operation == operation) {
@@ -90,6 +126,18 @@ impl Recorded {
     /// The Prometheus text of what was recorded, as `/metrics` would show it (with
     /// `environment="test"`): the metric macros' series, then the functions'; empty if
     /// nothing was.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| parse("1"));
+    /// let text = recorded.exposition();
+    /// assert!(text.contains("# TYPE copilot_parsing_messages_processed_total counter"));
+    /// assert!(text.contains(r#"copilot_parsing_messages_processed_total{environment="test",service="parsing",operation="parse",outcome="success"} 1"#));
+    /// ```
     pub fn exposition(&self) -> String {
         let mut out = self.recorder_text.clone();
         exposition::append_snapshots(
@@ -105,6 +153,18 @@ impl Recorded {
     /// The series of one sample name (`copilot_parsing_messages_processed_total`, a
     /// `counter!`'s or `gauge!`'s name, or a histogram's `…_bucket`, `…_sum`, `…_count`),
     /// in exposition order.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| parse("x"));
+    /// let failures = recorded.series("copilot_parsing_failures_total");
+    /// assert_eq!(failures.len(), 1);
+    /// assert_eq!(failures[0].labels["error_type"], "ParseIntError");
+    /// ```
     pub fn series(&self, sample: &str) -> Vec<Series> {
         self.exposition()
             .lines()
@@ -116,6 +176,18 @@ impl Recorded {
 
     /// The value of the series of `sample` with exactly `labels` besides `environment`,
     /// `service` and `operation` when those are not given; 0 if there is none.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| (parse("1"), parse("2")));
+    /// let success = [("operation", "parse"), ("outcome", "success")];
+    /// assert_eq!(recorded.value("copilot_parsing_duration_seconds_count", &success), 2.0);
+    /// assert_eq!(recorded.value("copilot_parsing_failures_total", &[("error_type", "ParseIntError")]), 0.0);
+    /// ```
     pub fn value(&self, sample: &str, labels: &[(&str, &str)]) -> f64 {
         self.series(sample)
             .into_iter()
@@ -164,6 +236,19 @@ impl Recorded {
     /// `environment`, `service` and `operation`; series at zero, such as the `success`
     /// series `/metrics` shows before a first success, count only if expected); on
     /// failure, panics with expected and actual side by side.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let (_, recorded) = observe::testing::capture(|| (parse("1"), parse("x"), parse("y")));
+    /// recorded.assert_series(
+    ///     "copilot_parsing_messages_processed_total",
+    ///     &[(&[("outcome", "success")], 1.0), (&[("outcome", "failure")], 2.0)],
+    /// );
+    /// ```
     #[track_caller]
     pub fn assert_series(&self, sample: &str, expected: &[(&[(&str, &str)], f64)]) {
         let actual: Vec<Series> = self
