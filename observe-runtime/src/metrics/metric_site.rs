@@ -145,7 +145,6 @@ impl MetricSite {
 
     /// Before `init` there is nowhere to record to: `None` (the `observe::testing`
     /// capture's handle inside one), and nothing is cached in the site.
-    #[inline]
     fn handle(&'static self, values: &[&str]) -> Option<&'static Handle> {
         let state = match self.state.get() {
             Some(state) => state,

@@ -46,8 +46,8 @@ use crate::names::LABEL_ENVIRONMENT;
 /// The `environment` label of a capture's series.
 const ENVIRONMENT: &str = "test";
 
-/// Runs `f` and returns its value with what the `#[instrumented]` functions it called on
-/// this thread recorded.
+/// Runs `f` and returns its value with what the `#[instrumented]` functions it called,
+/// and the `counter!`, `gauge!` and `histogram!` calls it made, on this thread recorded.
 ///
 /// ```
 /// let (value, recorded) = observe_runtime::testing::capture(|| 1 + 1);
@@ -63,8 +63,8 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Recorded) {
     (value, scope.recorded())
 }
 
-/// Awaits `future` and returns its output with what the `#[instrumented]` functions
-/// called while polling it recorded, on whichever threads it was polled.
+/// Awaits `future` and returns its output with what the `#[instrumented]` functions and
+/// metric macros called while polling it recorded, on whichever threads it was polled.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
