@@ -40,8 +40,23 @@ fn otel_sampled_tenth(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("otel_sampled_tenth");
     group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
+    // Root calls: the head sampler samples one trace in ten.
     group.bench_function("observe_success", |b| b.iter(|| observed(black_box(7))));
     group.bench_function("observe_failure_always_exported", |b| {
+        b.iter(|| observed(black_box(u64::MAX)))
+    });
+    // Calls in a caller's trace (a `traceparent` that was continued): its decision,
+    // followed by the parent-based sampler, isolates each path.
+    group.bench_function("observe_success_unsampled_trace", |b| {
+        let _caller = caller(false).attach();
+        b.iter(|| observed(black_box(7)))
+    });
+    group.bench_function("observe_success_sampled_trace", |b| {
+        let _caller = caller(true).attach();
+        b.iter(|| observed(black_box(7)))
+    });
+    group.bench_function("observe_failure_unsampled_trace", |b| {
+        let _caller = caller(false).attach();
         b.iter(|| observed(black_box(u64::MAX)))
     });
     group.bench_function("tracing_instrument", |b| b.iter(|| traced(black_box(7))));
@@ -65,6 +80,25 @@ fn otel_sampled_tenth(c: &mut Criterion) {
         receiver.span_count()
     );
     std::fs::write(path, json + "\n").expect("write the export counts");
+}
+
+/// The context of a remote caller whose trace was sampled or not.
+fn caller(sampled: bool) -> opentelemetry::Context {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+        SpanId::from(0x00f0_67aa_0ba9_02b7),
+        flags,
+        true,
+        TraceState::NONE,
+    ))
 }
 
 criterion_group!(benches, otel_sampled_tenth);

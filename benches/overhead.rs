@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use metrics::{Counter, Gauge, Histogram};
-use tiny::{Odd, bare, observed, traced, work};
+use tiny::{Odd, bare, observed, traced, traced_with_call_fields, work};
 
 /// The floor of timing a call: the bare function between two reads of observe's clock.
 fn between_two_clock_reads(n: u64) -> Result<u64, Odd> {
@@ -340,6 +340,9 @@ fn subscribers(c: &mut Criterion) {
         });
         group.bench_function("tracing_instrument_fmt_subscriber", |b| {
             b.iter(|| traced(black_box(7)))
+        });
+        group.bench_function("tracing_instrument_call_fields_fmt_subscriber", |b| {
+            b.iter(|| traced_with_call_fields(black_box(7)))
         });
     });
     group.finish();

@@ -154,6 +154,8 @@ w("")
 w("## With a subscriber that records spans")
 w("")
 w("The tiny function again. `fmt` writes to a sink, so its cost is formatting each span's fields.")
+w("observe's `tracing` span declares the constant OpenTelemetry attributes but leaves them empty")
+w("(its own exported span carries them); the last row shows what they cost when recorded.")
 w("")
 w("| variant | median [95% CI] |")
 w("|---|---|")
@@ -162,23 +164,31 @@ for bench, label in [
     ("observe_metrics_only", "observe, default subscriber (spans off): metrics only"),
     ("observe_metrics_and_fmt_subscriber", "observe, metrics + `fmt` subscriber recording spans"),
     ("tracing_instrument_fmt_subscriber", "`#[tracing::instrument]`, `fmt` subscriber recording spans"),
+    ("tracing_instrument_call_fields_fmt_subscriber", "`#[tracing::instrument]` with `service.name`, `code.function`, `code.namespace` recorded, `fmt`"),
 ]:
     w(f"| {label} | {cell(group, bench)} |")
 w("")
-w("## With the OpenTelemetry layer, 10% head sampling")
+w("## OTLP export, 10% head sampling")
 w("")
 w("`benches/otel.rs`, its own process: `observe::builder()` with an OTLP endpoint (a real")
 w("OTLP/gRPC receiver in the same process, which counts and discards) and")
-w("`trace_sample_ratio(0.1)`. Every span is recorded, so that a failed call is exported even")
-w("when its trace was not sampled: a success is exported in 1 trace of 10, a failure always.")
+w("`trace_sample_ratio(0.1)`. An instrumented function's span is observe's own: an unsampled")
+w("success ends with the metrics; a sampled span or a failure is built and queued for export")
+w("off the calling thread. The `*_trace` rows run under a caller's context (a continued")
+w("`traceparent`) that was or was not sampled, which isolates each path;")
+w("`#[tracing::instrument]` goes through the `tracing-opentelemetry` layer, whose sampler")
+w("records every span so that failures can be kept.")
 w("")
 w("| variant | median [95% CI] |")
 w("|---|---|")
 group = "otel_sampled_tenth"
 for bench, label in [
     ("bare", "bare function"),
-    ("observe_success", "observe, success (exported 1 in 10)"),
-    ("observe_failure_always_exported", "observe, failure (always exported)"),
+    ("observe_success", "observe, success, root (exported 1 in 10)"),
+    ("observe_failure_always_exported", "observe, failure, root (always exported)"),
+    ("observe_success_unsampled_trace", "observe, success in an unsampled trace"),
+    ("observe_success_sampled_trace", "observe, success in a sampled trace (exported)"),
+    ("observe_failure_unsampled_trace", "observe, failure in an unsampled trace (exported)"),
     ("tracing_instrument", "`#[tracing::instrument]`, same subscriber"),
 ]:
     w(f"| {label} | {cell(group, bench)} |")

@@ -31,8 +31,10 @@
 //! - `copilot_parsing_messages_processed_total{service, environment, operation, outcome}`;
 //! - `copilot_parsing_failures_total{service, environment, operation, error_type}` on failure;
 //! - `copilot_parsing_active_workers_current{service, environment, operation}`, calls in flight;
-//! - a `tracing` span named after the function with `service.name`, `code.function`,
-//!   `code.namespace`, and on failure `error.type` and `otel.status_code = "ERROR"`.
+//! - a span named after the function: exported over OTLP (when configured) with
+//!   `service.name`, `code.function`, `code.namespace`, the arguments, and on failure
+//!   `error.type` and the error status; to a subscriber that records spans (`fmt`), a
+//!   `tracing` span with the arguments, as `#[tracing::instrument]` gives it.
 //!
 //! `outcome` is `success` (`Ok`, or any non-`Result` value), `failure` (`Err`, or a panic
 //! with `error_type = "Panic"`, after which the panic resumes) or `cancelled` (an async

@@ -4,56 +4,15 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::future::Future;
-use std::pin::pin;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::sync::atomic::Ordering;
 
 use observe::{ErrorLabel, instrumented};
+use support::allocations::{Counting, LIVE_BYTES, allocations_on_this_thread, poll_once};
 use support::exposition;
-
-/// Counts this thread's allocations, and every thread's bytes still allocated.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as i64);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as i64);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as i64 - layout.size() as i64);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size() as i64, Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-fn count(bytes: i64) {
-    // `try_with`: the allocator also runs while thread-locals are torn down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-    LIVE_BYTES.fetch_add(bytes, Ordering::Relaxed);
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn allocations_on_this_thread() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// The tests measure the whole process's bytes: one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -84,17 +43,6 @@ async fn handle_async(n: u64) -> Result<u64, std::fmt::Error> {
         Err(std::fmt::Error)
     } else {
         Ok(n)
-    }
-}
-
-fn poll_once<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => unreachable!("the body never awaits"),
     }
 }
 

@@ -152,3 +152,96 @@ fn without_incoming_context_parent_starts_a_new_trace() {
     assert_eq!(span.parent_span_id, "");
     assert_ne!(span.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
 }
+
+/// A library's own `tracing` span (an HTTP client's, a driver's) inside an instrumented
+/// call, and an instrumented call inside a `tracing` span.
+#[instrumented(service = "exporting")]
+fn query(id: u32) -> u32 {
+    let driver = tracing::info_span!("db.query", id);
+    let _entered = driver.enter();
+    // Inside the library's span: an instrumented call is the library span's child.
+    consume(id)
+}
+
+#[test]
+fn tracing_spans_and_instrumented_calls_nest_both_ways() {
+    let fx = fixture();
+    let request = tracing::info_span!("http.request", id = 107u32);
+    request.in_scope(|| query(107));
+    // A `tracing` span ends (and is exported) when its last handle drops.
+    drop(request);
+    let spans = fx.flushed_spans();
+    let named = |name: &str| {
+        spans
+            .iter()
+            .filter(|s| s.name == name && s.attr("id") == Some("107"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (outer, call, driver) = (
+        &named("http.request")[0],
+        &named("query")[0],
+        &named("db.query")[0],
+    );
+    let inner = &find(&spans, "consume", "message", 107)[0];
+    assert_eq!(
+        call.parent_span_id, outer.span_id,
+        "the call is the tracing span's child"
+    );
+    assert_eq!(
+        driver.parent_span_id, call.span_id,
+        "the library span is the call's child"
+    );
+    assert_eq!(
+        inner.parent_span_id, driver.span_id,
+        "a call inside the library span is its child"
+    );
+    for span in [call, driver, inner] {
+        assert_eq!(span.trace_id, outer.trace_id, "{span:#?}");
+    }
+}
+
+/// A caller that decided not to sample (`traceparent` flags 00): successes are not
+/// exported; a failure is, alone, in the caller's trace, with the error attributes (its
+/// parent is named but was not exported: a partial trace).
+#[instrumented(service = "exporting", parent = headers, skip(headers))]
+fn accept(request: u32, fail: bool, headers: &http::HeaderMap) -> Result<u32, StoreError> {
+    store(request, fail)
+}
+
+#[test]
+fn a_failure_in_a_trace_the_caller_did_not_sample_is_still_exported() {
+    let fx = fixture();
+    let trace_id = "0af7651916cd43dd8448eb211c80319c";
+    let caller_span = "b7ad6b7169203331";
+    let mut incoming = http::HeaderMap::new();
+    incoming.insert(
+        "traceparent",
+        format!("00-{trace_id}-{caller_span}-00").parse().unwrap(),
+    );
+    assert!(accept(108, false, &incoming).is_ok());
+    assert!(accept(109, true, &incoming).is_err());
+    let spans = fx.flushed_spans();
+    assert!(
+        find(&spans, "accept", "request", 108).is_empty(),
+        "an unsampled success"
+    );
+    assert!(
+        find(&spans, "store", "key", 108).is_empty(),
+        "nor its child"
+    );
+    let failed = &find(&spans, "accept", "request", 109)[0];
+    let failed_child = &find(&spans, "store", "key", 109)[0];
+    assert_eq!(failed.trace_id, trace_id);
+    assert_eq!(failed.parent_span_id, caller_span);
+    assert_eq!(failed_child.parent_span_id, failed.span_id);
+    for span in [failed, failed_child] {
+        assert_eq!(span.status, STATUS_ERROR, "{span:#?}");
+        assert_eq!(span.attr("error.type"), Some("ConnectionError"));
+        assert_eq!(
+            span.attr("fail"),
+            Some("true"),
+            "numbers and bools are kept"
+        );
+    }
+}

@@ -13,15 +13,16 @@
 //! init/          builder, environment, start-up, the init guard     uses everything below
 //! testing/       capture what a closure or future recorded          uses instrumented, metrics,
 //!                (`observe::testing`)                                    serve, storage
-//! serve/         recorder, exposition, render, families, the        uses instrumented, metrics,
-//!                /metrics listener, Pushgateway push                     storage, global, leaves
+//! serve/         recorder, exposition, render, OpenMetrics,         uses instrumented, metrics,
+//!                families, the /metrics listener, Pushgateway push       storage, global, leaves
+//! logs           the log subscriber and its OpenTelemetry layers    uses traces
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
-//!                propagation                                             leaves
-//! logs           the log subscriber                                 uses nothing of the crate
+//!                own call spans as OTLP spans, propagation               leaves
 //! instrumented/  call site, per-call guard, classify, error label,  uses storage, global, leaves
-//!                span: the per-call hot path
+//!                span (observe's own when exported): the hot path
 //! metrics/       the function-like macros' metric sites, handles    uses global, leaves
-//! storage/       striped per-thread storage, stripe claims          uses global, leaves
+//! storage/       striped per-thread storage, stripe claims,         uses global, leaves
+//!                exemplar slots
 //! global         all process-wide state                             uses leaves
 //! leaves:        names (the vocabulary), clock, outcome, error,     use at most names
 //!                warn_limit (rate-limited warnings)
@@ -62,11 +63,12 @@ pub mod __private {
     pub use tracing;
 
     pub use crate::instrumented::{
-        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, ClassesOf,
+        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, CallSpan, ClassesOf,
         ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
-        ClassifyLabelledResult, ClassifyOtherResult, ErrorClasses, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, RecordArg, RecordDebugArg, RecordNoArg, Returned,
-        ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue, SloMeta, call_span,
+        ClassifyLabelledResult, ClassifyOtherResult, Entered, ErrorClasses, FamilyMeta, LabelOf,
+        LabelViaTrait, LabelViaTypeName, PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg,
+        RecordPrimitiveArg, Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture,
+        ReturnedValue, SloMeta, call_span, call_span_continuing,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

@@ -1,5 +1,6 @@
 //! The process's `tracing` subscriber: log events as human text or as the RFC's JSON
-//! lines, filtered by `RUST_LOG`, plus the OpenTelemetry layer when spans are exported.
+//! lines, filtered by `RUST_LOG`, plus the OpenTelemetry layers when spans are exported
+//! (instrumented functions' spans are observe's own then; see `traces::call_export`).
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -14,6 +15,8 @@ use tracing_subscriber::filter::{EnvFilter, FilterExt, filter_fn};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::traces::call_parent::{CallParentLayer, current_span_context, is_call_span};
 
 /// How log events are written to stdout.
 ///
@@ -78,9 +81,11 @@ pub(crate) fn install(logs: Option<LogFormat>, service: String, tracer: Option<S
             .with(JsonLines::new(service).with_filter(events_only()))
             .try_init(),
         (Some(tracer), None) => tracing_subscriber::registry()
+            .with(call_parent_layer())
             .with(otel_layer(tracer))
             .try_init(),
         (Some(tracer), Some((format, service))) => tracing_subscriber::registry()
+            .with(call_parent_layer())
             .with(otel_layer(tracer))
             .with(log_layer(format, service))
             .try_init(),
@@ -114,16 +119,31 @@ fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
     filter_fn(|meta| meta.is_event()).and(env)
 }
 
+/// Before the OpenTelemetry layer (layers see a new span in the order they were added):
+/// gives the `tracing` spans it exports their parent when they start inside an
+/// instrumented call. Spans only, not the call spans, which are observe's own.
+fn call_parent_layer<S>() -> BoxedLayer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    CallParentLayer
+        .with_filter(filter_fn(|meta| {
+            meta.is_span() && !is_call_span(meta) && !is_export_stack(meta.target())
+        }))
+        .boxed()
+}
+
 /// Every span (at any level: an instrumented fn's span is the trace) and the events
 /// `RUST_LOG` enables, except those of the export stack itself, which would otherwise
-/// trace their own exports.
+/// trace their own exports, and instrumented functions' spans, which observe exports
+/// itself (`traces::call_export`): under this subscriber they are not created at all.
 fn otel_layer<S>(tracer: SdkTracer) -> BoxedLayer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
     let env = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let spans_or_enabled_events = filter_fn(|meta| meta.is_span()).or(env);
-    let not_export_stack = filter_fn(|meta| !is_export_stack(meta.target()));
+    let not_export_stack = filter_fn(|meta| !is_export_stack(meta.target()) && !is_call_span(meta));
     // Off: attributes that cost a clock read per enter and exit (busy/idle time) or an
     // allocation per span (thread name), and `target`, which repeats `code.namespace`.
     tracing_opentelemetry::layer()
@@ -166,21 +186,27 @@ impl JsonLines {
         }
     }
 
-    /// `trace_id` and `span_id` of the event's span, as exported. Read through the
-    /// dispatch: this layer's own context hides spans, which its events-only filter
-    /// disables.
+    /// `trace_id` and `span_id` of the event's span, as exported: the instrumented call
+    /// it happens in (or a `tracing` span inside that), else its `tracing` span, read
+    /// through the dispatch (this layer's own context hides spans, which its events-only
+    /// filter disables).
     fn ids(&self, event: &Event<'_>) -> Option<(String, String)> {
-        let dispatch = self.dispatch.get()?.upgrade()?;
-        let span = match event.parent() {
-            Some(parent) => parent.clone(),
-            None if event.is_contextual() => dispatch.current_span().id()?.clone(),
-            None => return None,
+        let of_span = |span: &tracing::Id| {
+            let dispatch = self.dispatch.get()?.upgrade()?;
+            let otel = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
+            let span = otel.span();
+            let cx = span.span_context();
+            cx.is_valid().then(|| cx.clone())
         };
-        let otel = tracing_opentelemetry::get_otel_context(&span, &dispatch)?;
-        let span = otel.span();
-        let ids = span.span_context();
-        ids.is_valid()
-            .then(|| (ids.trace_id().to_string(), ids.span_id().to_string()))
+        let cx = match event.parent() {
+            Some(parent) => of_span(parent),
+            None if event.is_contextual() => current_span_context(|| {
+                let dispatch = self.dispatch.get()?.upgrade()?;
+                of_span(dispatch.current_span().id()?)
+            }),
+            None => None,
+        }?;
+        Some((cx.trace_id().to_string(), cx.span_id().to_string()))
     }
 }
 

@@ -20,10 +20,18 @@ const LAYERS: &[(&str, &[&str])] = &[
         "instrumented",
         &["storage", "global", "names", "outcome", "clock"],
     ),
-    ("logs", &[]),
+    // The subscriber: its layers place `tracing` spans under observe's call spans.
+    ("logs", &["traces"]),
     (
         "traces",
-        &["instrumented", "global", "error", "names", "warn_limit"],
+        &[
+            "instrumented",
+            "global",
+            "clock",
+            "error",
+            "names",
+            "warn_limit",
+        ],
     ),
     (
         "serve",

@@ -5,12 +5,16 @@
 // Each test crate uses a different part of these modules.
 #![allow(dead_code)]
 
+/// A counting global allocator.
+pub mod allocations;
 /// `examples/parsing_service.rs` as a process, and the messages sent to it.
 pub mod example;
 /// Parsing the Prometheus exposition; this process's runtime for in-process tests.
 pub mod exposition;
 /// Type-checking dashboards against Grafana's published schema (`@grafana/schema`, tsc).
 pub mod grafana;
+/// The strictest OpenMetrics parser here (Python `prometheus_client`): found or skipped.
+pub mod openmetrics;
 /// The in-process OTLP trace receiver (gRPC and HTTP).
 pub mod otlp;
 /// Child processes, free ports, HTTP polling, temporary directories.

@@ -34,6 +34,19 @@ impl Prometheus {
         target: SocketAddr,
         rule_files: &[PathBuf],
     ) -> Prometheus {
+        Prometheus::start_with_flags(client, binary, dir, job, target, rule_files, &[]).await
+    }
+
+    /// The same, with extra command-line flags (`--enable-feature=exemplar-storage`).
+    pub async fn start_with_flags(
+        client: &Client,
+        binary: &Path,
+        dir: &Path,
+        job: &str,
+        target: SocketAddr,
+        rule_files: &[PathBuf],
+        flags: &[&str],
+    ) -> Prometheus {
         let rules: Vec<String> = rule_files
             .iter()
             .map(|f| format!("'{}'", f.display()))
@@ -62,7 +75,8 @@ impl Prometheus {
                     "--storage.tsdb.path={}",
                     dir.join(format!("data-{attempt}")).display()
                 ))
-                .arg(format!("--web.listen-address={addr}"));
+                .arg(format!("--web.listen-address={addr}"))
+                .args(flags);
             let process = ChildProcess::spawn("prometheus", command);
             (process, format!("http://{addr}/-/ready"), addr)
         };

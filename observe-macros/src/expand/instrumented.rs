@@ -170,7 +170,10 @@ fn sync_body(
 
 /// `ret` and `err`: tracing's events with the returned value (at the span's level) and
 /// the error (at `ERROR`), in the call's span. `value` is a reference to the returned
-/// value, `span` a reference to the span.
+/// value, `span` a reference to the span. The events are contextual inside the entered
+/// call span rather than `parent: span`: when the span is observe's own (spans exported
+/// over OTLP) there is no `tracing` span to name, and entering the call is what gives the
+/// events its trace and span ids.
 fn gen_events(site: &Site, value: &TokenStream, span: &TokenStream) -> TokenStream {
     let krate = &site.krate;
     let tracing = quote!(#krate::__private::tracing);
@@ -183,7 +186,10 @@ fn gen_events(site: &Site, value: &TokenStream, span: &TokenStream) -> TokenStre
     let ret = |value: TokenStream| {
         site.ret.map(|f| {
             let sigil = format(f);
-            quote!(#tracing::event!(target: #target, parent: #span, #tracing::Level::#level, return = #sigil #value);)
+            quote!({
+                let __observe_entered = (#span).enter();
+                #tracing::event!(target: #target, #tracing::Level::#level, return = #sigil #value);
+            })
         })
     };
     let Some(err) = site.err else {
@@ -201,7 +207,8 @@ fn gen_events(site: &Site, value: &TokenStream, span: &TokenStream) -> TokenStre
         match #value {
             ::core::result::Result::Ok(#ok_pattern) => { #ok }
             ::core::result::Result::Err(__observe_err) => {
-                #tracing::event!(target: #target, parent: #span, #tracing::Level::ERROR, error = #sigil __observe_err);
+                let __observe_entered = (#span).enter();
+                #tracing::event!(target: #target, #tracing::Level::ERROR, error = #sigil __observe_err);
             }
         }
     }

@@ -1,5 +1,6 @@
-//! The call's `tracing` span: a callsite and one call of observe-runtime's `call_span`
-//! when the constant fields suffice, `tracing::span!` when `fields(..)` adds more.
+//! The call's span: a `tracing` callsite and one call of observe-runtime's `call_span`
+//! when the constant fields suffice (the runtime makes it observe's own span when spans
+//! are exported), `tracing::span!` when `fields(..)` adds more.
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
@@ -15,26 +16,28 @@ pub(crate) fn gen_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
     let field_count =
         CALL_SPAN_FIELDS.len() + usize::from(site.kind.is_some()) + site.recorded_args.len();
-    let span = match &site.fields {
+    match &site.fields {
         // `call_span` takes `code.function` from the span's name: a renamed span (rare)
         // spells it out through `span!`.
         None if field_count <= MAX_CALL_SPAN_FIELDS && site.span_name == site.fn_name => {
             call_span(site)
         }
-        _ => span_macro(site),
-    };
-    match &site.parent {
-        None => span,
-        // Before the span is entered, so it starts in the caller's trace.
-        Some(headers) => quote! {{
-            let __observe_span = #span;
-            {
-                #[allow(unused_imports)]
-                use #krate::__private::TraceHeaders as _;
-                #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
+        _ => {
+            let span = span_macro(site);
+            match &site.parent {
+                None => span,
+                // Before the span is entered, so it starts in the caller's trace.
+                Some(headers) => quote! {{
+                    let __observe_span = #span;
+                    {
+                        #[allow(unused_imports)]
+                        use #krate::__private::TraceHeaders as _;
+                        #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
+                    }
+                    __observe_span
+                }},
             }
-            __observe_span
-        }},
+        }
     }
 }
 
@@ -64,7 +67,18 @@ fn call_span(site: &Site) -> TokenStream {
     let arg_values = site
         .recorded_args
         .iter()
-        .map(|arg| quote!(#some(&(&&#krate::__private::RecordArg(&#arg)).__observe_arg() as &dyn #tracing::field::Value)));
+        .map(|arg| quote!(#some(&(&&&#krate::__private::RecordArg(&#arg)).__observe_arg() as &dyn #tracing::field::Value)));
+    let values = quote!(&[#kind_value #(#arg_values),*]);
+    // The trace the headers carry is known before the span starts: its sampling decision
+    // decides whether the arguments are formatted.
+    let call = match &site.parent {
+        None => quote!(#krate::__private::call_span(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values)),
+        Some(headers) => quote! {{
+            #[allow(unused_imports)]
+            use #krate::__private::TraceHeaders as _;
+            #krate::__private::call_span_continuing(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values, || (#headers).extract_context())
+        }},
+    };
     quote! {{
         static __OBSERVE_SPAN: #tracing::callsite::DefaultCallsite =
             #tracing::callsite::DefaultCallsite::new(&__OBSERVE_SPAN_META);
@@ -82,11 +96,13 @@ fn call_span(site: &Site) -> TokenStream {
             #tracing::metadata::Kind::SPAN,
         );
         #record_arg_traits
-        #krate::__private::call_span(&__OBSERVE_SITE, &__OBSERVE_SPAN, &[#kind_value #(#arg_values),*])
+        #call
     }}
 }
 
-/// `tracing::span!` with every attribute, for spans with `fields(..)`.
+/// `tracing::span!` with every attribute, for spans with `fields(..)`: an ordinary
+/// `tracing` span, which the user's `fields` can be recorded into. `code.function` comes
+/// first: the runtime recognises its own call spans by the call fields' order.
 fn span_macro(site: &Site) -> TokenStream {
     let krate = &site.krate;
     let tracing = quote!(#krate::__private::tracing);
@@ -96,8 +112,8 @@ fn span_macro(site: &Site) -> TokenStream {
     let target = target(site);
     let service = &site.service;
     let mut fields = vec![
-        quote!(#SPAN_SERVICE_NAME = #service),
         quote!(#SPAN_CODE_FUNCTION = #fn_name),
+        quote!(#SPAN_SERVICE_NAME = #service),
         quote!(#SPAN_CODE_NAMESPACE = ::core::module_path!()),
         quote!(#SPAN_ERROR_TYPE = #tracing::field::Empty),
         quote!(#SPAN_OTEL_STATUS_CODE = #tracing::field::Empty),
@@ -107,7 +123,7 @@ fn span_macro(site: &Site) -> TokenStream {
     }
     fields.extend(site.recorded_args.iter().map(|arg| {
         let name = format_ident!("{}", syn::ext::IdentExt::unraw(arg));
-        quote!(#name = (&&#krate::__private::RecordArg(&#arg)).__observe_arg())
+        quote!(#name = (&&&#krate::__private::RecordArg(&#arg)).__observe_arg())
     }));
     fields.extend(
         site.fields
@@ -117,7 +133,9 @@ fn span_macro(site: &Site) -> TokenStream {
     let record_arg_traits = record_arg_traits(site);
     quote! {{
         #record_arg_traits
-        #tracing::span!(target: #target, #tracing::Level::#level, #span_name, #(#fields),*)
+        #krate::__private::CallSpan::traced(
+            #tracing::span!(target: #target, #tracing::Level::#level, #span_name, #(#fields),*)
+        )
     }}
 }
 
@@ -167,7 +185,7 @@ fn record_arg_traits(site: &Site) -> Option<TokenStream> {
     (!site.recorded_args.is_empty()).then(|| {
         quote! {
             #[allow(unused_imports)]
-            use #krate::__private::{RecordDebugArg as _, RecordNoArg as _};
+            use #krate::__private::{RecordDebugArg as _, RecordNoArg as _, RecordPrimitiveArg as _};
         }
     })
 }

@@ -220,7 +220,7 @@ fn listener() -> std::net::SocketAddr {
                     render_spacing: Duration::ZERO,
                     ..Limits::default()
                 };
-                crate::serve::listener::serve(listener, limits, Default::default(), || {
+                crate::serve::listener::serve(listener, limits, Default::default(), |_| {
                     "up 1\n".to_owned()
                 })
                 .await;

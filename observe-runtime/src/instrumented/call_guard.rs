@@ -7,9 +7,9 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
-use tracing::Span;
-
 use super::call_site::CallSite;
+use super::call_trace::{CallTrace, FinishedCall, call_tracing};
+use super::span::CallSpan;
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
 use crate::storage::{Storage, Stripe};
@@ -23,7 +23,7 @@ pub struct CallGuard<'s> {
     /// Set once the call's outcome is recorded; on drop, an unfinished call is a panic or
     /// a cancellation.
     finished: bool,
-    span: &'s Span,
+    span: &'s CallSpan,
     /// Set when a poll of the call's future unwound: the executor may drop the future
     /// only after catching the panic, when `std::thread::panicking()` is false again.
     poll_panicked: AtomicBool,
@@ -58,19 +58,19 @@ impl<'s> CallGuard<'s> {
     // that would only slow their compilation.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub fn start(site: &'static CallSite, span: &'s Span) -> Self {
+    pub fn start(site: &'static CallSite, span: &'s CallSpan) -> Self {
         Self::begin(site, span, true)
     }
 
     /// Starts an async call, whose future may finish on another thread.
     #[inline]
-    pub fn start_async(site: &'static CallSite, span: &'s Span) -> Self {
+    pub fn start_async(site: &'static CallSite, span: &'s CallSpan) -> Self {
         Self::begin(site, span, false)
     }
 
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn begin(site: &'static CallSite, span: &'s Span, same_thread: bool) -> Self {
+    fn begin(site: &'static CallSite, span: &'s CallSpan, same_thread: bool) -> Self {
         // A `match`, not `Option::map`: a closure is not `inline(always)`, and where the
         // compiler declined to inline it the call's state came back through memory, which
         // cost 17 ns per call (a bench with the instrumented function in another module).
@@ -103,7 +103,10 @@ impl<'s> CallGuard<'s> {
         // Fields read in place: copying the call out of the guard would reload it whole
         // right after its fields were stored, which stalls store-to-load forwarding.
         match (&outcome, &self.call) {
-            (Outcome::Success, Some(call)) => call.record(Outcome::Success),
+            (Outcome::Success, Some(call)) => match self.span.own() {
+                Some(own) if own.ids.sampled => record_sampled(call, own, outcome, None),
+                _ => call.record(Outcome::Success),
+            },
             _ => self.record_unsuccessful(outcome),
         }
     }
@@ -111,13 +114,40 @@ impl<'s> CallGuard<'s> {
     /// A failure, or any outcome of a call that started before `init` (recorded nowhere).
     #[inline(never)]
     fn record_unsuccessful(&self, outcome: Outcome) {
-        if let Outcome::Failure { error_type } = outcome {
-            mark_span_failed(self.span, error_type);
-        }
+        let error_type = match outcome {
+            Outcome::Failure { error_type } => {
+                mark_span_failed(self.span.tracing_span(), error_type);
+                Some(error_type)
+            }
+            _ => None,
+        };
         if let Some(call) = &self.call {
-            call.record(outcome);
+            match self.span.own() {
+                Some(own) if own.ids.sampled => record_sampled(call, own, outcome, error_type),
+                // Every failure is exported, whatever the head sampler said.
+                Some(own) if error_type.is_some() => {
+                    call.record(outcome);
+                    export(own, call.start, error_type);
+                }
+                _ => call.record(outcome),
+            }
         }
     }
+}
+
+/// A call of a sampled trace: recorded with its trace id as its bucket's exemplar, and
+/// its span exported. Off the inlined path (one call in ten at the usual ratio).
+#[inline(never)]
+fn record_sampled(
+    call: &Call,
+    own: &CallTrace,
+    outcome: Outcome,
+    error_type: Option<&'static str>,
+) {
+    let stripe = call.stripe.unwrap_or_else(|| call.storage.stripe());
+    call.storage
+        .finish_sampled(stripe, call.start, outcome, own.ids.trace_id);
+    export(own, call.start, error_type);
 }
 
 impl<'s> CallGuard<'s> {
@@ -138,7 +168,7 @@ impl<'s> CallGuard<'s> {
 
     /// The guard of a call handed over by [`CallGuard::hand_over`], in the future's span.
     #[inline]
-    pub(crate) fn resume(call: Option<HandedOver>, span: &'s Span) -> Self {
+    pub(crate) fn resume(call: Option<HandedOver>, span: &'s CallSpan) -> Self {
         CallGuard {
             call: call.and_then(|mut handed| handed.0.take()),
             finished: false,
@@ -148,7 +178,7 @@ impl<'s> CallGuard<'s> {
     }
 
     /// The guard's span (the span a handed-over call continues in).
-    pub(crate) fn span(&self) -> &'s Span {
+    pub(crate) fn span(&self) -> &'s CallSpan {
         self.span
     }
 }
@@ -197,9 +227,23 @@ impl CallGuard<'_> {
     }
 }
 
+/// Hands observe's own span of a call that ended to the exporter, off the hot path.
+#[cold]
+#[inline(never)]
+fn export(own: &CallTrace, start: u64, error_type: Option<&'static str>) {
+    if let (Some(clock), Some(tracing)) = (crate::global::clock(), call_tracing()) {
+        (tracing.export)(FinishedCall {
+            trace: own.clone(),
+            start,
+            end: clock.now(),
+            error_type,
+        });
+    }
+}
+
 /// Same `error.type` on the span as on the metrics, and the OpenTelemetry error status.
 #[cold]
-fn mark_span_failed(span: &Span, error_type: &'static str) {
+fn mark_span_failed(span: &tracing::Span, error_type: &'static str) {
     span.record("error.type", error_type);
     span.record("otel.status_code", "ERROR");
 }

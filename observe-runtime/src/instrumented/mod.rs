@@ -2,9 +2,12 @@
 //! each function, the per-call guard that records exactly one outcome on every exit path,
 //! how a return value is classified and labelled, and the call's span. It may use
 //! `storage`, `global`, `outcome` and `names`; no allocation, lock or hash lookup once warm.
+//! When spans are exported, the call's span is observe's own (`call_trace`, `call_frames`).
 
+mod call_frames;
 mod call_guard;
 mod call_site;
+mod call_trace;
 mod capture;
 mod classify;
 mod error_classes;
@@ -23,10 +26,14 @@ pub use error_classes::{
     ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, ErrorClasses,
 };
 pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
-pub use record_arg::{RecordArg, RecordDebugArg, RecordNoArg};
+pub use record_arg::{PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg, RecordPrimitiveArg};
 pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
+pub(crate) use call_frames::{Innermost, attach_innermost, innermost, span_context};
+pub(crate) use call_trace::{
+    CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
+};
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
 };
-pub use span::call_span;
+pub use span::{CallSpan, Entered, call_span, call_span_continuing};

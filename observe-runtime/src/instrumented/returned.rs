@@ -12,7 +12,7 @@
 use std::future::{Future, Ready};
 use std::pin::Pin;
 
-use tracing::Span;
+use super::span::CallSpan;
 
 use super::call_guard::{CallFuture, CallGuard};
 use crate::outcome::Outcome;
@@ -79,7 +79,7 @@ impl ValueTag {
         self,
         value: T,
         mut guard: CallGuard<'_>,
-        classify: impl FnOnce(&T, &Span) -> Outcome,
+        classify: impl FnOnce(&T, &CallSpan) -> Outcome,
     ) -> T {
         let outcome = classify(&value, guard.span());
         guard.finish(outcome);
@@ -97,7 +97,7 @@ impl SendFutureTag {
         self,
         future: Pin<Box<dyn Future<Output = O> + Send + 'f>>,
         guard: CallGuard<'_>,
-        classify: impl FnOnce(&O, &Span) -> Outcome + Send + 'f,
+        classify: impl FnOnce(&O, &CallSpan) -> Outcome + Send + 'f,
     ) -> Pin<Box<dyn Future<Output = O> + Send + 'f>> {
         let span = guard.span().clone();
         let call = guard.hand_over();
@@ -120,7 +120,7 @@ impl LocalFutureTag {
         self,
         future: Pin<Box<dyn Future<Output = O> + 'f>>,
         guard: CallGuard<'_>,
-        classify: impl FnOnce(&O, &Span) -> Outcome + 'f,
+        classify: impl FnOnce(&O, &CallSpan) -> Outcome + 'f,
     ) -> Pin<Box<dyn Future<Output = O> + 'f>> {
         let span = guard.span().clone();
         let call = guard.hand_over();
@@ -143,7 +143,7 @@ impl ReadyTag {
         self,
         future: Ready<O>,
         mut guard: CallGuard<'_>,
-        classify: impl FnOnce(&O, &Span) -> Outcome,
+        classify: impl FnOnce(&O, &CallSpan) -> Outcome,
     ) -> Ready<O> {
         let output = future.into_inner();
         let outcome = classify(&output, guard.span());

@@ -1,7 +1,8 @@
 //! The Prometheus text exposition of observe's own storage, in the exporter's exact format
 //! (label order: `environment`, `service`, `operation`, `outcome`/`error_type`, constant
 //! labels; one `# HELP` and `# TYPE` per family, a blank line after each), appended to
-//! the exporter's render of every other metric.
+//! the exporter's render of every other metric. For an OpenMetrics scrape the same lines
+//! carry exemplars (`serve/openmetrics.rs` turns the joined text into OpenMetrics).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -11,8 +12,9 @@ use crate::names::{
     LABEL_ENVIRONMENT, LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVICE,
     OUTCOME_INDEX_CANCELLED,
 };
-use crate::storage::Snapshot;
+use crate::storage::{Exemplar, Snapshot};
 
+use super::openmetrics::write_exemplar;
 use super::shared_series::SeriesKey;
 
 /// One series' label set and what it holds now: a registered site, or several sites
@@ -23,16 +25,19 @@ struct Read<'a> {
     snapshot: Snapshot,
 }
 
-/// Appends every registered site's series to `out`.
+/// Appends every registered site's series to `out`; with `exemplars`, each bucket and
+/// processed-counter line that has one ends with its exemplar, as OpenMetrics writes it.
 pub(crate) fn append<'a>(
     out: &mut String,
     environment: &str,
     sites: impl Iterator<Item = &'a CallSite>,
+    exemplars: bool,
 ) {
-    append_snapshots(
+    append_reads(
         out,
         environment,
         sites.filter_map(|site| Some((site.meta(), site.registered()?.snapshot()))),
+        exemplars,
     );
 }
 
@@ -43,6 +48,17 @@ pub(crate) fn append_snapshots<'a>(
     environment: &str,
     sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
 ) {
+    append_reads(out, environment, sites, false);
+}
+
+fn append_reads<'a>(
+    out: &mut String,
+    environment: &str,
+    sites: impl Iterator<Item = (&'a CallSiteMeta, Snapshot)>,
+    exemplars: bool,
+) {
+    // The exemplar of a sample line, if this render shows exemplars.
+    let shown = |exemplar: Option<Exemplar>| exemplar.filter(|_| exemplars);
     let mut reads: Vec<Read<'_>> = sites
         .map(|(meta, snapshot)| Read {
             meta,
@@ -71,7 +87,10 @@ pub(crate) fn append_snapshots<'a>(
                 let count = read.snapshot.count(index);
                 if outcome_exists(index, count) {
                     let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
-                    let _ = writeln!(out, "{}{{{labels}}} {count}", read.meta.processed.name);
+                    let _ = write!(out, "{}{{{labels}}} {count}", read.meta.processed.name);
+                    // A counter's exemplar is of one increment.
+                    let exemplar = shown(read.snapshot.latest_exemplar(index));
+                    end_sample(out, exemplar.map(|e| (e, 1.0)));
                 }
             }
         },
@@ -113,17 +132,33 @@ pub(crate) fn append_snapshots<'a>(
                     continue;
                 }
                 let labels = labels(environment, read.meta, Some((LABEL_OUTCOME, outcome)));
+                let exemplars = &read.snapshot.exemplars[index];
+                let exemplar = |bucket: usize| {
+                    shown(exemplars.get(bucket).copied().flatten()).map(|e| (e, e.seconds))
+                };
                 let mut cumulative = 0;
-                for (bound, in_bucket) in read.meta.buckets.iter().zip(buckets) {
+                for (bucket, (bound, in_bucket)) in
+                    read.meta.buckets.iter().zip(buckets).enumerate()
+                {
                     cumulative += in_bucket;
-                    let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                    let _ = write!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                    end_sample(out, exemplar(bucket));
                 }
-                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                let _ = write!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {count}");
+                end_sample(out, exemplar(read.meta.buckets.len()));
                 let _ = writeln!(out, "{name}_sum{{{labels}}} {sum}");
                 let _ = writeln!(out, "{name}_count{{{labels}}} {count}");
             }
         },
     );
+}
+
+/// Ends a sample line, with its exemplar and the exemplar's value if it has one.
+fn end_sample(out: &mut String, exemplar: Option<(Exemplar, f64)>) {
+    if let Some((exemplar, value)) = exemplar {
+        write_exemplar(out, &exemplar, value);
+    }
+    out.push('\n');
 }
 
 /// `success` and `failure` exist from registration on, so `rate()` starts from zero;
@@ -211,6 +246,135 @@ fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::instrumented::SloMeta;
+    use crate::names::DEFAULT_OUTCOMES;
+
+    static META: CallSiteMeta = CallSiteMeta {
+        service: "parsing",
+        operation: "decode",
+        module_path: "app",
+        file: "src/app.rs",
+        line: 1,
+        labels: &[],
+        duration: FamilyMeta {
+            name: "app_parsing_duration_seconds",
+            help: "Duration.",
+            series: 1,
+        },
+        processed: FamilyMeta {
+            name: "app_parsing_messages_processed_total",
+            help: "Processed.",
+            series: 1,
+        },
+        failures: FamilyMeta {
+            name: "app_parsing_failures_total",
+            help: "Failures.",
+            series: 1,
+        },
+        active: FamilyMeta {
+            name: "app_parsing_active_workers_current",
+            help: "In flight.",
+            series: 1,
+        },
+        buckets: &[0.1, 1.0],
+        outcomes: DEFAULT_OUTCOMES,
+        error_classes: || None,
+        slo: SloMeta::NONE,
+        series_budget: 100,
+    };
+
+    /// Two successes, the sampled one in the second bucket; one failure, not sampled.
+    fn snapshot() -> Snapshot {
+        let sampled = Exemplar {
+            trace_id: 0x0af7651916cd43dd8448eb211c80319c,
+            seconds: 0.25,
+            unix_nanos: 1_764_500_000_250_000_000,
+        };
+        Snapshot {
+            histograms: [
+                (vec![1, 1, 0], 0.3),
+                (vec![1, 0, 0], 0.05),
+                (vec![0, 0, 0], 0.0),
+            ],
+            in_flight: 0,
+            failures: vec![("Io", 1)],
+            exemplars: [
+                vec![None, Some(sampled), None],
+                vec![None; 3],
+                vec![None; 3],
+            ],
+        }
+    }
+
+    fn render(exemplars: bool) -> String {
+        let mut out = String::new();
+        append_reads(&mut out, "ci", [(&META, snapshot())].into_iter(), exemplars);
+        out
+    }
+
+    const LABELS: &str = r#"environment="ci",service="parsing",operation="decode""#;
+
+    /// Exemplars in storage change nothing in the Prometheus text format.
+    #[test]
+    fn the_prometheus_text_has_no_exemplars() {
+        let expected = format!(
+            "# HELP app_parsing_messages_processed_total Processed.\n\
+             # TYPE app_parsing_messages_processed_total counter\n\
+             app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2\n\
+             app_parsing_messages_processed_total{{{LABELS},outcome=\"failure\"}} 1\n\n\
+             # HELP app_parsing_failures_total Failures.\n\
+             # TYPE app_parsing_failures_total counter\n\
+             app_parsing_failures_total{{{LABELS},error_type=\"Io\"}} 1\n\n\
+             # HELP app_parsing_active_workers_current In flight.\n\
+             # TYPE app_parsing_active_workers_current gauge\n\
+             app_parsing_active_workers_current{{{LABELS}}} 0\n\n\
+             # HELP app_parsing_duration_seconds Duration.\n\
+             # TYPE app_parsing_duration_seconds histogram\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"0.1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"1\"}} 2\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"+Inf\"}} 2\n\
+             app_parsing_duration_seconds_sum{{{LABELS},outcome=\"success\"}} 0.3\n\
+             app_parsing_duration_seconds_count{{{LABELS},outcome=\"success\"}} 2\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"0.1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"1\"}} 1\n\
+             app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"failure\",le=\"+Inf\"}} 1\n\
+             app_parsing_duration_seconds_sum{{{LABELS},outcome=\"failure\"}} 0.05\n\
+             app_parsing_duration_seconds_count{{{LABELS},outcome=\"failure\"}} 1\n\n"
+        );
+        assert_eq!(render(false), expected);
+        let mut via_testing = String::new();
+        append_snapshots(&mut via_testing, "ci", [(&META, snapshot())].into_iter());
+        assert_eq!(via_testing, expected);
+    }
+
+    /// With exemplars, the same lines; the bucket the sampled call fell in and its
+    /// outcome's processed counter end with its trace id.
+    #[test]
+    fn exemplars_end_their_bucket_and_counter_lines() {
+        let exemplar = r#" # {trace_id="0af7651916cd43dd8448eb211c80319c"}"#;
+        let with = render(true);
+        let without = render(false);
+        let changed: Vec<(String, String)> = with
+            .lines()
+            .zip(without.lines())
+            .filter(|(a, b)| a != b)
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .collect();
+        assert_eq!(with.lines().count(), without.lines().count());
+        let counter =
+            format!("app_parsing_messages_processed_total{{{LABELS},outcome=\"success\"}} 2");
+        let bucket = format!(
+            "app_parsing_duration_seconds_bucket{{{LABELS},outcome=\"success\",le=\"1\"}} 2"
+        );
+        assert_eq!(
+            changed,
+            [
+                (format!("{counter}{exemplar} 1 1764500000.250"), counter),
+                (format!("{bucket}{exemplar} 0.25 1764500000.250"), bucket),
+            ]
+        );
+    }
 
     #[test]
     fn label_values_are_escaped() {

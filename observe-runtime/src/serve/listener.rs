@@ -27,6 +27,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::auth::MetricsAuth;
+use super::render::Format;
 use super::render_cache::{RENDER_SPACING, RenderCache};
 use super::response::respond;
 use crate::error::Error;
@@ -67,7 +68,7 @@ pub(crate) async fn serve(
     listener: TcpListener,
     limits: Limits,
     auth: MetricsAuth,
-    render: fn() -> String,
+    render: fn(Format) -> String,
 ) {
     let server = Arc::new(Server {
         cache: RenderCache::new(render, limits.render_spacing),
@@ -365,7 +366,7 @@ mod tests {
         let listener = io.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         let auth = parse_token("s3cret-token\n").unwrap();
-        io.spawn(serve(listener, Limits::default(), auth, || {
+        io.spawn(serve(listener, Limits::default(), auth, |_| {
             "up 1\n".to_owned()
         }));
 

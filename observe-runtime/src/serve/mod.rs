@@ -1,4 +1,4 @@
-//! What goes out as Prometheus text: the `metrics-exporter-prometheus` recorder, the
+//! What goes out as Prometheus text (or OpenMetrics, with exemplars, when asked): the `metrics-exporter-prometheus` recorder, the
 //! exposition of the call sites' own storage, the render that joins the two, the family
 //! checks that keep them from clashing, the `/metrics` listener (hyper, with its limits,
 //! shared renders and optional credentials) and Pushgateway pushes.
@@ -10,6 +10,7 @@ pub(crate) mod budget;
 pub(crate) mod exposition;
 pub(crate) mod families;
 pub(crate) mod listener;
+mod openmetrics;
 pub(crate) mod push;
 pub(crate) mod recorder;
 pub(crate) mod render;

@@ -8,7 +8,7 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 
 use super::auth::MetricsAuth;
 use super::listener::{self, Limits};
-use super::render::render;
+use super::render::render_in;
 use crate::error::Error;
 use crate::instrumented::{CallSite, CallSiteMeta, all_call_sites};
 use crate::metrics::{MetricKind, MetricSite, MetricSiteMeta, all_metric_sites};
@@ -38,9 +38,12 @@ pub(crate) fn build_recorder(
     if let Some(listener) = listener {
         let listener = tokio::net::TcpListener::from_std(listener)
             .map_err(|e| Error::MetricsExporter(e.to_string()))?;
-        io.spawn(listener::serve(listener, Limits::default(), auth, || {
-            render().unwrap_or_default()
-        }));
+        io.spawn(listener::serve(
+            listener,
+            Limits::default(),
+            auth,
+            render_in,
+        ));
     }
     Ok(recorder)
 }

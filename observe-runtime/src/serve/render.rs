@@ -1,10 +1,20 @@
-//! The one Prometheus text exposition: the two metric pipelines' texts, concatenated.
+//! The one exposition: the two metric pipelines' texts, concatenated, in the Prometheus
+//! text format or, for a scraper that asks for it, in OpenMetrics with exemplars.
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use super::exposition;
+use super::{exposition, openmetrics};
 use crate::global::{CALL_SITE_CONFIG, RECORDER};
 use crate::instrumented::all_call_sites;
+
+/// The text formats `/metrics` answers in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The Prometheus text format 0.0.4, the default (and what pushes send).
+    Prometheus,
+    /// OpenMetrics 1.0.0, with the call sites' exemplars.
+    OpenMetrics,
+}
 
 /// The Prometheus text exposition, or `None` before [`init`](crate::init): the
 /// `metrics-exporter-prometheus` recorder's render of every metric that is not a call
@@ -22,10 +32,29 @@ pub fn render() -> Option<String> {
     RECORDER.get().map(render_with)
 }
 
+/// The exposition in `format`, empty before `init`: what `/metrics` serves.
+pub(crate) fn render_in(format: Format) -> String {
+    match (RECORDER.get(), format) {
+        (None, _) => String::new(),
+        (Some(recorder), Format::Prometheus) => render_with(recorder),
+        (Some(recorder), Format::OpenMetrics) => render_openmetrics_with(recorder),
+    }
+}
+
 pub(crate) fn render_with(recorder: &PrometheusHandle) -> String {
+    joined(recorder, false)
+}
+
+/// The same series as [`render_with`], in OpenMetrics, each bucket and processed counter
+/// with its latest sampled call's trace id as exemplar.
+pub(crate) fn render_openmetrics_with(recorder: &PrometheusHandle) -> String {
+    openmetrics::from_prometheus_text(&joined(recorder, true))
+}
+
+fn joined(recorder: &PrometheusHandle, exemplars: bool) -> String {
     let mut text = recorder.render();
     if let Some(config) = CALL_SITE_CONFIG.get() {
-        exposition::append(&mut text, &config.environment, all_call_sites());
+        exposition::append(&mut text, &config.environment, all_call_sites(), exemplars);
     }
     text
 }

@@ -1,8 +1,10 @@
 //! Renders of the exposition shared between scrapes, so that scraping costs bounded CPU
 //! whatever the scrape rate. A scrape is answered with the first render that *started
 //! after it arrived*, so it sees every call made before it; renders run one at a time, off
-//! the I/O thread, and start at least `spacing` apart. Scrapes arriving together share one
-//! render, and its gzip form is compressed at most once.
+//! the I/O thread, and renders of one format start at least `spacing` apart. Scrapes
+//! arriving together share one render, and its gzip form is compressed at most once. Each
+//! format (Prometheus text, OpenMetrics) has its own latest render, so a scraper of one
+//! never waits on the other's spacing: at most two renders per `spacing`.
 
 use std::io::Write as _;
 use std::sync::{Arc, OnceLock};
@@ -10,6 +12,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::time::Instant;
+
+use super::render::Format;
 
 /// The least time between the starts of two renders: at most 10 renders a second, however
 /// many clients scrape how often.
@@ -33,28 +37,44 @@ impl Rendered {
     }
 }
 
-/// The latest render and the lock that makes renders one at a time.
+/// The latest render of each format and the lock that makes renders one at a time.
 #[derive(Debug)]
 pub(crate) struct RenderCache {
-    render: fn() -> String,
+    render: fn(Format) -> String,
     spacing: Duration,
     /// A fair (FIFO) lock: scrapes waiting for a render are served in arrival order.
-    latest: tokio::sync::Mutex<Option<Arc<Rendered>>>,
+    /// Indexed by [`slot`].
+    latest: tokio::sync::Mutex<[Option<Arc<Rendered>>; 2]>,
+}
+
+/// Where a format's latest render is kept.
+fn slot(format: Format) -> usize {
+    match format {
+        Format::Prometheus => 0,
+        Format::OpenMetrics => 1,
+    }
 }
 
 impl RenderCache {
-    pub(crate) fn new(render: fn() -> String, spacing: Duration) -> Self {
+    pub(crate) fn new(render: fn(Format) -> String, spacing: Duration) -> Self {
         RenderCache {
             render,
             spacing,
-            latest: tokio::sync::Mutex::new(None),
+            latest: tokio::sync::Mutex::new([None, None]),
         }
     }
 
-    /// A render started at or after `arrived`, compressed too if `gzip`. `None` if the
-    /// render could not run (the runtime is stopping, or the render panicked).
-    pub(crate) async fn get(&self, arrived: Instant, gzip: bool) -> Option<Arc<Rendered>> {
-        let mut latest = self.latest.lock().await;
+    /// A render in `format` started at or after `arrived`, compressed too if `gzip`.
+    /// `None` if the render could not run (the runtime is stopping, or the render
+    /// panicked).
+    pub(crate) async fn get(
+        &self,
+        arrived: Instant,
+        format: Format,
+        gzip: bool,
+    ) -> Option<Arc<Rendered>> {
+        let mut renders = self.latest.lock().await;
+        let latest = &mut renders[slot(format)];
         let rendered = match latest.as_ref() {
             Some(rendered) if rendered.started >= arrived => rendered.clone(),
             previous => {
@@ -63,7 +83,9 @@ impl RenderCache {
                 }
                 let started = Instant::now();
                 let render = self.render;
-                let text = tokio::task::spawn_blocking(render).await.ok()?;
+                let text = tokio::task::spawn_blocking(move || render(format))
+                    .await
+                    .ok()?;
                 let rendered = Arc::new(Rendered {
                     started,
                     text: Bytes::from(text),
@@ -81,7 +103,7 @@ impl RenderCache {
                 .ok()?;
             let _ = rendered.gzip.set(compressed);
         }
-        drop(latest);
+        drop(renders);
         Some(rendered)
     }
 }
@@ -106,10 +128,10 @@ mod tests {
 
     static RENDERS: AtomicUsize = AtomicUsize::new(0);
 
-    fn counting_render() -> String {
+    fn counting_render(format: Format) -> String {
         let n = RENDERS.fetch_add(1, Ordering::SeqCst) + 1;
         std::thread::sleep(Duration::from_millis(5));
-        format!("renders {n}\n")
+        format!("{format:?} renders {n}\n")
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +145,10 @@ mod tests {
             scrapes.push(tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_micros(i * 1500)).await;
                 let arrived = Instant::now();
-                let rendered = cache.get(arrived, i % 2 == 0).await.unwrap();
+                let rendered = cache
+                    .get(arrived, Format::Prometheus, i % 2 == 0)
+                    .await
+                    .unwrap();
                 assert!(
                     rendered.started >= arrived,
                     "a render older than the scrape"
@@ -149,5 +174,27 @@ mod tests {
             "{renders} renders in {elapsed:?} (bound {bound})"
         );
         assert!(renders >= 2, "{renders}");
+    }
+
+    fn by_format(format: Format) -> String {
+        format!("{format:?}\n")
+    }
+
+    /// Each format is rendered in its own form and kept apart: a scrape of one never gets
+    /// the other's text, and within the spacing each gets its format's shared render.
+    #[tokio::test]
+    async fn each_format_has_its_own_render() {
+        let cache = RenderCache::new(by_format, Duration::from_secs(60));
+        let arrived = Instant::now();
+        let text = cache.get(arrived, Format::Prometheus, false).await.unwrap();
+        let open = cache.get(arrived, Format::OpenMetrics, true).await.unwrap();
+        assert_eq!(&text.text()[..], b"Prometheus\n");
+        assert_eq!(&open.text()[..], b"OpenMetrics\n");
+        assert!(open.gzip().is_some() && text.gzip().is_none());
+        let again = cache
+            .get(arrived, Format::OpenMetrics, false)
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&open, &again), "shared, not rendered again");
     }
 }

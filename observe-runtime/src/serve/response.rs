@@ -1,7 +1,8 @@
 //! What the `/metrics` listener answers, as HTTP says: `GET`/`HEAD /metrics` the exposition
-//! (gzip when the scraper accepts it), other paths 404, other methods 405 with `Allow`, a
-//! URL longer than [`MAX_URI`] 414, and 401 with a challenge when credentials are required.
-//! Heads too large (431), malformed (400) or too slow are hyper's to refuse.
+//! (in OpenMetrics when `Accept` prefers it, gzip when the scraper accepts it), other paths
+//! 404, other methods 405 with `Allow`, a URL longer than [`MAX_URI`] 414, and 401 with a
+//! challenge when credentials are required. Heads too large (431), malformed (400) or too
+//! slow are hyper's to refuse.
 
 use std::sync::Arc;
 
@@ -11,6 +12,8 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 
 use super::auth::MetricsAuth;
+use super::openmetrics::{self, prefers_openmetrics};
+use super::render::Format;
 use super::render_cache::RenderCache;
 
 /// Longest request target served; a scrape's is `/metrics` and perhaps a short query.
@@ -98,17 +101,23 @@ pub(crate) async fn respond<B>(
                 );
                 return response;
             }
-            exposition(cache, accepts_gzip(request.headers()), arrived).await
+            let format = if prefers_openmetrics(request.headers()) {
+                Format::OpenMetrics
+            } else {
+                Format::Prometheus
+            };
+            exposition(cache, format, accepts_gzip(request.headers()), arrived).await
         }
     }
 }
 
 async fn exposition(
     cache: &RenderCache,
+    format: Format,
     gzip: bool,
     arrived: tokio::time::Instant,
 ) -> Response<Full<Bytes>> {
-    let Some(rendered) = cache.get(arrived, gzip).await else {
+    let Some(rendered) = cache.get(arrived, format, gzip).await else {
         return plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "the exposition could not be rendered\n",
@@ -120,11 +129,15 @@ async fn exposition(
     };
     let mut response = Response::new(Full::new(body));
     let headers = response.headers_mut();
+    let content_type = match format {
+        Format::Prometheus => EXPOSITION_TYPE,
+        Format::OpenMetrics => openmetrics::CONTENT_TYPE,
+    };
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(EXPOSITION_TYPE),
+        header::VARY,
+        HeaderValue::from_static("accept, accept-encoding"),
     );
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if gzip {
         headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }

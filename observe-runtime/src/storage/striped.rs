@@ -15,10 +15,15 @@
 //!
 //! Durations stay raw clock ticks on the hot path: bucket bounds are converted to ticks at
 //! registration and sums to seconds at render, so no call scales.
+//!
+//! A sampled call also keeps its trace id as its bucket's exemplar ([`Storage::finish_sampled`],
+//! see `exemplars`); any other call ([`Storage::finish`]) does exactly what it did before
+//! exemplars existed.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use super::exemplars::{Exemplar, Exemplars, RawExemplar, latest};
 use super::stripe;
 use crate::clock::Ticks;
 use crate::names::{
@@ -89,6 +94,8 @@ pub(crate) struct Storage {
     failure_labels: [OnceLock<&'static str>; FAILURE_SLOTS],
     /// Classes beyond the slots: a bounded fallback, never a lost count.
     failure_overflow: Mutex<Vec<(&'static str, u64)>>,
+    /// The latest sampled call of each outcome and bucket.
+    exemplars: Exemplars,
 }
 
 /// What one render reads back from a site.
@@ -99,11 +106,18 @@ pub(crate) struct Snapshot {
     pub(crate) histograms: [(Vec<u64>, f64); 3],
     pub(crate) in_flight: u64,
     pub(crate) failures: Vec<(&'static str, u64)>,
+    /// Per outcome, per bucket (as `histograms`): the latest sampled call's exemplar.
+    pub(crate) exemplars: [Vec<Option<Exemplar>>; 3],
 }
 
 impl Snapshot {
     pub(crate) fn count(&self, outcome: usize) -> u64 {
         self.histograms[outcome].0.iter().sum()
+    }
+
+    /// The processed counter's exemplar of `outcome`: the latest of its buckets'.
+    pub(crate) fn latest_exemplar(&self, outcome: usize) -> Option<Exemplar> {
+        self.exemplars[outcome].iter().copied().fold(None, latest)
     }
 
     /// Adds `other`'s counts to these: two sites whose series carry the same labels are
@@ -116,6 +130,11 @@ impl Snapshot {
                 *bucket += more;
             }
             *sum += more_sum;
+        }
+        for (exemplars, more) in self.exemplars.iter_mut().zip(&other.exemplars) {
+            for (exemplar, more) in exemplars.iter_mut().zip(more) {
+                *exemplar = latest(*exemplar, *more);
+            }
         }
         self.in_flight += other.in_flight;
         for &(error_type, count) in &other.failures {
@@ -148,6 +167,7 @@ impl Storage {
             shared_stripe: owned,
             failure_labels: [const { OnceLock::new() }; FAILURE_SLOTS],
             failure_overflow: Mutex::new(Vec::new()),
+            exemplars: Exemplars::new(OUTCOMES, buckets_seconds.len() + 1),
             clock,
         }
     }
@@ -206,8 +226,43 @@ impl Storage {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn finish(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) {
+        self.record(stripe, start, outcome);
+    }
+
+    /// [`Storage::finish`] for a call of a *sampled* trace: the same record, and
+    /// `trace_id` (a valid, so non-zero, W3C trace id) becomes the exemplar of the bucket
+    /// the call landed in, with the same duration; the processed counter's exemplar of
+    /// `outcome` is the latest of its buckets. No allocation and no lock: one slot write
+    /// behind a sequence counter, skipped if another thread is writing that slot at that
+    /// instant (see `exemplars`).
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub(crate) fn finish_sampled(
+        &self,
+        stripe: Stripe<'_>,
+        start: u64,
+        outcome: Outcome,
+        trace_id: u128,
+    ) {
+        let recorded = self.record(stripe, start, outcome);
+        self.exemplars.record(
+            recorded.outcome,
+            recorded.bucket,
+            RawExemplar {
+                trace_id,
+                duration: recorded.ticks,
+                ended: recorded.ended,
+            },
+        );
+    }
+
+    /// Records one call in `stripe`; what it recorded, for an exemplar.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn record(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) -> Recorded {
+        let ended = self.clock.now();
         // A TSC read on another core may be a little behind: a zero duration, not a wrap.
-        let ticks = self.clock.now().saturating_sub(start);
+        let ticks = ended.saturating_sub(start);
         let index = match outcome {
             Outcome::Success => OUTCOME_INDEX_SUCCESS,
             Outcome::Failure { error_type } => {
@@ -225,6 +280,12 @@ impl Storage {
         stripe.add(self.layout.sum(index), ticks);
         // Wrapping: an async call may finish on another thread's stripe than it started on.
         stripe.add(Layout::IN_FLIGHT, u64::MAX);
+        Recorded {
+            outcome: index,
+            bucket,
+            ticks,
+            ended,
+        }
     }
 
     /// Counts a failure of `error_type` in its slot, found by a scan of a few slots compared
@@ -269,6 +330,7 @@ impl Storage {
             (buckets, sum_nanos as f64 / 1e9)
         };
         let histograms = [histogram(0), histogram(1), histogram(2)];
+        let exemplars = self.exemplars.read_all(&self.clock);
         let mut failures: Vec<(&'static str, u64)> = self
             .failure_labels
             .iter()
@@ -289,8 +351,18 @@ impl Storage {
             histograms,
             in_flight: in_flight.max(0) as u64,
             failures,
+            exemplars,
         }
     }
+}
+
+/// What [`Storage::record`] did with one call.
+#[derive(Clone, Copy)]
+struct Recorded {
+    outcome: usize,
+    bucket: usize,
+    ticks: u64,
+    ended: u64,
 }
 
 /// One thread's stripe of a site.
@@ -395,6 +467,47 @@ mod tests {
         assert_eq!(snapshot.histograms[0].0.len(), 4, "3 bounds and +Inf");
         assert_eq!(snapshot.failures, [("Io", 2)]);
         assert_eq!(snapshot.in_flight, 0);
+    }
+
+    #[test]
+    fn a_sampled_call_keeps_its_trace_id_in_its_bucket_and_counts_as_any_call() {
+        let storage = storage();
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        storage.finish(storage.start(), storage.now(), Outcome::Success);
+        storage.finish_sampled(storage.start(), storage.now(), Outcome::Success, 0xab);
+        // 20 ms: the second bucket (0.01 < d <= 0.05) of the failures.
+        let start = storage.now();
+        let stripe = storage.start();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let failure = Outcome::Failure { error_type: "Io" };
+        storage.finish_sampled(stripe, start, failure, 0xcd);
+        storage.finish_sampled(storage.start(), storage.now(), Outcome::Success, 0xef);
+        let snapshot = storage.snapshot();
+        assert_eq!(snapshot.count(0), 3);
+        assert_eq!(snapshot.count(1), 1);
+        assert_eq!(snapshot.failures, [("Io", 1)]);
+        assert_eq!(snapshot.in_flight, 0);
+        let trace_ids = |outcome: usize| -> Vec<Option<u128>> {
+            snapshot.exemplars[outcome]
+                .iter()
+                .map(|e| e.map(|e| e.trace_id))
+                .collect()
+        };
+        assert_eq!(trace_ids(0), [Some(0xef), None, None, None], "latest wins");
+        assert_eq!(trace_ids(1), [None, Some(0xcd), None, None]);
+        assert_eq!(trace_ids(2), [None; 4]);
+        let slow = snapshot.exemplars[1][1].unwrap();
+        assert!((0.02..0.05).contains(&slow.seconds), "{slow:?}");
+        let after = before + 5_000_000_000;
+        assert!(
+            (before..after).contains(&slow.unix_nanos),
+            "{slow:?}, {before}"
+        );
+        assert_eq!(snapshot.latest_exemplar(0).unwrap().trace_id, 0xef);
+        assert_eq!(snapshot.latest_exemplar(2), None);
     }
 
     #[test]

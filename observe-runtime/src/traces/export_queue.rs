@@ -22,6 +22,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use tokio::sync::{Notify, mpsc};
 
+use crate::instrumented::FinishedCall;
 use crate::names::SPANS_DROPPED;
 use crate::warn_limit::WarnLimit;
 
@@ -106,13 +107,52 @@ enum Control {
 
 /// Forwards the spans worth exporting to the export task through a bounded queue.
 pub(crate) struct SpanExportQueue {
+    sender: SpanSender,
+    control: mpsc::UnboundedSender<Control>,
+    flush_timeout: Duration,
+}
+
+/// A span waiting for export: the SDK's, or one of observe's own call spans, which the
+/// export task turns into an OTLP span (`super::call_export`), off the calling thread.
+pub(crate) enum Queued {
+    Sdk(SpanData),
+    Call(FinishedCall),
+}
+
+/// The sending side of the queue: the SDK's spans (through [`SpanExportQueue`]) and
+/// observe's own call spans (`super::call_export`) go through it.
+#[derive(Clone)]
+pub(crate) struct SpanSender {
     /// Lock-free on the sending side: ending a span takes no lock.
-    spans: mpsc::Sender<SpanData>,
+    spans: mpsc::Sender<Queued>,
     /// Tells the task a batch is waiting.
     batch_ready: Arc<Notify>,
-    control: mpsc::UnboundedSender<Control>,
     dropped: DroppedSpans,
-    flush_timeout: Duration,
+}
+
+impl SpanSender {
+    /// Queues `span` for export without waiting; a span that finds the queue full (or
+    /// the task stopped) is dropped and counted.
+    pub(crate) fn send(&self, span: Queued) {
+        let Err(error) = self.spans.try_send(span) else {
+            let queued = self.spans.max_capacity() - self.spans.capacity();
+            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
+                // Without a waiting task this only stores a permit: no wake, no syscall.
+                self.batch_ready.notify_one();
+            }
+            return;
+        };
+        match error {
+            mpsc::error::TrySendError::Full(_) => {
+                self.dropped.queue_full.increment(1);
+                self.dropped
+                    .warnings
+                    .queue_full_unreported
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
+        }
+    }
 }
 
 impl fmt::Debug for SpanExportQueue {
@@ -144,12 +184,19 @@ impl SpanExportQueue {
             dropped.clone(),
         ));
         SpanExportQueue {
-            spans,
-            batch_ready,
+            sender: SpanSender {
+                spans,
+                batch_ready,
+                dropped,
+            },
             control,
-            dropped,
             flush_timeout,
         }
+    }
+
+    /// The queue's sending side, for spans that do not come through the SDK.
+    pub(crate) fn sender(&self) -> SpanSender {
+        self.sender.clone()
     }
 }
 
@@ -162,26 +209,8 @@ impl SpanProcessor for SpanExportQueue {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if !worth_exporting(&span) {
-            return;
-        }
-        let Err(error) = self.spans.try_send(span) else {
-            let queued = self.spans.max_capacity() - self.spans.capacity();
-            if queued >= MAX_BATCH.min(self.spans.max_capacity()) {
-                // Without a waiting task this only stores a permit: no wake, no syscall.
-                self.batch_ready.notify_one();
-            }
-            return;
-        };
-        match error {
-            mpsc::error::TrySendError::Full(_) => {
-                self.dropped.queue_full.increment(1);
-                self.dropped
-                    .warnings
-                    .queue_full_unreported
-                    .fetch_add(1, Ordering::Relaxed);
-            }
-            mpsc::error::TrySendError::Closed(_) => self.dropped.shutdown.increment(1),
+        if worth_exporting(&span) {
+            self.sender.send(Queued::Sdk(span));
         }
     }
 
@@ -214,7 +243,7 @@ impl SpanExportQueue {
 
 async fn export_loop<E: SpanExporter>(
     exporter: E,
-    mut spans: mpsc::Receiver<SpanData>,
+    mut spans: mpsc::Receiver<Queued>,
     batch_ready: Arc<Notify>,
     mut control: mpsc::UnboundedReceiver<Control>,
     dropped: DroppedSpans,
@@ -252,12 +281,15 @@ async fn export_loop<E: SpanExporter>(
 /// Exports everything queued, in batches of at most `MAX_BATCH`.
 async fn drain<E: SpanExporter>(
     exporter: &E,
-    spans: &mut mpsc::Receiver<SpanData>,
+    spans: &mut mpsc::Receiver<Queued>,
     batch: &mut Vec<SpanData>,
     dropped: &DroppedSpans,
 ) {
     while let Ok(span) = spans.try_recv() {
-        batch.push(span);
+        batch.push(match span {
+            Queued::Sdk(span) => span,
+            Queued::Call(call) => super::call_export::span_data(call),
+        });
         if batch.len() >= MAX_BATCH {
             export(exporter, batch, dropped).await;
         }

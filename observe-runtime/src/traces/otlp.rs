@@ -223,6 +223,13 @@ impl OtlpPipeline {
             config.flush_timeout,
             DroppedSpans::register(service_name, &endpoint),
         );
+        // Instrumented functions' spans are observe's own, sampled by the same rule.
+        super::call_export::start(
+            processor.sender(),
+            config.sampler,
+            config.ratio(environment),
+            crate::clock::Ticks::new(),
+        );
         let sampler = RecordEverything(config.sampler.sampler(config.ratio(environment)));
         let provider = SdkTracerProvider::builder()
             .with_span_processor(processor)

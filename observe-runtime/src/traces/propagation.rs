@@ -29,6 +29,8 @@ use opentelemetry_http::{HeaderExtractor, HeaderInjector};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use opentelemetry::trace::TraceContextExt;
+
 use crate::global::traces_exported;
 
 /// Headers that can carry a trace context: `http::HeaderMap` and string maps (message
@@ -135,7 +137,8 @@ impl Injector for BTreeInjector<'_> {
 }
 
 /// Writes the current span's trace context into `headers` (outgoing request or message),
-/// so the callee's spans join this trace. Does nothing when spans are not exported.
+/// so the callee's spans join this trace: the innermost instrumented call's, or a
+/// `tracing` span's inside or around it. Does nothing when spans are not exported.
 ///
 /// ```
 /// #[observe::instrumented(service = "parsing", kind = "client")]
@@ -150,7 +153,15 @@ impl Injector for BTreeInjector<'_> {
 /// ```
 pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
     if traces_exported() {
-        headers.inject_context(&tracing::Span::current().context());
+        let current = super::call_parent::current_span_context(|| {
+            let cx = tracing::Span::current().context();
+            let span = cx.span();
+            let cx = span.span_context();
+            cx.is_valid().then(|| cx.clone())
+        });
+        if let Some(cx) = current {
+            headers.inject_context(&Context::new().with_remote_span_context(cx));
+        }
     }
 }
 
@@ -174,15 +185,17 @@ pub fn extract(headers: &(impl TraceHeaders + ?Sized)) -> Context {
 }
 
 /// Makes `span` a child of the context `extract` reads from the headers, if they carry
-/// one. Called by `#[instrumented(parent = ..)]` right after the span is created, before
-/// it is entered; `extract` runs only when spans are exported.
+/// one. Called by `#[instrumented(parent = ..)]` right after a span with `fields(..)` is
+/// created, before it is entered (other call spans continue the trace as they start:
+/// `call_span_continuing`); `extract` runs only when spans are exported.
 #[doc(hidden)]
-pub fn continue_trace(span: &tracing::Span, extract: impl FnOnce() -> Context) {
+pub fn continue_trace(span: &crate::instrumented::CallSpan, extract: impl FnOnce() -> Context) {
+    let span = span.tracing_span();
     if !traces_exported() || span.is_disabled() {
         return;
     }
     let cx = extract();
-    if opentelemetry::trace::TraceContextExt::has_active_span(&cx) {
+    if cx.has_active_span() {
         let _ = span.set_parent(cx);
     }
 }
@@ -190,9 +203,7 @@ pub fn continue_trace(span: &tracing::Span, extract: impl FnOnce() -> Context) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{
-        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-    };
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
     fn remote() -> Context {
         let span = SpanContext::new(

@@ -1,0 +1,531 @@
+//! observe's own call spans, when spans are exported over OTLP.
+//!
+//! Through `tracing`, every call span, sampled or not, costs a registry slot, the
+//! `tracing-opentelemetry` layer's builder and attribute vectors, and the SDK span: about
+//! 1.5 µs per call, all of it for the 90% of successes a 10% head sampler then drops
+//! (the keep-every-failure rule needs each span recorded until it ends). So while observe
+//! exports spans, an instrumented function's span is observe's own, fastrace-style:
+//! - at entry (this module) it draws the span id (and, for a root, the trace id) from a
+//!   thread-local generator, takes the parent from the calling observe span or from the
+//!   OpenTelemetry context (`tracing` spans activate theirs), and decides sampling the way
+//!   the configured OpenTelemetry sampler would;
+//! - arguments are formatted only for a sampled span; an unsampled one keeps its numbers
+//!   and `bool`s by copy, so that a failure is still exported with them;
+//! - the start and end are the two clock readings the metrics already take;
+//! - at the end, a sampled span or a failure is queued as it is (its formatted arguments
+//!   shared, not copied), and the export task turns it into an OTLP span
+//!   (`traces::call_export`), off the calling thread; an unsampled success costs nothing
+//!   more. No allocation on the unsampled path once warm.
+//!
+//! `tracing` still sees everything it needs: the call's frame (`super::call_frames`)
+//! gives `tracing` spans created inside the call their OpenTelemetry parent, and log
+//! events their trace and span ids. When a subscriber records spans itself (a `fmt`
+//! layer, a test's), the call also gets its `tracing` span, as before.
+
+use std::sync::{Arc, OnceLock};
+
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TraceState;
+use tracing::field::{Field, Value, Visit};
+
+use super::call_site::CallSite;
+use crate::names::{CALL_SPAN_FIELDS, SPAN_KINDS, SPAN_OTEL_KIND};
+
+/// How observe decides and exports its call spans; set once by `init` when spans are
+/// exported.
+pub(crate) struct CallTracing {
+    pub(crate) sampler: CallSampler,
+    /// Hands a finished span to the export queue (`traces::call_export`).
+    pub(crate) export: Box<dyn Fn(FinishedCall) + Send + Sync>,
+}
+
+static CALL_TRACING: OnceLock<CallTracing> = OnceLock::new();
+
+/// Starts observe's own call spans; `false` if they were already started.
+pub(crate) fn start_call_tracing(tracing: CallTracing) -> bool {
+    CALL_TRACING.set(tracing).is_ok()
+}
+
+#[inline(always)]
+pub(crate) fn call_tracing() -> Option<&'static CallTracing> {
+    CALL_TRACING.get()
+}
+
+/// Head sampling as the OpenTelemetry samplers decide it (`OTEL_TRACES_SAMPLER`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallSampler {
+    /// `parentbased_*`: a span with a parent follows the parent's decision.
+    pub(crate) follow_parent: bool,
+    /// How a root span (or any span, without `follow_parent`) is decided.
+    pub(crate) root: RootSampling,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RootSampling {
+    Always,
+    Never,
+    /// `TraceIdRatioBased`: sampled when the trace id's low 63 bits fall under this bound,
+    /// the SDK's own rule, so every service of a trace decides alike.
+    Ratio(u64),
+}
+
+impl RootSampling {
+    pub(crate) fn ratio(ratio: f64) -> Self {
+        if ratio >= 1.0 {
+            RootSampling::Always
+        } else {
+            RootSampling::Ratio((ratio.max(0.0) * (1u64 << 63) as f64) as u64)
+        }
+    }
+}
+
+impl CallSampler {
+    #[inline]
+    fn sampled(self, parent_sampled: Option<bool>, trace_id: u128) -> bool {
+        match (parent_sampled, self.follow_parent) {
+            (Some(sampled), true) => sampled,
+            _ => match self.root {
+                RootSampling::Always => true,
+                RootSampling::Never => false,
+                RootSampling::Ratio(bound) => ((trace_id as u64) >> 1) < bound,
+            },
+        }
+    }
+}
+
+/// The parent a call span continues: the calling observe span, a `tracing` span's
+/// OpenTelemetry context, or a remote caller's `traceparent`.
+#[derive(Debug, Clone)]
+pub(crate) struct Parent {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    pub(crate) sampled: bool,
+    pub(crate) remote: bool,
+    pub(crate) trace_state: VendorState,
+}
+
+/// A `tracestate` from upstream: rare, so boxed, and one word when absent (call spans are
+/// moved by value on the hot path).
+pub(crate) type VendorState = Option<Box<TraceState>>;
+
+/// A call span's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CallIds {
+    pub(crate) trace_id: u128,
+    pub(crate) span_id: u64,
+    /// 0 for a root span.
+    pub(crate) parent_span_id: u64,
+    pub(crate) parent_remote: bool,
+    pub(crate) sampled: bool,
+}
+
+/// One call's own span, from entry to end. Kept small: it lives in the caller's frame.
+#[derive(Clone)]
+pub(crate) struct CallTrace {
+    pub(crate) ids: CallIds,
+    pub(crate) trace_state: VendorState,
+    pub(crate) site: &'static CallSite,
+    pub(crate) meta: &'static tracing::Metadata<'static>,
+    pub(crate) args: Args,
+}
+
+impl std::fmt::Debug for CallTrace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallTrace")
+            .field("ids", &self.ids)
+            .field("span", &self.meta.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CallTracing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallTracing")
+            .field("sampler", &self.sampler)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the call's span records besides its constant attributes: its kind, and the
+/// arguments, all formatted for a sampled span, the numbers and `bool`s copied for an
+/// unsampled one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Args {
+    /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
+    kind: u8,
+    copied: CopiedArgs,
+    /// Shared, so that handing a finished span to the exporter copies no attribute.
+    formatted: Option<Arc<[KeyValue]>>,
+}
+
+/// At most as many extra values as `call_span` takes.
+const MAX_COPIED: usize = crate::names::MAX_CALL_SPAN_FIELDS - CALL_SPAN_FIELDS.len();
+
+/// Numbers and `bool`s by value, each with its field's index among the extra values.
+#[derive(Debug, Clone, Copy, Default)]
+struct CopiedArgs {
+    len: u8,
+    fields: [u8; MAX_COPIED],
+    types: [CopiedType; MAX_COPIED],
+    bits: [u64; MAX_COPIED],
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+enum CopiedType {
+    #[default]
+    U64,
+    I64,
+    F64,
+    Bool,
+}
+
+/// A copied argument's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Copied {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Bool(bool),
+}
+
+impl Args {
+    /// The span kind, if the attribute set one.
+    pub(crate) fn kind(&self) -> Option<&'static str> {
+        SPAN_KINDS
+            .get(usize::from(self.kind).checked_sub(1)?)
+            .copied()
+    }
+
+    /// The formatted arguments of a sampled span.
+    pub(crate) fn formatted(&self) -> &[KeyValue] {
+        self.formatted.as_deref().unwrap_or_default()
+    }
+
+    /// The copied arguments of an unsampled span, with their field names.
+    pub(crate) fn copied(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> impl Iterator<Item = (&'static str, Copied)> + '_ {
+        let copied = self.copied;
+        (0..usize::from(copied.len)).filter_map(move |i| {
+            let index = CALL_SPAN_FIELDS.len() + usize::from(copied.fields[i]);
+            let name = meta.fields().iter().nth(index)?.name();
+            let bits = copied.bits[i];
+            Some((
+                name,
+                match copied.types[i] {
+                    CopiedType::U64 => Copied::U64(bits),
+                    CopiedType::I64 => Copied::I64(bits as i64),
+                    CopiedType::F64 => Copied::F64(f64::from_bits(bits)),
+                    CopiedType::Bool => Copied::Bool(bits != 0),
+                },
+            ))
+        })
+    }
+}
+
+/// A call span that ended: queued as is, turned into an OTLP span on the exporter thread.
+pub(crate) struct FinishedCall {
+    pub(crate) trace: CallTrace,
+    /// Clock readings (`global::clock`) at entry and end.
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// `Some` for a failure: its `error_type`.
+    pub(crate) error_type: Option<&'static str>,
+}
+
+impl CallTrace {
+    /// The span of a call starting now under `parent` (`None`: the current one).
+    #[inline]
+    pub(crate) fn start(
+        tracing: &'static CallTracing,
+        site: &'static CallSite,
+        meta: &'static tracing::Metadata<'static>,
+        extra: &[Option<&dyn Value>],
+        parent: Option<Parent>,
+    ) -> CallTrace {
+        let parent = parent.or_else(super::call_frames::current_parent);
+        let (ids, trace_state) = match parent {
+            Some(parent) => {
+                let ids = CallIds {
+                    trace_id: parent.trace_id,
+                    span_id: ids::span_id(),
+                    parent_span_id: parent.span_id,
+                    parent_remote: parent.remote,
+                    sampled: tracing
+                        .sampler
+                        .sampled(Some(parent.sampled), parent.trace_id),
+                };
+                (ids, parent.trace_state)
+            }
+            None => {
+                let trace_id = ids::trace_id();
+                let ids = CallIds {
+                    trace_id,
+                    span_id: ids::span_id(),
+                    parent_span_id: 0,
+                    parent_remote: false,
+                    sampled: tracing.sampler.sampled(None, trace_id),
+                };
+                (ids, None)
+            }
+        };
+        let mut args = Args::default();
+        if !extra.is_empty() {
+            if ids.sampled {
+                format_args(meta, extra, &mut args);
+            } else {
+                copy_args(meta, extra, &mut args);
+            }
+        }
+        CallTrace {
+            ids,
+            trace_state,
+            site,
+            meta,
+            args,
+        }
+    }
+}
+
+/// The extra values after the call fields, each with its field and index.
+fn extra_fields<'a>(
+    meta: &'static tracing::Metadata<'static>,
+    extra: &'a [Option<&'a dyn Value>],
+) -> impl Iterator<Item = (Field, &'a dyn Value)> + 'a {
+    meta.fields()
+        .iter()
+        .skip(CALL_SPAN_FIELDS.len())
+        .zip(extra)
+        .filter_map(|(field, value)| Some((field, (*value)?)))
+}
+
+#[cold]
+#[inline(never)]
+fn format_args(
+    meta: &'static tracing::Metadata<'static>,
+    extra: &[Option<&dyn Value>],
+    args: &mut Args,
+) {
+    let mut visitor = FormatArgs {
+        args,
+        formatted: Vec::with_capacity(extra.len()),
+    };
+    for (field, value) in extra_fields(meta, extra) {
+        value.record(&field, &mut visitor);
+    }
+    visitor.args.formatted = Some(visitor.formatted.into());
+}
+
+#[inline]
+fn copy_args(
+    meta: &'static tracing::Metadata<'static>,
+    extra: &[Option<&dyn Value>],
+    args: &mut Args,
+) {
+    let mut visitor = CopyArgs(args);
+    for (field, value) in extra_fields(meta, extra) {
+        value.record(&field, &mut visitor);
+    }
+}
+
+/// `otel.kind` names the span kind (1 + its index in `SPAN_KINDS`); any other field is an
+/// argument.
+fn kind_of(field: &Field, value: &str) -> Option<u8> {
+    (field.name() == SPAN_OTEL_KIND).then(|| {
+        SPAN_KINDS
+            .iter()
+            .position(|k| *k == value)
+            .map_or(0, |i| i as u8 + 1)
+    })
+}
+
+/// Every argument as the attribute `tracing-opentelemetry` made of it.
+struct FormatArgs<'a> {
+    args: &'a mut Args,
+    formatted: Vec<KeyValue>,
+}
+
+impl Visit for FormatArgs<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.formatted
+            .push(KeyValue::new(field.name(), format!("{value:?}")));
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        match kind_of(field, value) {
+            Some(kind) => self.args.kind = kind,
+            None => self
+                .formatted
+                .push(KeyValue::new(field.name(), value.to_owned())),
+        }
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.formatted.push(match i64::try_from(value) {
+            Ok(value) => KeyValue::new(field.name(), value),
+            Err(_) => KeyValue::new(field.name(), value.to_string()),
+        });
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.formatted.push(KeyValue::new(field.name(), value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.formatted.push(KeyValue::new(field.name(), value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.formatted.push(KeyValue::new(field.name(), value));
+    }
+}
+
+/// The numbers and `bool`s, by copy; `Debug` forms are not formatted.
+struct CopyArgs<'a>(&'a mut Args);
+
+impl CopyArgs<'_> {
+    #[inline]
+    fn push(&mut self, field: &Field, kind: CopiedType, bits: u64) {
+        let copied = &mut self.0.copied;
+        let i = usize::from(copied.len);
+        if i < MAX_COPIED {
+            // The field's index among the extra values.
+            copied.fields[i] = field.index().saturating_sub(CALL_SPAN_FIELDS.len()) as u8;
+            copied.types[i] = kind;
+            copied.bits[i] = bits;
+            copied.len += 1;
+        }
+    }
+}
+
+impl Visit for CopyArgs<'_> {
+    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if let Some(kind) = kind_of(field, value) {
+            self.0.kind = kind;
+        }
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push(field, CopiedType::U64, value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push(field, CopiedType::I64, value as u64);
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push(field, CopiedType::F64, value.to_bits());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push(field, CopiedType::Bool, u64::from(value));
+    }
+}
+
+/// Span and trace ids from a per-thread generator (wyrand): no lock, no system call.
+/// Ids only need to be unique, not secret, as the SDK's own generator is.
+mod ids {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+
+    #[inline]
+    fn next() -> u64 {
+        STATE.with(|state| {
+            let mut s = state.get();
+            if s == 0 {
+                s = seed();
+            }
+            s = s.wrapping_add(0xa076_1d64_78bd_642f);
+            state.set(s);
+            let t = u128::from(s).wrapping_mul(u128::from(s ^ 0xe703_7ed1_a0b4_28db));
+            ((t >> 64) as u64) ^ (t as u64)
+        })
+    }
+
+    /// Randomly keyed per thread (std's hasher keys come from the system's generator).
+    #[cold]
+    fn seed() -> u64 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(std::process::id().into());
+        hasher.finish() | 1
+    }
+
+    /// A valid (non-zero) span id.
+    #[inline]
+    pub(super) fn span_id() -> u64 {
+        loop {
+            let id = next();
+            if id != 0 {
+                return id;
+            }
+        }
+    }
+
+    /// A valid (non-zero) trace id.
+    #[inline]
+    pub(super) fn trace_id() -> u128 {
+        loop {
+            let id = (u128::from(next()) << 64) | u128::from(next());
+            if id != 0 {
+                return id;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ratio_rule_is_the_sdks() {
+        use opentelemetry::trace::{SpanKind, TraceId};
+        use opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample};
+        let ratio = 0.1;
+        let ours = CallSampler {
+            follow_parent: false,
+            root: RootSampling::ratio(ratio),
+        };
+        let sdk = Sampler::TraceIdRatioBased(ratio);
+        let mut agreed = 0;
+        for _ in 0..20_000 {
+            let trace_id = ids::trace_id();
+            let sdk_sampled = sdk
+                .should_sample(
+                    None,
+                    TraceId::from(trace_id),
+                    "x",
+                    &SpanKind::Internal,
+                    &[],
+                    &[],
+                )
+                .decision
+                == SamplingDecision::RecordAndSample;
+            assert_eq!(ours.sampled(None, trace_id), sdk_sampled, "{trace_id:032x}");
+            agreed += usize::from(sdk_sampled);
+        }
+        // About a tenth sampled: Binomial(20000, 0.1), sd 42.
+        assert!((1_700..2_300).contains(&agreed), "{agreed}");
+    }
+
+    #[test]
+    fn parent_based_follows_the_parent_others_do_not() {
+        let parent_based = CallSampler {
+            follow_parent: true,
+            root: RootSampling::Never,
+        };
+        assert!(parent_based.sampled(Some(true), 1));
+        assert!(!parent_based.sampled(Some(false), 1));
+        assert!(!parent_based.sampled(None, 1));
+        let always = CallSampler {
+            follow_parent: false,
+            root: RootSampling::Always,
+        };
+        assert!(always.sampled(Some(false), 1));
+    }
+
+    #[test]
+    fn ids_are_valid_and_distinct() {
+        let spans: std::collections::BTreeSet<u64> = (0..10_000).map(|_| ids::span_id()).collect();
+        assert_eq!(spans.len(), 10_000);
+        assert!(!spans.contains(&0));
+        assert_ne!(ids::trace_id(), ids::trace_id());
+    }
+}

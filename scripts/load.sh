@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# The seeds' service budget, measured: the release example service pinned to CPU 0, wrk
+# pinned to CPU 1 (with the local OTLP receiver), in alternating rounds, each
+# configuration against a build with instrumentation compiled out
+# (`--no-default-features`) run with the same environment and the same traffic, so only
+# the instrumentation differs. Reports requests/s, CPU µs per request (the service
+# process's user+system time over the requests wrk completed) and p99, median of the
+# rounds. Not part of `cargo test`.
+#
+#   scripts/load.sh                         # 5 rounds of 15 s per configuration
+#   LOAD_ROUNDS=3 LOAD_SECONDS=10 scripts/load.sh
+#   LOAD_WRITE=1 scripts/load.sh            # also writes the table into BENCHMARKS.md
+#
+# Configurations: (b) defaults, metrics only; (c) OBSERVE_ENVIRONMENT=prod (JSON logs,
+# 10% head sampling) with OTLP/HTTP export to the local receiver; (d) as (c) with every
+# 10th request malformed (every failure exported). Needs wrk, taskset, python3, 2 CPUs.
+set -euo pipefail
+
+ROUNDS=${LOAD_ROUNDS:-5}
+SECONDS_PER_RUN=${LOAD_SECONDS:-15}
+CONNECTIONS=${LOAD_CONNECTIONS:-8}
+APP_PORT=${LOAD_APP_PORT:-18180}
+METRICS_PORT=${LOAD_METRICS_PORT:-19564}
+COLLECTOR_PORT=${LOAD_COLLECTOR_PORT:-14418}
+cd "$(dirname "$0")/.."
+root=$(pwd)
+target=${CARGO_TARGET_DIR:-$root/target}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in wrk taskset python3 curl; do
+    command -v "$tool" >/dev/null || { echo "load: $tool is missing" >&2; exit 2; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "load: needs 2 CPUs" >&2; exit 2; }
+
+cargo build --release --example parsing_service >&2
+cp "$target/release/examples/parsing_service" "$work/observed"
+cargo build --release --no-default-features --example parsing_service >&2
+cp "$target/release/examples/parsing_service" "$work/compiled_out"
+# Leave the default build in place for whoever runs the example next.
+cargo build --release --example parsing_service >&2
+
+# An OTLP/HTTP receiver that accepts every export (an empty ExportTraceServiceResponse).
+taskset -c 1 python3 - "$COLLECTOR_PORT" "$work/exports" <<'PY' &
+import http.server, sys
+count = 0
+class Receiver(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        global count
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        count += 1
+        open(sys.argv[2], "w").write(str(count))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
+PY
+pids+=($!)
+
+# A valid message of about 1 KB, and (every BAD_EVERY-th request) a malformed one.
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["content-type"] = "application/json"
+local words = string.rep("lorem ipsum dolor sit amet ", 36)
+local good = '{"id":"load-1","source":"Email","body":"' .. words .. '"}'
+local bad = '{"id": "broken", "body": '
+local every = tonumber(os.getenv("BAD_EVERY") or "0")
+local n = 0
+request = function()
+    n = n + 1
+    if every > 0 and n % every == 0 then
+        return wrk.format(nil, nil, nil, bad)
+    end
+    return wrk.format(nil, nil, nil, good)
+end
+LUA
+
+# name | environment | BAD_EVERY
+configs=(
+    "b defaults|OBSERVE_ENVIRONMENT=dev|0"
+    "c prod+otlp|OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|0"
+    "d prod+otlp, 10% malformed|OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|10"
+)
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# run BINARY ENV BAD_EVERY -> "requests_per_s cpu_us_per_request p99_ms"
+run() {
+    local binary=$1 environment=$2 bad_every=$3
+    env $environment PARSING_ADDR=127.0.0.1:$APP_PORT OBSERVE_METRICS_ADDR=127.0.0.1:$METRICS_PORT \
+        RUST_LOG=info taskset -c 0 "$binary" >/dev/null 2>"$work/service.err" &
+    local service=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    # Warm-up: connections, allocator, caches.
+    BAD_EVERY=$bad_every taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/post.lua" \
+        "http://127.0.0.1:$APP_PORT/parse" >/dev/null
+    local before; before=$(cpu_ticks "$service")
+    BAD_EVERY=$bad_every taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency \
+        -s "$work/post.lua" "http://127.0.0.1:$APP_PORT/parse" >"$work/wrk.out"
+    local after; after=$(cpu_ticks "$service")
+    kill "$service"; wait "$service" 2>/dev/null || true
+    python3 - "$work/wrk.out" "$((after - before))" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+requests = int(re.search(r"(\d+) requests in", text).group(1))
+rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", text).groups()
+p99 = float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+print(f"{rate:.0f} {ticks / hz / requests * 1e6:.2f} {p99:.3f}")
+PY
+}
+
+results="$work/results"
+: >"$results"
+for round in $(seq "$ROUNDS"); do
+    for config in "${configs[@]}"; do
+        IFS='|' read -r name environment bad_every <<<"$config"
+        # Alternate which build goes first, so drift hits both alike.
+        if (( round % 2 )); then order="compiled_out observed"; else order="observed compiled_out"; fi
+        for build in $order; do
+            line=$(run "$work/$build" "$environment" "$bad_every")
+            echo "$round|$name|$build|$line" | tee -a "$results" >&2
+        done
+    done
+done
+
+python3 - "$results" "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "${LOAD_WRITE:-0}" "$root/BENCHMARKS.md" <<'PY'
+import statistics, subprocess, sys
+path, rounds, seconds, connections, write, benchmarks = sys.argv[1:]
+runs = {}
+for line in open(path):
+    _, name, build, numbers = line.strip().split("|")
+    rate, cpu, p99 = map(float, numbers.split())
+    runs.setdefault((name, build), []).append((rate, cpu, p99))
+def median(name, build, i):
+    return statistics.median(r[i] for r in runs[(name, build)])
+names = list(dict.fromkeys(name for name, _ in runs))
+rows = ["| configuration | build | requests/s (median) | vs compiled out | CPU µs per request | p99 ms |",
+        "|---|---|---|---|---|---|"]
+for name in names:
+    base = median(name, "compiled_out", 0)
+    for build in ["compiled_out", "observed"]:
+        rate = median(name, build, 0)
+        rows.append(f"| {name} | {build.replace('_', ' ')} | {rate:.0f} | {rate / base:.3f}× | "
+                    f"{median(name, build, 1):.2f} | {median(name, build, 2):.2f} |")
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
+                     capture_output=True, text=True).stdout.strip()
+table = "\n".join(rows) + (
+    f"\n\n{rounds} alternating rounds of {seconds} s per build and configuration; service on CPU 0, "
+    f"`wrk -t1 -c{connections}` and the OTLP receiver on CPU 1; {cpu}.\n")
+print(table)
+if write == "1":
+    text = open(benchmarks).read()
+    begin, end = "<!-- load.sh:begin -->", "<!-- load.sh:end -->"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + begin + "\n" + table + end + rest.split(end, 1)[1]
+    else:
+        text += f"\n## Service load (`scripts/load.sh`)\n\n{begin}\n{table}{end}\n"
+    open(benchmarks, "w").write(text)
+PY

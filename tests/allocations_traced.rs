@@ -1,0 +1,70 @@
+//! With spans exported over OTLP, a call in a trace the head sampler dropped allocates
+//! nothing once warm: observe's own call span draws its ids, decides, copies its numeric
+//! arguments and ends without touching the heap or `tracing`'s registry. (Own binary: a
+//! counting global allocator, and the process's runtime started with OTLP export.)
+
+mod support;
+
+use observe::{ErrorLabel, instrumented};
+use support::allocations::{Counting, allocations_on_this_thread, poll_once};
+use support::otlp::Fixture;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+#[derive(Debug, ErrorLabel)]
+enum LookupError {
+    NotFound,
+}
+
+#[instrumented(service = "allocations")]
+fn lookup(id: u64, label: &str, exact: bool) -> Result<u64, LookupError> {
+    if id == u64::MAX {
+        Err(LookupError::NotFound)
+    } else {
+        Ok(id + label.len() as u64 + u64::from(exact))
+    }
+}
+
+/// An instrumented call inside another: the inner one's parent is the outer frame.
+#[instrumented(service = "allocations", kind = "server")]
+fn route(id: u64) -> u64 {
+    lookup(id, "route", false).unwrap_or(0)
+}
+
+#[instrumented(service = "allocations")]
+async fn lookup_async(id: u64) -> u64 {
+    id.wrapping_mul(3)
+}
+
+#[test]
+fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() {
+    // Nothing sampled: every success is an unsampled one, every failure is exported.
+    let fx = Fixture::start(|b| b.trace_sample_ratio(0.0));
+    for id in 0..4 {
+        let _ = route(id);
+        let _ = poll_once(lookup_async(id));
+    }
+    assert!(lookup(u64::MAX, "warm", true).is_err());
+
+    let before = allocations_on_this_thread();
+    let mut checksum = 0u64;
+    for id in 0..30_000 {
+        checksum = checksum.wrapping_add(lookup(id, "tenant-a", id % 2 == 0).unwrap_or(1));
+        checksum = checksum.wrapping_add(route(id));
+        checksum = checksum.wrapping_add(poll_once(lookup_async(id)));
+    }
+    let allocations = allocations_on_this_thread() - before;
+    assert!(checksum > 0);
+    assert_eq!(allocations, 0, "allocations in 120 000 unsampled calls");
+
+    let spans = fx.flushed_spans();
+    assert_eq!(spans.len(), 1, "only the failure is exported: {spans:#?}");
+    assert_eq!(spans[0].attr("error.type"), Some("NotFound"));
+    assert_eq!(spans[0].attr("exact"), Some("true"));
+    assert_eq!(
+        spans[0].attr("label"),
+        None,
+        "a Debug form is formatted only if sampled"
+    );
+}
