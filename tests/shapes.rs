@@ -1,15 +1,14 @@
 //! What the trickier shapes record: a fn returning a future is measured until the future
 //! completes and classified by its output; methods and trait impls count like any fn.
-
-mod support;
+//! Read back with `observe::testing` captures (this binary never calls `init`).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use observe::testing::capture_future;
 use observe::{ErrorLabel, instrumented};
-use support::exposition::{observe, scrape};
 
 const PROCESSED: &str = "copilot_shapes_messages_processed_total";
 const DURATION: &str = "copilot_shapes_duration_seconds";
@@ -82,19 +81,20 @@ fn via_ready(fail: bool) -> std::future::Ready<Result<u32, JobError>> {
 
 #[tokio::test]
 async fn futures_behind_aliases_and_named_types_are_measured_by_their_output() {
-    observe();
-    assert_eq!(via_box_future(20).await.unwrap(), 20);
-    via_box_future(0).await.unwrap_err();
-    assert_eq!(via_local_box_future(std::rc::Rc::new(5)).await.unwrap(), 5);
-    assert_eq!(via_team_alias(false).await.unwrap(), 7);
-    via_team_alias(true).await.unwrap_err();
-    assert_eq!(via_ready(false).await.unwrap(), 1);
-    via_ready(true).await.unwrap_err();
-    // Created but never awaited: cancelled when dropped, not a success at creation.
-    drop(via_team_alias(false));
+    let ((), m) = capture_future(async {
+        assert_eq!(via_box_future(20).await.unwrap(), 20);
+        via_box_future(0).await.unwrap_err();
+        assert_eq!(via_local_box_future(std::rc::Rc::new(5)).await.unwrap(), 5);
+        assert_eq!(via_team_alias(false).await.unwrap(), 7);
+        via_team_alias(true).await.unwrap_err();
+        assert_eq!(via_ready(false).await.unwrap(), 1);
+        via_ready(true).await.unwrap_err();
+        // Created but never awaited: cancelled when dropped, not a success at creation.
+        drop(via_team_alias(false));
+    })
+    .await;
 
-    let m = scrape();
-    let count = |op, outcome| m.count(PROCESSED, &[("operation", op), ("outcome", outcome)]);
+    let count = |op, outcome| m.value(PROCESSED, &[("operation", op), ("outcome", outcome)]);
     assert_eq!(count("via_box_future", "success"), 1.0);
     assert_eq!(count("via_box_future", "failure"), 1.0);
     assert_eq!(count("via_local_box_future", "success"), 1.0);
@@ -111,13 +111,14 @@ async fn futures_behind_aliases_and_named_types_are_measured_by_their_output() {
 
 #[tokio::test]
 async fn a_returned_future_is_measured_until_it_completes() {
-    observe();
-    assert_eq!(delayed(20).await.unwrap(), 20);
-    assert!(delayed(0).await.is_err());
-    boxed(true).await.unwrap_err();
-    boxed(false).await.unwrap();
+    let ((), m) = capture_future(async {
+        assert_eq!(delayed(20).await.unwrap(), 20);
+        assert!(delayed(0).await.is_err());
+        boxed(true).await.unwrap_err();
+        boxed(false).await.unwrap();
+    })
+    .await;
 
-    let m = scrape();
     let op = |op, outcome| [("operation", op), ("outcome", outcome)];
     let buckets = m.buckets(DURATION, &op("delayed", "success"));
     assert_eq!(
@@ -127,18 +128,18 @@ async fn a_returned_future_is_measured_until_it_completes() {
     );
     assert_eq!(buckets[1], (0.05, 1.0));
     assert_eq!(
-        m.count(PROCESSED, &op("delayed", "failure")),
+        m.value(PROCESSED, &op("delayed", "failure")),
         1.0,
         "classified by the future's output"
     );
     assert_eq!(
-        m.count(
+        m.value(
             "copilot_shapes_failures_total",
             &[("operation", "boxed"), ("error_type", "Rejected")]
         ),
         1.0
     );
-    assert_eq!(m.count(PROCESSED, &op("boxed", "success")), 1.0);
+    assert_eq!(m.value(PROCESSED, &op("boxed", "success")), 1.0);
 }
 
 trait Repository {
@@ -171,17 +172,18 @@ impl Worker {
 
 #[tokio::test]
 async fn trait_impls_and_methods_are_counted() {
-    observe();
-    let repo = Memory;
-    assert_eq!(repo.load(1).await.unwrap(), 1);
-    repo.load(0).await.unwrap_err();
-    let worker = Arc::new(Worker);
-    assert_eq!(worker.clone().run(3), 3);
-    assert_eq!(worker.run(4), 4);
+    let ((), m) = capture_future(async {
+        let repo = Memory;
+        assert_eq!(repo.load(1).await.unwrap(), 1);
+        repo.load(0).await.unwrap_err();
+        let worker = Arc::new(Worker);
+        assert_eq!(worker.clone().run(3), 3);
+        assert_eq!(worker.run(4), 4);
+    })
+    .await;
 
-    let m = scrape();
     let op = |op, outcome| [("operation", op), ("outcome", outcome)];
-    assert_eq!(m.count(PROCESSED, &op("repository_load", "success")), 1.0);
-    assert_eq!(m.count(PROCESSED, &op("repository_load", "failure")), 1.0);
-    assert_eq!(m.count(PROCESSED, &op("run", "success")), 2.0);
+    assert_eq!(m.value(PROCESSED, &op("repository_load", "success")), 1.0);
+    assert_eq!(m.value(PROCESSED, &op("repository_load", "failure")), 1.0);
+    assert_eq!(m.value(PROCESSED, &op("run", "success")), 2.0);
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use observe::{ErrorLabel, instrumented};
-use support::exposition;
 use support::span_fields::FieldMap;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -89,16 +88,16 @@ fn the_span_carries_otel_attributes_and_arguments() {
 
 #[test]
 fn a_failure_marks_the_span_with_the_metrics_error_type() {
-    exposition::observe();
-    let spans = spans_of(|| {
-        fetch(&Message { id: 1 }, "x", true).unwrap_err();
+    let (spans, recorded) = observe::testing::capture(|| {
+        spans_of(|| {
+            fetch(&Message { id: 1 }, "x", true).unwrap_err();
+        })
     });
     let (_, fields) = &spans[0];
     assert_eq!(fields["error.type"], "ConnectionError");
     assert_eq!(fields["otel.status_code"], "ERROR");
-    let m = exposition::scrape();
     assert_eq!(
-        m.count(
+        recorded.value(
             "copilot_spans_failures_total",
             &[("operation", "fetch"), ("error_type", "ConnectionError")]
         ),

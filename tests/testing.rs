@@ -1,6 +1,7 @@
 //! `observe::testing` as a user's tests use it: no `init`, no port, no scrape. The tests
-//! of this binary run in parallel threads and call the same functions, so each one's
-//! exact counts also show that captures are isolated.
+//! of this binary run in parallel threads and call the same functions and metric macros,
+//! so each one's exact counts also show that captures are isolated. No test here calls
+//! `init`: after it, captures see nothing (documented).
 
 use std::sync::Barrier;
 
@@ -170,6 +171,207 @@ async fn an_axum_handler() {
     let calls = recorded.calls("handle");
     assert_eq!((calls.success, calls.failure), (0, 1));
     assert_eq!(calls.error_types["Empty"], 1);
+}
+
+const RETRIES: &str = "copilot_testing_retry_attempts_total";
+const DEPTH: &str = "copilot_testing_queue_depth_messages";
+const BATCH: &str = "copilot_testing_batch_size_messages";
+const OVERFLOW: &str = "observe_runtime_label_overflow_total";
+
+fn retried(queue: &str, times: u64) {
+    observe::counter!(
+        "copilot_testing_retry_attempts_total",
+        help = "Attempts retried, by queue.",
+        labels(queue = queue),
+    )
+    .increment(times);
+}
+
+fn depth(queue: &str) -> observe::GaugeRef {
+    observe::gauge!(
+        "copilot_testing_queue_depth_messages",
+        help = "Messages waiting, by queue.",
+        labels(queue = queue),
+    )
+}
+
+fn batch(size: f64) {
+    observe::histogram!(
+        "copilot_testing_batch_size_messages",
+        help = "Messages per batch.",
+        labels(queue = "chunking"),
+    )
+    .record(size);
+}
+
+/// What `counter!`, `gauge!` and `histogram!` record within a capture, per series, as
+/// `/metrics` would show it: values outside a label's set as `_OTHER`, counted.
+#[test]
+fn metric_macros_are_captured_per_series() {
+    let ((), recorded) = testing::capture(|| {
+        retried("parsing", 2);
+        retried("chunking.failed", 1);
+        retried("embedding", 4);
+        depth("parsing").set(12.0);
+        depth("parsing").increment(3.0);
+        depth("chunking").set(4.0);
+        depth("chunking").decrement(1.5);
+        [3.0, 30.0, 30.0, 3000.0].into_iter().for_each(batch);
+    });
+    recorded.assert_series(
+        RETRIES,
+        &[
+            (&[("queue", "parsing")], 2.0),
+            (&[("queue", "chunking.failed")], 1.0),
+            (&[("queue", "_OTHER")], 4.0),
+        ],
+    );
+    recorded.assert_series(
+        OVERFLOW,
+        &[(&[("metric", RETRIES), ("label", "queue")], 1.0)],
+    );
+    recorded.assert_series(
+        DEPTH,
+        &[
+            (&[("queue", "parsing")], 15.0),
+            (&[("queue", "chunking")], 2.5),
+        ],
+    );
+    // The built-in `batch` preset of the `messages` unit: 1, 5, 10, 25, 50, 100, 250,
+    // 500, 1000.
+    let buckets: Vec<(String, f64)> = recorded
+        .series(&format!("{BATCH}_bucket"))
+        .into_iter()
+        .map(|s| (s.labels["le"].clone(), s.value))
+        .collect();
+    let expected = [
+        ("1", 0.0),
+        ("5", 1.0),
+        ("10", 1.0),
+        ("25", 1.0),
+        ("50", 3.0),
+        ("100", 3.0),
+        ("250", 3.0),
+        ("500", 3.0),
+        ("1000", 3.0),
+        ("+Inf", 4.0),
+    ]
+    .map(|(le, n)| (le.to_owned(), n));
+    assert_eq!(buckets, expected);
+    assert_eq!(
+        recorded.value(&format!("{BATCH}_count"), &[("queue", "chunking")]),
+        4.0
+    );
+    assert_eq!(
+        recorded.value(&format!("{BATCH}_sum"), &[("queue", "chunking")]),
+        3063.0
+    );
+    let series = recorded.series(DEPTH);
+    assert_eq!(series[0].labels["environment"], "test");
+    assert_eq!(series[0].labels["service"], "testing");
+    let text = recorded.exposition();
+    assert!(
+        text.contains(&format!("# HELP {RETRIES} Attempts retried, by queue.\n")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("# TYPE {DEPTH} gauge\n")), "{text}");
+}
+
+/// Two `#[test]`s of this binary call the same metric sites with different values (the
+/// harness runs them in parallel threads); each sees only its own.
+#[test]
+fn metric_captures_of_parallel_tests_are_isolated_a() {
+    let ((), recorded) = testing::capture(|| {
+        (0..300).for_each(|_| retried("parsing", 1));
+        depth("chunking").set(1.0);
+    });
+    recorded.assert_series(RETRIES, &[(&[("queue", "parsing")], 300.0)]);
+    recorded.assert_series(DEPTH, &[(&[("queue", "chunking")], 1.0)]);
+}
+
+#[test]
+fn metric_captures_of_parallel_tests_are_isolated_b() {
+    let ((), recorded) = testing::capture(|| {
+        (0..500).for_each(|_| retried("chunking", 2));
+        depth("chunking").set(2.0);
+    });
+    recorded.assert_series(RETRIES, &[(&[("queue", "chunking")], 1000.0)]);
+    recorded.assert_series(DEPTH, &[(&[("queue", "chunking")], 2.0)]);
+}
+
+/// The same, forced to overlap: four threads capture at once, each with its own counts,
+/// its own `_OTHER` values and gauge value.
+#[test]
+fn parallel_metric_captures_are_isolated() {
+    let barrier = Barrier::new(4);
+    std::thread::scope(|scope| {
+        for n in 1..=4u64 {
+            let barrier = &barrier;
+            scope.spawn(move || {
+                let ((), recorded) = testing::capture(|| {
+                    barrier.wait();
+                    for _ in 0..n * 100 {
+                        retried("parsing", 1);
+                        retried(&format!("elsewhere-{n}"), 1);
+                    }
+                    depth("parsing").set(n as f64);
+                    batch(n as f64);
+                });
+                let n = n as f64;
+                recorded.assert_series(
+                    RETRIES,
+                    &[
+                        (&[("queue", "parsing")], n * 100.0),
+                        (&[("queue", "_OTHER")], n * 100.0),
+                    ],
+                );
+                recorded.assert_series(
+                    OVERFLOW,
+                    &[(&[("metric", RETRIES), ("label", "queue")], n * 100.0)],
+                );
+                recorded.assert_series(DEPTH, &[(&[("queue", "parsing")], n)]);
+                recorded.assert_series(&format!("{BATCH}_sum"), &[(&[("queue", "chunking")], n)]);
+            });
+        }
+    });
+}
+
+/// A captured future's metric macros are captured on whichever threads poll it.
+#[test]
+fn metric_macros_in_a_captured_future() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ((), recorded) = runtime.block_on(testing::capture_future(async {
+        for _ in 0..10 {
+            retried("parsing", 1);
+            tokio::task::yield_now().await;
+        }
+    }));
+    recorded.assert_series(RETRIES, &[(&[("queue", "parsing")], 10.0)]);
+    // Outside a capture, before `init`, the same site records nothing anywhere, and the
+    // next capture starts from zero.
+    retried("parsing", 1);
+    let ((), again) = testing::capture(|| retried("parsing", 1));
+    again.assert_series(RETRIES, &[(&[("queue", "parsing")], 1.0)]);
+}
+
+#[test]
+fn a_failed_metric_assertion_shows_expected_and_actual_side_by_side() {
+    let ((), recorded) = testing::capture(|| {
+        retried("parsing", 2);
+        retried("unknown", 1);
+    });
+    let failure = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        recorded.assert_series(RETRIES, &[(&[("queue", "parsing")], 3.0)]);
+    }))
+    .unwrap_err();
+    let message = failure.downcast_ref::<String>().unwrap();
+    assert_eq!(
+        message,
+        "series of `copilot_testing_retry_attempts_total` differ\n  expected            | actual\n≠ {queue=\"parsing\"} 3 | {queue=\"parsing\"} 2\n≠                     | {queue=\"_OTHER\"} 1\n"
+    );
 }
 
 #[instrumented(service = "testing")]

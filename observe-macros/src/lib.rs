@@ -47,6 +47,25 @@ use proc_macro::TokenStream;
 ///
 /// Without the `enabled` feature (on by default), the function is emitted unchanged once
 /// the attribute is checked.
+///
+/// ```
+/// use observe::{ErrorLabel, instrumented};
+///
+/// #[derive(Debug, ErrorLabel)]
+/// enum ParseError {
+///     Empty,
+/// }
+///
+/// #[instrumented(service = "parsing", histogram = "latency", skip(raw))]
+/// fn parse_message(raw: &str) -> Result<usize, ParseError> {
+///     if raw.is_empty() { Err(ParseError::Empty) } else { Ok(raw.len()) }
+/// }
+///
+/// let (parsed, recorded) = observe::testing::capture(|| (parse_message("{}"), parse_message("")));
+/// assert_eq!(parsed.0.unwrap(), 2);
+/// let calls = recorded.calls("parse_message");
+/// assert_eq!((calls.success, calls.failure, calls.error_types["Empty"]), (1, 1, 1));
+/// ```
 #[proc_macro_attribute]
 pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
     let convention = convention::load(source_file());
@@ -57,6 +76,23 @@ pub fn instrumented(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[error_label(rename = "ClassName")]`, or delegates to its single field with
 /// `#[error_label(transparent)]`. A struct is labelled with its own name. The impl goes
 /// through `::observe` unless the type says `#[error_label(crate = path)]`.
+///
+/// ```
+/// use observe::ErrorLabel;
+///
+/// #[derive(Debug, ErrorLabel)]
+/// enum StoreError {
+///     NotFound,
+///     #[error_label(rename = "TooLargeError")]
+///     TooLarge { size: usize },
+///     #[error_label(transparent)]
+///     Io(std::io::Error),
+/// }
+///
+/// assert_eq!(StoreError::NotFound.error_label(), "NotFound");
+/// assert_eq!(StoreError::TooLarge { size: 1 << 30 }.error_label(), "TooLargeError");
+/// assert_eq!(StoreError::Io(std::io::ErrorKind::TimedOut.into()).error_label(), "TimedOut");
+/// ```
 #[proc_macro_derive(ErrorLabel, attributes(error_label))]
 pub fn derive_error_label(input: TokenStream) -> TokenStream {
     driver::error_label(input.into(), &convention::load(source_file())).into()
@@ -64,6 +100,20 @@ pub fn derive_error_label(input: TokenStream) -> TokenStream {
 
 /// A counter checked against the convention at compile time, its handle cached per call
 /// site: `counter!("copilot_parsing_retry_attempts_total", help = "…", labels(queue = q)).increment(1)`.
+///
+/// ```
+/// fn retried(queue: &str) {
+///     observe::counter!(
+///         "copilot_parsing_retry_attempts_total",
+///         help = "Parse attempts retried after a failure, by queue.",
+///         labels(queue = queue),
+///     )
+///     .increment(1);
+/// }
+///
+/// let ((), recorded) = observe::testing::capture(|| retried("parsing"));
+/// assert_eq!(recorded.value("copilot_parsing_retry_attempts_total", &[("queue", "parsing")]), 1.0);
+/// ```
 #[proc_macro]
 pub fn counter(input: TokenStream) -> TokenStream {
     metric(rules::Kind::Counter, input)
@@ -71,6 +121,20 @@ pub fn counter(input: TokenStream) -> TokenStream {
 
 /// A gauge checked against the convention at compile time, its handle cached per call
 /// site: `gauge!("copilot_parsing_queue_depth_messages", help = "…", labels(queue = q)).set(n)`.
+///
+/// ```
+/// fn polled(queue: &str, waiting: usize) {
+///     observe::gauge!(
+///         "copilot_parsing_queue_depth_messages",
+///         help = "Messages waiting in a queue.",
+///         labels(queue = queue),
+///     )
+///     .set(waiting as f64);
+/// }
+///
+/// let ((), recorded) = observe::testing::capture(|| polled("chunking", 4));
+/// assert_eq!(recorded.value("copilot_parsing_queue_depth_messages", &[("queue", "chunking")]), 4.0);
+/// ```
 #[proc_macro]
 pub fn gauge(input: TokenStream) -> TokenStream {
     metric(rules::Kind::Gauge, input)
@@ -79,6 +143,19 @@ pub fn gauge(input: TokenStream) -> TokenStream {
 /// A histogram checked against the convention at compile time, its handle cached per call
 /// site: `histogram!("copilot_parsing_batch_size_messages", help = "…").record(n)`. Its
 /// buckets are the preset of its unit, or `preset = "…"`.
+///
+/// ```
+/// fn chunked(batch: &[String]) {
+///     observe::histogram!(
+///         "copilot_chunking_batch_size_messages",
+///         help = "Messages per chunking batch.",
+///     )
+///     .record(batch.len() as f64);
+/// }
+///
+/// let ((), recorded) = observe::testing::capture(|| chunked(&["a".into(), "b".into()]));
+/// assert_eq!(recorded.value("copilot_chunking_batch_size_messages_sum", &[]), 2.0);
+/// ```
 #[proc_macro]
 pub fn histogram(input: TokenStream) -> TokenStream {
     metric(rules::Kind::Histogram, input)

@@ -4,6 +4,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Why `observe::init` could not start the runtime.
+///
+/// ```no_run
+/// fn main() -> Result<(), observe::Error> {
+///     let _guard = match observe::init() {
+///         Err(observe::Error::MetricsListener { addr, source }) => {
+///             eprintln!("/metrics cannot listen on {addr} ({source}); set OBSERVE_METRICS_ADDR");
+///             std::process::exit(2);
+///         }
+///         other => other?,
+///     };
+///     Ok(())
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

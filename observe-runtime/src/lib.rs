@@ -11,8 +11,8 @@
 //! ops/           operations as code: the catalogue of the linked    uses instrumented, metrics,
 //!                sites, rules, alerts, dashboards, runbooks, lock        names
 //! init/          builder, environment, start-up, the init guard     uses everything below
-//! testing/       capture what a closure or future recorded          uses instrumented, serve,
-//!                (`observe::testing`)                                    storage
+//! testing/       capture what a closure or future recorded          uses instrumented, metrics,
+//!                (`observe::testing`)                                    serve, storage
 //! serve/         recorder, exposition, render, OpenMetrics,         uses instrumented, metrics,
 //!                families, the /metrics listener, Pushgateway push       storage, global, leaves
 //! logs           the log subscriber and its OpenTelemetry layers    uses traces

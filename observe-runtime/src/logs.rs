@@ -22,6 +22,19 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::traces::call_parent::{CallParentLayer, current_span_context, is_call_span};
 
 /// How log events are written to stdout.
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// use observe::LogFormat;
+///
+/// let format = if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+///     LogFormat::Pretty
+/// } else {
+///     LogFormat::Json
+/// };
+/// let _guard = observe::builder().log_format(format).init()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogFormat {

@@ -2,6 +2,20 @@
 //! label names and values, self-metric names, span field names and default buckets. The
 //! words the macros also write come from the shared `observe-vocab` crate; the runtime's
 //! own defaults are below. A leaf: it depends on nothing of this crate.
+//!
+//! ```
+//! use observe::names::{LABEL_ERROR_TYPE, LABEL_OUTCOME, OUTCOME_FAILURE, PANIC_ERROR_TYPE};
+//!
+//! #[observe::instrumented(service = "parsing")]
+//! fn explode() {
+//!     panic!("boom");
+//! }
+//!
+//! let (_, recorded) = observe::testing::capture(|| std::panic::catch_unwind(explode));
+//! let processed = "copilot_parsing_messages_processed_total";
+//! assert_eq!(recorded.value(processed, &[(LABEL_OUTCOME, OUTCOME_FAILURE)]), 1.0);
+//! assert_eq!(recorded.value("copilot_parsing_failures_total", &[(LABEL_ERROR_TYPE, PANIC_ERROR_TYPE)]), 1.0);
+//! ```
 
 #[cfg(test)]
 pub(crate) use observe_vocab::DEFAULT_OUTCOMES;
@@ -22,6 +36,17 @@ pub(crate) use observe_vocab::{
 };
 
 /// Environment used when `OBSERVE_ENVIRONMENT` is unset.
+///
+/// ```
+/// let environment = std::env::var("OBSERVE_ENVIRONMENT")
+///     .unwrap_or_else(|_| observe::names::DEFAULT_ENVIRONMENT.to_owned());
+/// # let _ = environment;
+/// ```
 pub const DEFAULT_ENVIRONMENT: &str = "dev";
 /// Address of the `/metrics` listener when `OBSERVE_METRICS_ADDR` is unset.
+///
+/// ```
+/// let addr: std::net::SocketAddr = observe::names::DEFAULT_METRICS_ADDR.parse().unwrap();
+/// assert_eq!(addr.port(), 9464);
+/// ```
 pub const DEFAULT_METRICS_ADDR: &str = "127.0.0.1:9464";

@@ -47,7 +47,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     // Operations as code: reads the linked call and metric sites, writes files.
     ("ops", &["instrumented", "metrics", "names"]),
-    ("testing", &["instrumented", "serve", "storage"]),
+    (
+        "testing",
+        &["instrumented", "metrics", "serve", "storage", "names"],
+    ),
     (
         "init",
         &[

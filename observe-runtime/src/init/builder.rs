@@ -15,6 +15,15 @@ use crate::traces::otlp::{Endpoint, OtlpProtocol};
 
 /// Runtime configuration. Start from [`builder`] (the defaults; `Builder::default()` is
 /// the same) or [`Builder::from_env`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// let _guard = observe::builder()
+///     .environment("staging")
+///     .metrics_addr("0.0.0.0:9464".parse().unwrap())
+///     .init()?; // keep it until shutdown
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
 #[must_use]
 pub struct Builder {
@@ -33,6 +42,12 @@ pub struct Builder {
 
 /// A builder with the defaults: environment `dev`, metrics on `127.0.0.1:9464`, a log
 /// subscriber for events filtered by `RUST_LOG` (default `info`).
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// let _guard = observe::builder().logging(false).init()?;
+/// # Ok(()) }
+/// ```
 pub fn builder() -> Builder {
     Builder {
         environment: DEFAULT_ENVIRONMENT.to_owned(),
@@ -59,18 +74,38 @@ impl Default for Builder {
 
 impl Builder {
     /// The `environment` label on every series (e.g. `dev`, `staging`, `prod`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().environment("prod").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn environment(mut self, environment: impl Into<String>) -> Self {
         self.environment = environment.into();
         self
     }
 
     /// Serve `/metrics` on this address.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_addr("0.0.0.0:9464".parse().unwrap()).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
         self.metrics_addr = Some(addr);
         self
     }
 
     /// No `/metrics` listener; the exposition is still available from [`render`](crate::render).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let guard = observe::builder().without_metrics_listener().init()?;
+    /// assert_eq!(guard.metrics_addr(), None);
+    /// let text = guard.render(); // the exposition, without a port
+    /// # Ok(()) }
+    /// ```
     pub fn without_metrics_listener(mut self) -> Self {
         self.metrics_addr = None;
         self
@@ -78,6 +113,14 @@ impl Builder {
 
     /// Whether `init` installs a `tracing` log subscriber for events (`RUST_LOG` filter,
     /// default `info`). It never replaces a subscriber the program installed itself.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The program installs its own subscriber; observe adds none.
+    /// tracing_subscriber::fmt().init();
+    /// let _guard = observe::builder().logging(false).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn logging(mut self, enabled: bool) -> Self {
         self.logging = enabled;
         self
@@ -85,6 +128,12 @@ impl Builder {
 
     /// How log events are written: [`LogFormat::Json`] (default in `staging` and `prod`) or
     /// [`LogFormat::Pretty`] (default elsewhere).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().log_format(observe::LogFormat::Json).init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn log_format(mut self, format: LogFormat) -> Self {
         self.log_format = Some(format);
         self
@@ -92,6 +141,12 @@ impl Builder {
 
     /// Export spans over OTLP to this collector (a base URL such as
     /// `http://127.0.0.1:4317`, as `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().otlp_endpoint("http://127.0.0.1:4317").init()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
@@ -102,6 +157,15 @@ impl Builder {
 
     /// The OTLP transport (default gRPC; `OTEL_EXPORTER_OTLP_PROTOCOL`).
     ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .otlp_endpoint("http://127.0.0.1:4318")
+    ///     .otlp_protocol(observe::OtlpProtocol::HttpProtobuf)
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
     pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
@@ -111,12 +175,24 @@ impl Builder {
 
     /// The `service.name` of exported spans and the `service` of JSON logs (default:
     /// `OTEL_SERVICE_NAME`, else the one service the linked `#[instrumented]` functions name).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().service_name("parsing").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.otel.service_name = Some(name.into());
         self
     }
 
     /// The `service.version` resource attribute, e.g. `env!("CARGO_PKG_VERSION")`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().service_version(env!("CARGO_PKG_VERSION")).init()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
@@ -129,6 +205,15 @@ impl Builder {
     /// `staging` 0.5, `prod` 0.1; `OTEL_TRACES_SAMPLER_ARG`). Spans that end with an error
     /// are exported whatever the ratio. Values are clamped to 0..=1.
     ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .otlp_endpoint("http://127.0.0.1:4317")
+    ///     .trace_sample_ratio(0.25) // a quarter of the traces, and every failed span
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
     pub fn trace_sample_ratio(mut self, ratio: f64) -> Self {
@@ -139,6 +224,12 @@ impl Builder {
     /// How many finished spans may wait for export (default 2048). When the collector is
     /// down or slow, spans past it are dropped and counted, never waited for.
     ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().otlp_endpoint("http://127.0.0.1:4317").span_queue_capacity(8192).init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
     pub fn span_queue_capacity(mut self, capacity: usize) -> Self {
@@ -147,6 +238,14 @@ impl Builder {
     }
 
     /// How long dropping the guard waits for pending spans (default 5 s).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// use std::time::Duration;
+    ///
+    /// let _guard = observe::builder().span_flush_timeout(Duration::from_secs(2)).init()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// Needs the `otlp` feature (on by default).
     #[cfg(feature = "otlp")]
@@ -159,6 +258,12 @@ impl Builder {
     /// `http://127.0.0.1:9091`) every push interval and when the guard is dropped, as job
     /// [`service_name`](Self::service_name) unless [`push_job`](Self::push_job) names one.
     ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().pushgateway("http://127.0.0.1:9091").init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Needs the `pushgateway` feature (on by default).
     #[cfg(feature = "pushgateway")]
     pub fn pushgateway(mut self, url: impl Into<String>) -> Self {
@@ -167,6 +272,12 @@ impl Builder {
     }
 
     /// The Pushgateway job (`OBSERVE_PUSHGATEWAY_JOB`); needs [`pushgateway`](Self::pushgateway).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().pushgateway("http://127.0.0.1:9091").push_job("nightly_import").init()?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// Needs the `pushgateway` feature (on by default).
     #[cfg(feature = "pushgateway")]
@@ -180,6 +291,17 @@ impl Builder {
     /// How often to push (default 10 s, at least 100 ms: `init` refuses less, as it
     /// refuses `OBSERVE_PUSH_INTERVAL` below it); needs [`pushgateway`](Self::pushgateway).
     ///
+    /// ```no_run
+    /// use std::time::Duration;
+    ///
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder()
+    ///     .pushgateway("http://127.0.0.1:9091")
+    ///     .push_interval(Duration::from_secs(30))
+    ///     .init()?;
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Needs the `pushgateway` feature (on by default).
     #[cfg(feature = "pushgateway")]
     pub fn push_interval(mut self, interval: Duration) -> Self {
@@ -192,6 +314,12 @@ impl Builder {
     /// Require HTTP basic auth on `/metrics`, checked against the bcrypt hashes of this
     /// file's `user:hash` lines (as `htpasswd -nbB user password` writes them);
     /// `OBSERVE_METRICS_BASIC_AUTH_FILE`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_basic_auth_file("/etc/observe/htpasswd").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_basic_auth_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.metrics_auth = Some(AuthSource::BasicFile(path.into()));
         self
@@ -199,6 +327,12 @@ impl Builder {
 
     /// Require `Authorization: Bearer <token>` on `/metrics`, the token being this file's
     /// content (trimmed); `OBSERVE_METRICS_BEARER_TOKEN_FILE`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().metrics_bearer_token_file("/run/secrets/metrics_token").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_bearer_token_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.metrics_auth = Some(AuthSource::BearerFile(path.into()));
         self

@@ -12,6 +12,13 @@ use crate::serve::push::PushConfig;
 
 impl Builder {
     /// The defaults, overridden by `OBSERVE_ENVIRONMENT` and `OBSERVE_METRICS_ADDR`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// // OBSERVE_ENVIRONMENT=prod OBSERVE_METRICS_ADDR=0.0.0.0:9464, then code on top:
+    /// let _guard = observe::Builder::from_env()?.service_version("1.4.2").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn from_env() -> Result<Self, Error> {
         let mut builder = super::builder();
         if let Some(value) = env_var("OBSERVE_ENVIRONMENT") {

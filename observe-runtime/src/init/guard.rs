@@ -14,6 +14,15 @@ use crate::traces::otlp::OtlpPipeline;
 /// The init guard: keeps the runtime running; dropping it exports the pending spans (waiting at most the
 /// span flush timeout), pushes to the Pushgateway one last time (if one is configured),
 /// and stops the `/metrics` listener.
+///
+/// ```no_run
+/// fn main() -> Result<(), observe::Error> {
+///     let _guard = observe::init()?; // dropped when `main` returns, after the server
+///     serve_until_shutdown();
+///     Ok(())
+/// }
+/// # fn serve_until_shutdown() {}
+/// ```
 #[must_use = "dropping the guard stops the /metrics listener"]
 #[derive(Debug)]
 pub struct Guard {
@@ -29,12 +38,27 @@ pub struct Guard {
 
 impl Guard {
     /// The Prometheus text exposition of everything recorded so far.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let guard = observe::builder().without_metrics_listener().init()?;
+    /// assert!(guard.render().contains("# TYPE"));
+    /// # Ok(()) }
+    /// ```
     pub fn render(&self) -> String {
         render_with(&self.recorder)
     }
 
     /// Where `/metrics` is served, if it is: the address bound, so with port 0 the port the
     /// system chose.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let guard = observe::builder().metrics_addr("127.0.0.1:0".parse().unwrap()).init()?;
+    /// let addr = guard.metrics_addr().expect("a listener"); // the port the system chose
+    /// println!("scrape http://{addr}/metrics");
+    /// # Ok(()) }
+    /// ```
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
     }
@@ -42,6 +66,16 @@ impl Guard {
     /// Exports the spans finished so far, waiting at most the span flush timeout. `false`
     /// if spans are not exported (no endpoint) or the wait timed out; spans the collector
     /// refused are counted in [`SPANS_DROPPED`](crate::SPANS_DROPPED).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let guard = observe::builder().otlp_endpoint("http://127.0.0.1:4317").init()?;
+    /// // … a batch job's work, then before a step that may take the process down:
+    /// if !guard.flush_spans() {
+    ///     eprintln!("some spans may not have reached the collector");
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn flush_spans(&self) -> bool {
         self.traces.as_ref().is_some_and(OtlpPipeline::flush)
     }

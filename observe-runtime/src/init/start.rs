@@ -28,6 +28,14 @@ use crate::traces::otlp::{self, OtlpPipeline};
 /// `pretty`), `OBSERVE_PUSHGATEWAY_URL` (+ `_JOB`, and `OBSERVE_PUSH_INTERVAL` such as
 /// `10s`) and the standard `OTEL_*` variables (span export when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set). Keep the guard until shutdown.
+///
+/// ```no_run
+/// fn main() -> Result<(), observe::Error> {
+///     let _guard = observe::init()?; // /metrics on 127.0.0.1:9464
+///     // … serve until shutdown; dropping the guard flushes spans and stops /metrics.
+///     Ok(())
+/// }
+/// ```
 pub fn init() -> Result<Guard, Error> {
     Builder::from_env()?.init()
 }
@@ -48,6 +56,12 @@ struct Plan {
 impl Builder {
     /// Starts the runtime. Fails if it already runs, if the listener cannot bind, or if
     /// another `metrics` recorder is installed.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), observe::Error> {
+    /// let _guard = observe::builder().environment("staging").init()?;
+    /// # Ok(()) }
+    /// ```
     pub fn init(self) -> Result<Guard, Error> {
         if INITIALISING.swap(true, Ordering::AcqRel) {
             return Err(Error::AlreadyInitialised);

@@ -6,8 +6,46 @@ use std::error::Error as StdError;
 /// bounded set. Derive it for error enums with `#[derive(ErrorLabel)]` (the variant name,
 /// or `#[error_label(rename = "…")]`, or `#[error_label(transparent)]` to ask the wrapped
 /// error). Errors without it are labelled with their type's name.
+///
+/// ```
+/// use observe::ErrorLabel;
+///
+/// #[derive(Debug, ErrorLabel)]
+/// enum FetchError {
+///     Timeout,
+///     #[error_label(rename = "HttpError")]
+///     Status(u16),
+///     #[error_label(transparent)]
+///     Io(std::io::Error),
+/// }
+///
+/// /// By hand, for a type the derive does not fit.
+/// struct Rejected;
+/// impl ErrorLabel for Rejected {
+///     fn error_label(&self) -> &'static str {
+///         "Rejected"
+///     }
+/// }
+///
+/// assert_eq!(FetchError::Status(503).error_label(), "HttpError");
+/// assert_eq!(FetchError::Io(std::io::ErrorKind::TimedOut.into()).error_label(), "TimedOut");
+/// assert_eq!(Rejected.error_label(), "Rejected");
+/// ```
 pub trait ErrorLabel {
     /// The bounded class name of this error.
+    ///
+    /// ```
+    /// use observe::ErrorLabel;
+    ///
+    /// #[derive(Debug, ErrorLabel)]
+    /// enum ParseError {
+    ///     InvalidJson,
+    ///     MissingField,
+    /// }
+    ///
+    /// // What `#[instrumented]` puts in `error_type` when a call returns `Err(ParseError::…)`.
+    /// assert_eq!(ParseError::MissingField.error_label(), "MissingField");
+    /// ```
     fn error_label(&self) -> &'static str;
 }
 

@@ -69,8 +69,8 @@ pub struct MetricSiteRegistration(pub &'static MetricSite);
 
 inventory::collect!(MetricSiteRegistration);
 
-/// Built once, on the first call after `init`.
-struct State {
+/// Built once, on the first call after `init` (or per `observe::testing` capture).
+pub(super) struct State {
     /// One slot per combination of runtime label values (each with `_OTHER`).
     handles: Box<[OnceLock<Handle>]>,
     /// Per runtime label: its domain, its interned values (`Bounded` only), and the
@@ -85,7 +85,7 @@ struct RuntimeLabel {
     others: OnceLock<Counter>,
 }
 
-enum Handle {
+pub(super) enum Handle {
     Counter(Counter),
     Gauge(Gauge),
     Histogram(Histogram),
@@ -143,18 +143,29 @@ impl MetricSite {
         }
     }
 
-    /// Before `init` there is nowhere to record to: `None`, and nothing is cached.
+    /// Before `init` there is nowhere to record to: `None` (the `observe::testing`
+    /// capture's handle inside one), and nothing is cached in the site.
     fn handle(&'static self, values: &[&str]) -> Option<&'static Handle> {
         let state = match self.state.get() {
             Some(state) => state,
             None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
-            None => return None,
+            None => return super::capture::handle_for(self, values),
         };
+        Some(self.handle_in(state, values))
+    }
+
+    /// The handle of these values in `state`, registered on first use.
+    #[inline]
+    pub(super) fn handle_in(
+        &'static self,
+        state: &'static State,
+        values: &[&str],
+    ) -> &'static Handle {
         let mut index = 0;
         for (label, value) in state.runtime.iter().zip(values) {
             index = index * label.slots() + self.resolve(label, value);
         }
-        Some(state.handles[index].get_or_init(|| self.register(state, values)))
+        state.handles[index].get_or_init(|| self.register(state, values))
     }
 
     /// The value's position in its label's domain; `_OTHER` is the last.
@@ -173,7 +184,7 @@ impl MetricSite {
         })
     }
 
-    fn build(&self) -> State {
+    pub(super) fn build(&self) -> State {
         self.describe();
         let runtime: Box<[RuntimeLabel]> = self
             .meta

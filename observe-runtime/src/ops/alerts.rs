@@ -13,6 +13,15 @@ use super::rules::{AVAILABILITY, LATENCY, error_ratio_record, requests_record, s
 use super::slo::{BurnTier, Objective, THROUGHPUT_FOR, TIERS, Urgency, Window};
 
 /// What kind of alert: it names the alert and its runbook.
+///
+/// ```
+/// use observe::ops::AlertKind;
+///
+/// let runbooks: Vec<String> = [AlertKind::ErrorBudgetBurn, AlertKind::ThroughputStopped]
+///     .map(|kind| format!("runbooks/{}.md", kind.alert_name("parsing")))
+///     .into();
+/// assert_eq!(runbooks[1], "runbooks/ParsingThroughputStopped.md");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertKind {
     /// The availability SLO's budget burns too fast.
@@ -25,6 +34,12 @@ pub enum AlertKind {
 
 impl AlertKind {
     /// The alert's name for a service: `ParsingErrorBudgetBurn`.
+    ///
+    /// ```
+    /// use observe::ops::AlertKind;
+    ///
+    /// assert_eq!(AlertKind::LatencyBudgetBurn.alert_name("parsing"), "ParsingLatencyBudgetBurn");
+    /// ```
     pub fn alert_name(self, service: &str) -> String {
         let suffix = match self {
             AlertKind::ErrorBudgetBurn => "ErrorBudgetBurn",

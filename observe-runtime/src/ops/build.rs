@@ -17,6 +17,30 @@ pub(crate) const UNKNOWN_ERROR_CLASSES: u64 = 50;
 const PANIC: &str = "Panic";
 
 /// One `#[instrumented]` function.
+///
+/// ```
+/// # use observe::ops::{InstrumentedSite, SiteSlo, SourceSite};
+/// # let family = |suffix: &str| (format!("copilot_billing_{suffix}"), format!("Charges: {suffix}."));
+/// let charge = InstrumentedSite {
+///     service: "billing".into(),
+///     operation: "charge".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 12,
+///         module_path: "shop::billing".into(),
+///         what: "#[instrumented] fn charge".into(),
+///     },
+///     labels: vec![],
+///     metrics: ["duration_seconds", "messages_processed_total", "failures_total", "active_workers_current"]
+///         .map(family),
+///     buckets: vec![0.1, 0.5, 1.0],
+///     outcomes: ["success", "failure", "cancelled"].map(String::from),
+///     error_classes: Some(vec!["Declined".into()]),
+///     slo: SiteSlo::default(),
+/// };
+/// let catalog = observe::ops::build(&[charge], &[]);
+/// assert_eq!(catalog.services[0].operations[0].name, "charge");
+/// ```
 #[derive(Debug, Clone)]
 pub struct InstrumentedSite {
     /// Its `service`.
@@ -41,6 +65,27 @@ pub struct InstrumentedSite {
 }
 
 /// One `counter!`, `gauge!` or `histogram!` call site.
+///
+/// ```
+/// # use observe::ops::{LabelValues, MacroSite, MetricType, SourceSite};
+/// let retries = MacroSite {
+///     kind: MetricType::Counter,
+///     name: "copilot_billing_retry_attempts_total".into(),
+///     help: "Charges retried, by gateway.".into(),
+///     service: "billing".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 40,
+///         module_path: "shop::billing".into(),
+///         what: "counter!".into(),
+///     },
+///     labels: vec![("gateway".into(), LabelValues::Set(vec!["stripe".into(), "adyen".into()]))],
+///     buckets: vec![],
+/// };
+/// let catalog = observe::ops::build(&[], &[retries]);
+/// let family = catalog.family("copilot_billing_retry_attempts_total").unwrap();
+/// assert_eq!(family.max_series, 2);
+/// ```
 #[derive(Debug, Clone)]
 pub struct MacroSite {
     /// Counter, gauge or histogram.
@@ -62,6 +107,18 @@ pub struct MacroSite {
 /// What was declared for one function (resolved by the macro: the attribute's `slo(…)`,
 /// else `observe.toml`'s `[slo.<service>.operations.<op>]`, else `[slo.<service>]`).
 /// Every `None` takes the RFC's default.
+///
+/// ```
+/// use observe::ops::{Objective, SiteSlo, Window};
+///
+/// let slo = SiteSlo {
+///     window: Some(Window::parse("28d").unwrap()),
+///     availability: Some(Objective::parse("99.95%").unwrap()),
+///     latency: Some((0.5, Objective::parse("99%").unwrap())),
+///     ..SiteSlo::default() // the RFC's defaults for the rest
+/// };
+/// assert_eq!(slo.availability.unwrap().budget(), "0.0005");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SiteSlo {
     /// The service's compliance window.
@@ -85,6 +142,47 @@ impl SiteSlo {
 }
 
 /// The catalogue of these sites, with their declared SLOs (the RFC's defaults elsewhere).
+///
+/// ```
+/// # use observe::ops::{InstrumentedSite, SiteSlo, SourceSite};
+/// # let family = |suffix: &str| (format!("copilot_billing_{suffix}"), format!("Charges: {suffix}."));
+/// let charge = InstrumentedSite {
+///     service: "billing".into(),
+///     operation: "charge".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 12,
+///         module_path: "shop::billing".into(),
+///         what: "#[instrumented] fn charge".into(),
+///     },
+///     labels: vec![],
+///     metrics: ["duration_seconds", "messages_processed_total", "failures_total", "active_workers_current"]
+///         .map(family),
+///     buckets: vec![0.1, 0.5, 1.0],
+///     outcomes: ["success", "failure", "cancelled"].map(String::from),
+///     error_classes: Some(vec!["Declined".into()]),
+///     slo: SiteSlo::default(),
+/// };
+/// # use observe::ops::{LabelValues, MacroSite, MetricType};
+/// let retries = MacroSite {
+///     kind: MetricType::Counter,
+///     name: "copilot_billing_retry_attempts_total".into(),
+///     help: "Charges retried, by gateway.".into(),
+///     service: "billing".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 40,
+///         module_path: "shop::billing".into(),
+///         what: "counter!".into(),
+///     },
+///     labels: vec![("gateway".into(), LabelValues::Set(vec!["stripe".into(), "adyen".into()]))],
+///     buckets: vec![],
+/// };
+/// let catalog = observe::ops::build(&[charge], &[retries]);
+/// let names: Vec<&str> = catalog.families.iter().map(|f| f.name.as_str()).collect();
+/// assert_eq!(names.len(), 5);
+/// assert!(names.contains(&"copilot_billing_failures_total"));
+/// ```
 pub fn build(instrumented: &[InstrumentedSite], macros: &[MacroSite]) -> Catalog {
     let mut families: BTreeMap<String, Family> = BTreeMap::new();
     let mut services: BTreeMap<String, Service> = BTreeMap::new();
@@ -116,6 +214,33 @@ pub fn build(instrumented: &[InstrumentedSite], macros: &[MacroSite]) -> Catalog
 
 /// SLOs declared for operations no linked function of their service has: each a message
 /// naming the operation and the ones that exist.
+///
+/// ```
+/// # use observe::ops::{InstrumentedSite, SiteSlo, SourceSite};
+/// # let family = |suffix: &str| (format!("copilot_billing_{suffix}"), format!("Charges: {suffix}."));
+/// let charge = InstrumentedSite {
+///     service: "billing".into(),
+///     operation: "charge".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 12,
+///         module_path: "shop::billing".into(),
+///         what: "#[instrumented] fn charge".into(),
+///     },
+///     labels: vec![],
+///     metrics: ["duration_seconds", "messages_processed_total", "failures_total", "active_workers_current"]
+///         .map(family),
+///     buckets: vec![0.1, 0.5, 1.0],
+///     outcomes: ["success", "failure", "cancelled"].map(String::from),
+///     error_classes: Some(vec!["Declined".into()]),
+///     slo: SiteSlo::default(),
+/// };
+/// let mut charge = charge;
+/// charge.slo.declared_operations = vec!["charge".into(), "refund".into()];
+/// let problems = observe::ops::unknown_operations(&[charge]);
+/// assert_eq!(problems.len(), 1);
+/// assert!(problems[0].contains("refund"));
+/// ```
 pub fn unknown_operations(instrumented: &[InstrumentedSite]) -> Vec<String> {
     let mut problems = Vec::new();
     for site in instrumented {

@@ -10,6 +10,18 @@ use super::slo::{Objective, Slo};
 
 /// Every metric family and instrumented operation of a program, in a stable order
 /// (families and services by name, operations by name).
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let processed = catalog.family("copilot_parsing_messages_processed_total").unwrap();
+/// assert!(processed.operations.contains(&"parse".to_owned()));
+/// assert!(catalog.services.iter().any(|s| s.name == "parsing"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
     /// The metric families, sorted by name, one per name.
@@ -19,6 +31,18 @@ pub struct Catalog {
 }
 
 /// One metric family: one name, one type, one unit, one HELP text.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let failures = catalog.family("copilot_parsing_failures_total").unwrap();
+/// assert_eq!(failures.kind, observe::ops::MetricType::Counter);
+/// assert!(failures.labels.iter().any(|l| l.name == "error_type"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Family {
     /// The full metric name, e.g. `copilot_parsing_duration_seconds`.
@@ -47,6 +71,14 @@ pub struct Family {
 }
 
 /// Counter, gauge or histogram.
+///
+/// ```
+/// use observe::ops::MetricType;
+///
+/// let kind = MetricType::parse("histogram").unwrap();
+/// assert_eq!(kind, MetricType::Histogram);
+/// assert_eq!(format!("# TYPE copilot_parsing_duration_seconds {kind}"), "# TYPE copilot_parsing_duration_seconds histogram");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MetricType {
     /// Monotonically increasing.
@@ -59,6 +91,10 @@ pub enum MetricType {
 
 impl MetricType {
     /// The Prometheus `# TYPE` word.
+    ///
+    /// ```
+    /// assert_eq!(observe::ops::MetricType::Gauge.as_str(), "gauge");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             MetricType::Counter => "counter",
@@ -68,6 +104,13 @@ impl MetricType {
     }
 
     /// Parses a `# TYPE` word.
+    ///
+    /// ```
+    /// use observe::ops::MetricType;
+    ///
+    /// assert_eq!(MetricType::parse("counter"), Some(MetricType::Counter));
+    /// assert_eq!(MetricType::parse("summary"), None);
+    /// ```
     pub fn parse(word: &str) -> Option<MetricType> {
         match word {
             "counter" => Some(MetricType::Counter),
@@ -85,6 +128,18 @@ impl fmt::Display for MetricType {
 }
 
 /// A label of a family and what it may hold.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let processed = catalog.family("copilot_parsing_messages_processed_total").unwrap();
+/// let outcome = processed.labels.iter().find(|l| l.name == "outcome").unwrap();
+/// assert_eq!(outcome.values.cardinality(), 3);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Label {
     /// The label's name.
@@ -94,6 +149,14 @@ pub struct Label {
 }
 
 /// What a label may hold.
+///
+/// ```
+/// use observe::ops::LabelValues;
+///
+/// let queue = LabelValues::Set(vec!["parsing".into(), "chunking".into()]);
+/// assert_eq!(queue.to_string(), "`parsing`, `chunking`");
+/// assert_eq!(LabelValues::Bounded(20).to_string(), "first 20 runtime values, then `_OTHER`");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum LabelValues {
     /// A closed set known at compile time (literals, a declared `values = [...]`, the
@@ -107,6 +170,13 @@ pub enum LabelValues {
 
 impl LabelValues {
     /// The number of values the label can take in one process.
+    ///
+    /// ```
+    /// use observe::ops::LabelValues;
+    ///
+    /// assert_eq!(LabelValues::Bounded(20).cardinality(), 21, "and `_OTHER`");
+    /// assert_eq!(LabelValues::PerProcess.cardinality(), 1);
+    /// ```
     pub fn cardinality(&self) -> u64 {
         match self {
             LabelValues::Set(values) => values.len() as u64,
@@ -130,6 +200,16 @@ impl fmt::Display for LabelValues {
 }
 
 /// A place in the source where a family is recorded.
+///
+/// ```
+/// let site = observe::ops::SourceSite {
+///     file: "src/parse.rs".into(),
+///     line: 42,
+///     module_path: "service::parse".into(),
+///     what: "#[instrumented] fn decode".into(),
+/// };
+/// assert_eq!(site.to_string(), "src/parse.rs:42 (#[instrumented] fn decode)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SourceSite {
     /// The source file, as `file!()` gives it.
@@ -149,6 +229,18 @@ impl fmt::Display for SourceSite {
 }
 
 /// A service: the `service` label of its families, its operations and its SLO defaults.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let parsing = catalog.services.iter().find(|s| s.name == "parsing").unwrap();
+/// // `observe.toml` declares the parsing service's window and availability.
+/// assert_eq!(parsing.slo.window.to_string(), "30d");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     /// The service's name.
@@ -164,6 +256,19 @@ pub struct Service {
 }
 
 /// One `#[instrumented]` operation and its four families.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let parsing = catalog.services.iter().find(|s| s.name == "parsing").unwrap();
+/// let parse = parsing.operations.iter().find(|o| o.name == "parse").unwrap();
+/// assert_eq!(parse.processed, "copilot_parsing_messages_processed_total");
+/// assert_eq!(parse.availability.to_string(), "99.9%"); // `[slo.parsing.operations.parse]`
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
     /// The `operation` label.
@@ -192,12 +297,37 @@ pub struct Operation {
 
 impl Operation {
     /// The `outcome` value of a failed call.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let catalog = observe::ops::catalog();
+    /// let parse = catalog.services.iter().flat_map(|s| &s.operations).find(|o| o.name == "parse").unwrap();
+    /// let bad = format!("{}{{outcome=\"{}\"}}", parse.processed, parse.failure_outcome());
+    /// assert_eq!(bad, r#"copilot_parsing_messages_processed_total{outcome="failure"}"#);
+    /// ```
     pub fn failure_outcome(&self) -> &str {
         &self.outcomes[1]
     }
 }
 
 /// "`target` of calls complete within `threshold_seconds`".
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let parse = catalog.services.iter().flat_map(|s| &s.operations).find(|o| o.name == "parse").unwrap();
+/// // `observe.toml`: `latency = { threshold = "5s", target = "95%" }` for the parsing service.
+/// let latency = parse.latency.as_ref().unwrap();
+/// assert_eq!((latency.threshold_seconds, latency.target.to_string()), (5.0, "95%".to_owned()));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyObjective {
     /// The threshold, equal to one of the histogram's bucket bounds.
@@ -208,6 +338,17 @@ pub struct LatencyObjective {
 
 impl Catalog {
     /// The family of this name.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let catalog = observe::ops::catalog();
+    /// assert!(catalog.family("copilot_parsing_duration_seconds").is_some());
+    /// assert!(catalog.family("copilot_parsing_nothing_total").is_none());
+    /// ```
     pub fn family(&self, name: &str) -> Option<&Family> {
         self.families
             .binary_search_by(|f| f.name.as_str().cmp(name))
@@ -216,6 +357,32 @@ impl Catalog {
     }
 
     /// Sorts everything into the catalogue's stable order.
+    ///
+    /// ```
+    /// # use observe::ops::{InstrumentedSite, SiteSlo, SourceSite};
+    /// # let family = |suffix: &str| (format!("copilot_billing_{suffix}"), format!("Charges: {suffix}."));
+    /// let charge = InstrumentedSite {
+    ///     service: "billing".into(),
+    ///     operation: "charge".into(),
+    ///     site: SourceSite {
+    ///         file: "src/billing.rs".into(),
+    ///         line: 12,
+    ///         module_path: "shop::billing".into(),
+    ///         what: "#[instrumented] fn charge".into(),
+    ///     },
+    ///     labels: vec![],
+    ///     metrics: ["duration_seconds", "messages_processed_total", "failures_total", "active_workers_current"]
+    ///         .map(family),
+    ///     buckets: vec![0.1, 0.5, 1.0],
+    ///     outcomes: ["success", "failure", "cancelled"].map(String::from),
+    ///     error_classes: Some(vec!["Declined".into()]),
+    ///     slo: SiteSlo::default(),
+    /// };
+    /// let mut catalog = observe::ops::build(&[charge], &[]);
+    /// catalog.families.reverse(); // edited by hand…
+    /// catalog.normalise(); // …then sorted again, so `family` finds by name
+    /// assert!(catalog.family("copilot_billing_duration_seconds").is_some());
+    /// ```
     pub fn normalise(&mut self) {
         self.families.sort_by(|a, b| a.name.cmp(&b.name));
         for family in &mut self.families {

@@ -17,6 +17,16 @@ use crate::names::{LABEL_OVERFLOW_METRIC, OTHER_LABEL_VALUE};
 
 /// Every metric family and instrumented operation linked into this program, deduplicated
 /// and in a stable order. Needs no `init`.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog(); // no `init` needed
+/// assert!(catalog.family("copilot_parsing_duration_seconds").is_some());
+/// ```
 pub fn catalog() -> Catalog {
     let instrumented: Vec<InstrumentedSite> = all_call_sites()
         .map(|s| instrumented(CallSite::meta(s)))
@@ -49,11 +59,28 @@ fn catalog_of(instrumented: &[InstrumentedSite]) -> Catalog {
 /// Writes every artefact of this program under `dir`: `METRICS.md`, `rules/`, `runbooks/`,
 /// `dashboards/`, `metrics.lock`.
 /// Fails if `observe.toml` declares an SLO for an operation no linked function has.
+///
+/// ```no_run
+/// // A build step or a small binary: `cargo run --bin ops` regenerates `ops/`.
+/// fn main() -> std::io::Result<()> {
+///     observe::ops::write("ops")
+/// }
+/// ```
 pub fn write(dir: impl AsRef<Path>) -> io::Result<()> {
     write_with(dir, &Options::default())
 }
 
-/// [`write`] with options (the test profile's compressed windows, link prefixes).
+/// [`write()`] with options (the test profile's compressed windows, link prefixes).
+///
+/// ```no_run
+/// // A test profile: every window divided by 60, the dashboards' links to this Grafana.
+/// let options = observe::ops::Options {
+///     grafana_url: "https://grafana.example.com".into(),
+///     ..observe::ops::Options::scaled(60)
+/// };
+/// observe::ops::write_with("target/ops-test-profile", &options)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn write_with(dir: impl AsRef<Path>, options: &Options) -> io::Result<()> {
     let catalog = checked_catalog().map_err(|problems| io::Error::other(problems.join("\n")))?;
     write_catalog(dir.as_ref(), &catalog, options)
@@ -64,10 +91,8 @@ pub fn write_with(dir: impl AsRef<Path>, options: &Options) -> io::Result<()> {
 /// `OBSERVE_OPS_UPDATE=1` it rewrites `dir` instead.
 ///
 /// ```no_run
-/// #[test]
-/// fn operations_artefacts_are_fresh() {
-///     observe::ops::check("ops").unwrap();
-/// }
+/// // In a test: `#[test] fn operations_artefacts_are_fresh() { … }`
+/// observe::ops::check("ops").unwrap();
 /// ```
 pub fn check(dir: impl AsRef<Path>) -> Result<(), CheckError> {
     match checked_catalog() {

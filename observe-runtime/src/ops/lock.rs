@@ -10,6 +10,18 @@ use super::catalog::{Catalog, MetricType};
 use super::promql::number;
 
 /// One family as locked.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let lock = observe::ops::Lock::of(&observe::ops::catalog());
+/// let duration = lock.families.iter().find(|f| f.name == "copilot_parsing_duration_seconds").unwrap();
+/// assert_eq!(duration.unit.as_deref(), Some("seconds"));
+/// assert!(duration.labels.contains(&"outcome".to_owned()));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct LockedFamily {
     /// The metric name.
@@ -25,6 +37,18 @@ pub struct LockedFamily {
 }
 
 /// The contents of `metrics.lock`.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let committed = observe::ops::Lock::of(&observe::ops::catalog()).render(); // `ops/metrics.lock`
+/// let baseline = observe::ops::Lock::parse(&committed).unwrap();
+/// let now = observe::ops::Lock::of(&observe::ops::catalog());
+/// assert!(baseline.breaking_changes(&now).is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Lock {
     /// The families, sorted by name.
@@ -32,6 +56,22 @@ pub struct Lock {
 }
 
 /// A change to a locked family that breaks its users: dashboards, alerts and queries.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// use observe::ops::{Change, Lock};
+///
+/// let baseline = Lock::of(&observe::ops::catalog());
+/// let mut current = baseline.clone();
+/// current.families.retain(|f| f.name != "copilot_parsing_failures_total");
+/// let changes = baseline.breaking_changes(&current);
+/// assert_eq!(changes[0].metric, "copilot_parsing_failures_total");
+/// assert_eq!(changes[0].change, Change::Removed(None));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct BreakingChange {
     /// The locked family's name.
@@ -41,6 +81,22 @@ pub struct BreakingChange {
 }
 
 /// What changed in a locked family.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// use observe::ops::{Change, Lock};
+///
+/// let baseline = Lock::of(&observe::ops::catalog());
+/// let mut current = baseline.clone();
+/// let duration = current.families.iter_mut().find(|f| f.name == "copilot_parsing_duration_seconds").unwrap();
+/// duration.buckets.push(120.0);
+/// let change = &baseline.breaking_changes(&current)[0].change;
+/// assert!(matches!(change, Change::BucketsChanged(from, to) if to.len() == from.len() + 1));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// The family is gone; perhaps renamed to the new family of the same shape given.
@@ -107,6 +163,16 @@ const HEADER: &str = "# metrics.lock: the metric families this program exposes, 
 
 impl Lock {
     /// The lock of a catalogue.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let lock = observe::ops::Lock::of(&observe::ops::catalog());
+    /// assert!(lock.families.iter().any(|f| f.name == "copilot_parsing_messages_processed_total"));
+    /// ```
     pub fn of(catalog: &Catalog) -> Lock {
         Lock {
             families: catalog
@@ -124,6 +190,17 @@ impl Lock {
     }
 
     /// The file's text.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// let text = observe::ops::Lock::of(&observe::ops::catalog()).render();
+    /// assert!(text.contains("copilot_parsing_messages_processed_total"));
+    /// # let _ = "commit it as ops/metrics.lock";
+    /// ```
     pub fn render(&self) -> String {
         let mut out = String::from(HEADER);
         for f in &self.families {
@@ -140,6 +217,18 @@ impl Lock {
     }
 
     /// Parses a file written by [`Lock::render`].
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// use observe::ops::Lock;
+    ///
+    /// let lock = Lock::of(&observe::ops::catalog());
+    /// assert_eq!(Lock::parse(&lock.render()), Ok(lock));
+    /// ```
     pub fn parse(text: &str) -> Result<Lock, String> {
         let mut families: Vec<LockedFamily> = Vec::new();
         for (n, raw) in text.lines().enumerate() {
@@ -186,6 +275,23 @@ impl Lock {
     }
 
     /// What `current` breaks of this baseline, in the baseline's order.
+    ///
+    /// ```
+    /// #[observe::instrumented(service = "parsing")]
+    /// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+    ///     raw.parse()
+    /// }
+    ///
+    /// use observe::ops::Lock;
+    ///
+    /// let baseline = Lock::of(&observe::ops::catalog());
+    /// let mut renamed = baseline.clone();
+    /// renamed.families.retain(|f| f.name != "copilot_parsing_active_workers_current");
+    /// for change in baseline.breaking_changes(&renamed) {
+    ///     eprintln!("breaks dashboards and alerts: {change}");
+    /// }
+    /// assert_eq!(baseline.breaking_changes(&renamed).len(), 1);
+    /// ```
     pub fn breaking_changes(&self, current: &Lock) -> Vec<BreakingChange> {
         let find = |lock: &Lock, name: &str| lock.families.iter().find(|f| f.name == name).cloned();
         let mut changes = Vec::new();

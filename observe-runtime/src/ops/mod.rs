@@ -4,6 +4,18 @@
 //! `metrics.lock` baseline — each a pure function of the catalogue, reproducible byte for
 //! byte. [`write_catalog`] writes them; [`check_catalog`] fails with a readable diff when
 //! a committed copy is stale, or on a breaking change against `metrics.lock`.
+//!
+//! ```
+//! #[observe::instrumented(service = "parsing")]
+//! fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+//!     raw.parse()
+//! }
+//!
+//! // Everything this program records, and the artefacts derived from it.
+//! let catalog = observe::ops::catalog();
+//! let files = observe::ops::generate(&catalog, &observe::ops::Options::default());
+//! assert!(files["rules/alerts.yml"].contains("ParsingErrorBudgetBurn"));
+//! ```
 
 mod alerts;
 mod build;
@@ -35,6 +47,17 @@ pub use slo::{Objective, Slo, SloSource, Window};
 pub use write::{CheckError, UPDATE_ENV, check_catalog, write_catalog};
 
 /// How the artefacts are generated.
+///
+/// ```
+/// use observe::ops::Options;
+///
+/// let options = Options {
+///     runbook_url: "https://wiki.example.com/runbooks/".into(),
+///     ..Options::default()
+/// };
+/// let files = observe::ops::generate(&observe::ops::catalog(), &options);
+/// assert!(files.contains_key("METRICS.md"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// Every rule window and `for:` is divided by this (1 in production). A test profile
@@ -59,6 +82,11 @@ impl Default for Options {
 
 impl Options {
     /// The test profile: windows and `for:` divided by `scale`.
+    ///
+    /// ```
+    /// let test_profile = observe::ops::Options::scaled(60); // the 1 h window lasts 1 min
+    /// assert_eq!(test_profile.window_scale, 60);
+    /// ```
     pub fn scaled(scale: u64) -> Options {
         Options {
             window_scale: scale.max(1),
@@ -81,6 +109,17 @@ impl Options {
 }
 
 /// Every artefact, by its path relative to the ops directory.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let files = observe::ops::generate(&observe::ops::catalog(), &observe::ops::Options::default());
+/// assert!(files["METRICS.md"].contains("copilot_parsing_duration_seconds"));
+/// assert!(files.contains_key("metrics.lock"));
+/// ```
 pub fn generate(catalog: &Catalog, options: &Options) -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
     files.insert("METRICS.md".to_owned(), metrics_md::render(catalog));

@@ -5,6 +5,14 @@
 use std::fmt;
 
 /// A target share of good events, e.g. `99.9%`, held exactly as parts per million.
+///
+/// ```
+/// use observe::ops::Objective;
+///
+/// let objective = Objective::parse("99.9%").unwrap();
+/// assert_eq!(objective.budget(), "0.001"); // exact, not 0.000999…
+/// assert!(objective > Objective::parse("99%").unwrap());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Objective {
     per_million: u32,
@@ -13,6 +21,13 @@ pub struct Objective {
 impl Objective {
     /// Parses `"99.9%"` (or `"99.9"`): a percentage strictly between 0 and 100 with at most
     /// four decimals.
+    ///
+    /// ```
+    /// use observe::ops::Objective;
+    ///
+    /// assert_eq!(Objective::parse("99.5").unwrap().to_string(), "99.5%");
+    /// assert!(Objective::parse("100%").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Objective, String> {
         let text = text.trim();
         let percent = if text.ends_with('%') {
@@ -24,31 +39,61 @@ impl Objective {
     }
 
     /// From parts per million (`990_000` is 99%).
+    ///
+    /// ```
+    /// use observe::ops::Objective;
+    ///
+    /// const FOUR_NINES: Objective = Objective::from_per_million(999_900);
+    /// assert_eq!(FOUR_NINES.to_string(), "99.99%");
+    /// ```
     pub const fn from_per_million(per_million: u32) -> Objective {
         Objective { per_million }
     }
 
     /// Parts per million of good events.
+    ///
+    /// ```
+    /// assert_eq!(observe::ops::Objective::parse("99.9%").unwrap().per_million(), 999_000);
+    /// ```
     pub fn per_million(self) -> u32 {
         self.per_million
     }
 
     /// The error budget in parts per million (`10_000` for 99%).
+    ///
+    /// ```
+    /// assert_eq!(observe::ops::Objective::parse("99.9%").unwrap().budget_per_million(), 1_000);
+    /// ```
     pub fn budget_per_million(self) -> u32 {
         1_000_000 - self.per_million
     }
 
     /// The target as a ratio, `0.99`.
+    ///
+    /// ```
+    /// let objective = observe::ops::Objective::parse("99.5%").unwrap();
+    /// assert_eq!(format!("availability < {}", objective.ratio()), "availability < 0.995");
+    /// ```
     pub fn ratio(self) -> String {
         decimal(u64::from(self.per_million), 6)
     }
 
     /// The error budget as a percentage, `1%`.
+    ///
+    /// ```
+    /// assert_eq!(observe::ops::Objective::parse("99.95%").unwrap().budget_percent(), "0.05%");
+    /// ```
     pub fn budget_percent(self) -> String {
         format!("{}%", decimal(u64::from(self.budget_per_million()), 4))
     }
 
     /// The error budget as a ratio, `0.01`.
+    ///
+    /// ```
+    /// let objective = observe::ops::Objective::parse("99%").unwrap();
+    /// let burn = format!("error_ratio > (14.4 * {})", objective.budget());
+    /// assert_eq!(burn, "error_ratio > (14.4 * 0.01)");
+    /// ```
     pub fn budget(self) -> String {
         decimal(u64::from(self.budget_per_million()), 6)
     }
@@ -74,6 +119,14 @@ pub(crate) fn decimal(value: u64, scale: u32) -> String {
 }
 
 /// A duration in whole seconds, written the Prometheus way (`5m`, `1h`, `30d`).
+///
+/// ```
+/// use observe::ops::Window;
+///
+/// let window = Window::parse("30d").unwrap();
+/// assert_eq!(window.as_secs(), 30 * 86_400);
+/// assert_eq!(Window::seconds(3600).to_string(), "1h");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Window {
     seconds: u64,
@@ -81,21 +134,45 @@ pub struct Window {
 
 impl Window {
     /// A window of this many seconds.
+    ///
+    /// ```
+    /// const FIVE_MINUTES: observe::ops::Window = observe::ops::Window::seconds(300);
+    /// assert_eq!(FIVE_MINUTES.to_string(), "5m");
+    /// ```
     pub const fn seconds(seconds: u64) -> Window {
         Window { seconds }
     }
 
     /// Parses `30d`, `6h`, `5m`, `90s`, `1w`: a positive whole number and one unit.
+    ///
+    /// ```
+    /// use observe::ops::Window;
+    ///
+    /// assert_eq!(Window::parse("6h"), Ok(Window::seconds(6 * 3600)));
+    /// assert!(Window::parse("6 hours").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Window, String> {
         observe_vocab::slo_text::parse_window(text.trim()).map(Window::seconds)
     }
 
     /// Whole seconds.
+    ///
+    /// ```
+    /// let window = observe::ops::Window::parse("5m").unwrap();
+    /// assert_eq!(std::time::Duration::from_secs(window.as_secs()).as_secs(), 300);
+    /// ```
     pub fn as_secs(self) -> u64 {
         self.seconds
     }
 
     /// This window divided by `scale` (the test profile's time compression), at least 1 s.
+    ///
+    /// ```
+    /// use observe::ops::Window;
+    ///
+    /// // The test profile at 60: the 1 h window lasts 1 min.
+    /// assert_eq!(Window::parse("1h").unwrap().scaled(60), Window::parse("1m").unwrap());
+    /// ```
     pub fn scaled(self, scale: u64) -> Window {
         Window::seconds((self.seconds / scale.max(1)).max(1))
     }
@@ -114,6 +191,18 @@ impl fmt::Display for Window {
 }
 
 /// A service's declared (or default) SLO.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing")]
+/// fn parse(raw: &str) -> Result<u32, std::num::ParseIntError> {
+///     raw.parse()
+/// }
+///
+/// let catalog = observe::ops::catalog();
+/// let slo = &catalog.services.iter().find(|s| s.name == "parsing").unwrap().slo;
+/// assert_eq!(slo.source, observe::ops::SloSource::Declared); // in `observe.toml`
+/// assert_eq!(slo.availability.to_string(), "99%");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slo {
     /// The compliance window, `30d` by default.
@@ -129,6 +218,31 @@ pub struct Slo {
 }
 
 /// Where an SLO comes from.
+///
+/// ```
+/// # use observe::ops::{InstrumentedSite, SiteSlo, SourceSite};
+/// # let family = |suffix: &str| (format!("copilot_billing_{suffix}"), format!("Charges: {suffix}."));
+/// let charge = InstrumentedSite {
+///     service: "billing".into(),
+///     operation: "charge".into(),
+///     site: SourceSite {
+///         file: "src/billing.rs".into(),
+///         line: 12,
+///         module_path: "shop::billing".into(),
+///         what: "#[instrumented] fn charge".into(),
+///     },
+///     labels: vec![],
+///     metrics: ["duration_seconds", "messages_processed_total", "failures_total", "active_workers_current"]
+///         .map(family),
+///     buckets: vec![0.1, 0.5, 1.0],
+///     outcomes: ["success", "failure", "cancelled"].map(String::from),
+///     error_classes: Some(vec!["Declined".into()]),
+///     slo: SiteSlo::default(),
+/// };
+/// // No SLO declared for `billing`: the RFC's tables apply.
+/// let catalog = observe::ops::build(&[charge], &[]);
+/// assert_eq!(catalog.services[0].slo.source, observe::ops::SloSource::RfcDefault);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SloSource {
     /// Declared in `observe.toml` or on the attribute.

@@ -13,6 +13,12 @@ use super::{Options, generate};
 
 /// Set to `1` to make [`check_catalog`] rewrite the directory instead of failing, in the
 /// style of `insta` and `expect-test`.
+///
+/// ```
+/// // OBSERVE_OPS_UPDATE=1 cargo test: the committed `ops/` is rewritten instead of failing.
+/// let updating = std::env::var(observe::ops::UPDATE_ENV).is_ok_and(|v| v == "1");
+/// # let _ = updating;
+/// ```
 pub const UPDATE_ENV: &str = "OBSERVE_OPS_UPDATE";
 
 /// The subdirectories whose every file is generated: a file there that is no longer
@@ -21,6 +27,15 @@ const OWNED_DIRS: [&str; 3] = ["runbooks", "dashboards", "rules"];
 
 /// Writes every artefact under `dir` (created if needed) and removes generated files that
 /// are no longer generated.
+///
+/// ```no_run
+/// // Only the `billing` service's artefacts, to their own directory.
+/// let mut catalog = observe::ops::catalog();
+/// catalog.services.retain(|s| s.name == "billing");
+/// catalog.families.retain(|f| f.service == "billing");
+/// observe::ops::write_catalog("ops/billing".as_ref(), &catalog, &observe::ops::Options::default())?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn write_catalog(dir: &Path, catalog: &Catalog, options: &Options) -> io::Result<()> {
     let files = generate(catalog, options);
     for (path, text) in &files {
@@ -58,6 +73,14 @@ fn leftovers(dir: &Path, files: &BTreeMap<String, String>) -> io::Result<Vec<Str
 
 /// Why a committed ops directory does not match the code. Its `Debug` is its `Display`,
 /// so `check(dir).unwrap()` in a test prints the readable report.
+///
+/// ```no_run
+/// match observe::ops::check("ops") {
+///     Ok(()) => {}
+///     Err(error) if !error.breaking.is_empty() => panic!("breaking changes:\n{error}"),
+///     Err(error) => panic!("stale, rerun with OBSERVE_OPS_UPDATE=1:\n{error}"),
+/// }
+/// ```
 pub struct CheckError {
     /// The directory checked.
     pub dir: PathBuf,
@@ -107,6 +130,14 @@ impl std::error::Error for CheckError {}
 /// Regenerates everything and compares with `dir`: `Err` names each breaking change
 /// against `dir/metrics.lock` and each stale file with a diff. With `OBSERVE_OPS_UPDATE=1`
 /// it rewrites `dir` instead and succeeds.
+///
+/// ```no_run
+/// let mut catalog = observe::ops::catalog();
+/// catalog.services.retain(|s| s.name == "billing");
+/// catalog.families.retain(|f| f.service == "billing");
+/// observe::ops::check_catalog("ops/billing".as_ref(), &catalog, &observe::ops::Options::default())
+///     .unwrap(); // its Debug is the readable report
+/// ```
 pub fn check_catalog(dir: &Path, catalog: &Catalog, options: &Options) -> Result<(), CheckError> {
     let update = std::env::var(UPDATE_ENV).is_ok_and(|v| v == "1");
     check_or_update(dir, catalog, options, update)

@@ -16,6 +16,15 @@ use crate::error::Error;
 use crate::instrumented::all_call_sites;
 
 /// The OTLP transport.
+///
+/// ```no_run
+/// # fn main() -> Result<(), observe::Error> {
+/// let _guard = observe::builder()
+///     .otlp_endpoint("http://otel-collector:4318")
+///     .otlp_protocol(observe::OtlpProtocol::HttpProtobuf)
+///     .init()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum OtlpProtocol {

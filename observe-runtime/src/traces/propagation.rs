@@ -1,6 +1,23 @@
 //! W3C trace context (`traceparent`, `tracestate`) across process boundaries: inject the
 //! current span's context into outgoing HTTP or message headers, and continue an incoming
 //! one (`#[instrumented(parent = headers)]` does it for a function's span).
+//!
+//! ```
+//! use std::collections::HashMap;
+//!
+//! #[observe::instrumented(service = "parsing", kind = "consumer", parent = headers)]
+//! fn on_message(headers: &HashMap<String, String>, body: &str) -> usize {
+//!     let mut outgoing: HashMap<String, String> = HashMap::new();
+//!     observe::propagation::inject(&mut outgoing); // the next hop joins the same trace
+//!     body.len()
+//! }
+//!
+//! let headers = HashMap::from([(
+//!     "traceparent".to_owned(),
+//!     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+//! )]);
+//! assert_eq!(on_message(&headers, "hello"), 5);
+//! ```
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,10 +45,49 @@ use crate::global::traces_exported;
 
 /// Headers that can carry a trace context: `http::HeaderMap` and string maps (message
 /// headers of a queue such as RabbitMQ or Kafka).
+///
+/// ```
+/// use std::collections::{BTreeMap, HashMap};
+/// use observe::propagation::TraceHeaders;
+///
+/// let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/// let incoming = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]);
+/// let cx = incoming.extract_context();
+/// let mut outgoing = BTreeMap::new();
+/// outgoing.inject_context(&cx);
+/// assert_eq!(outgoing["traceparent"], traceparent);
+/// ```
 pub trait TraceHeaders {
     /// The context the headers carry; an empty one if they carry none (or a malformed one).
+    ///
+    /// ```
+    /// use observe::propagation::TraceHeaders;
+    /// use opentelemetry::trace::TraceContextExt;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert(
+    ///     "traceparent",
+    ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap(),
+    /// );
+    /// let cx = headers.extract_context();
+    /// assert_eq!(
+    ///     cx.span().span_context().trace_id().to_string(),
+    ///     "4bf92f3577b34da6a3ce929d0e0e4736"
+    /// );
+    /// ```
     fn extract_context(&self) -> Context;
     /// Writes `traceparent` (and `tracestate`, if any) for `cx`.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use observe::propagation::TraceHeaders;
+    ///
+    /// let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    /// let cx = HashMap::from([("traceparent".to_owned(), traceparent.to_owned())]).extract_context();
+    /// let mut message_headers: HashMap<String, String> = HashMap::new();
+    /// message_headers.inject_context(&cx);
+    /// assert_eq!(message_headers["traceparent"], traceparent);
+    /// ```
     fn inject_context(&mut self, cx: &Context);
 }
 
@@ -93,6 +149,18 @@ impl Injector for BTreeInjector<'_> {
 /// Writes the current span's trace context into `headers` (outgoing request or message),
 /// so the callee's spans join this trace: the innermost instrumented call's, or a
 /// `tracing` span's inside or around it. Does nothing when spans are not exported.
+///
+/// ```
+/// #[observe::instrumented(service = "parsing", kind = "client")]
+/// fn chunk_request(body: String) -> http::Request<String> {
+///     let mut request = http::Request::post("http://chunker/chunk").body(body).unwrap();
+///     observe::propagation::inject(request.headers_mut()); // `traceparent` once spans are exported
+///     request
+/// }
+///
+/// let request = chunk_request("hello".to_owned());
+/// assert!(request.headers().get("traceparent").is_none(), "no spans exported before `init`");
+/// ```
 pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
     // Without the `otlp` feature spans are never exported.
     #[cfg(not(feature = "otlp"))]
@@ -113,6 +181,19 @@ pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
 
 /// The trace context `headers` carry, for `OpenTelemetrySpanExt::set_parent` on a span
 /// of your own. `#[instrumented(parent = headers)]` does this for you.
+///
+/// ```
+/// use opentelemetry::trace::TraceContextExt;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert(
+///     "traceparent",
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-01f067aa0ba902b7-01".parse().unwrap(),
+/// );
+/// let parent = observe::propagation::extract(&headers);
+/// assert!(parent.span().span_context().is_remote());
+/// // then `tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent)`
+/// ```
 pub fn extract(headers: &(impl TraceHeaders + ?Sized)) -> Context {
     headers.extract_context()
 }
