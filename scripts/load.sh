@@ -150,13 +150,14 @@ for line in open(path):
 def median(name, build, i):
     return statistics.median(r[i] for r in runs[(name, build)])
 names = list(dict.fromkeys(name for name, _ in runs))
-rows = ["| configuration | build | requests/s (median) | vs compiled out | CPU µs per request | p99 ms |",
-        "|---|---|---|---|---|---|"]
+rows = ["| configuration | build | requests/s (median) | rounds' range | vs compiled out | CPU µs per request | p99 ms |",
+        "|---|---|---|---|---|---|---|"]
 for name in names:
     base = median(name, "compiled_out", 0)
     for build in ["compiled_out", "observed"]:
         rate = median(name, build, 0)
-        rows.append(f"| {name} | {build.replace('_', ' ')} | {rate:.0f} | {rate / base:.3f}× | "
+        rates = [r[0] for r in runs[(name, build)]]
+        rows.append(f"| {name} | {build.replace('_', ' ')} | {rate:.0f} | {min(rates):.0f}–{max(rates):.0f} | {rate / base:.3f}× | "
                     f"{median(name, build, 1):.2f} | {median(name, build, 2):.2f} |")
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                      capture_output=True, text=True).stdout.strip()
