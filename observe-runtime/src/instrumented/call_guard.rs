@@ -44,11 +44,17 @@ impl Call {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn record(&self, outcome: Outcome) {
-        let stripe = match self.stripe {
+        self.storage.finish(self.stripe(), self.start, outcome);
+    }
+
+    /// The stripe the call ends on: its start's (a synchronous call), else this thread's.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn stripe(&self) -> Stripe<'static> {
+        match self.stripe {
             Some(stripe) => stripe,
             None => self.storage.stripe(),
-        };
-        self.storage.finish(stripe, self.start, outcome);
+        }
     }
 }
 
@@ -144,7 +150,7 @@ fn record_sampled(
     outcome: Outcome,
     error_type: Option<&'static str>,
 ) {
-    let stripe = call.stripe.unwrap_or_else(|| call.storage.stripe());
+    let stripe = call.stripe();
     call.storage
         .finish_sampled(stripe, call.start, outcome, own.ids.trace_id);
     export(own, call.start, error_type);

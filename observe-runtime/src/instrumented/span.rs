@@ -78,7 +78,7 @@ pub fn call_span(
     extra: &[Option<&dyn Value>],
 ) -> CallSpan {
     CallSpan {
-        span: tracing_span(site, callsite, extra),
+        span: tracing_span(callsite, extra),
         own: call_tracing()
             .map(|tracing| CallTrace::start(tracing, site, callsite.metadata(), extra, None)),
     }
@@ -93,7 +93,7 @@ pub fn call_span_continuing(
     extra: &[Option<&dyn Value>],
     parent: impl FnOnce() -> opentelemetry::Context,
 ) -> CallSpan {
-    let span = tracing_span(site, callsite, extra);
+    let span = tracing_span(callsite, extra);
     let Some(tracing) = call_tracing() else {
         return CallSpan { span, own: None };
     };
@@ -123,11 +123,7 @@ pub fn call_span_continuing(
 /// through `tracing`'s public API only.
 #[cfg_attr(debug_assertions, inline)]
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn tracing_span(
-    site: &'static CallSite,
-    callsite: &'static DefaultCallsite,
-    extra: &[Option<&dyn Value>],
-) -> Span {
+fn tracing_span(callsite: &'static DefaultCallsite, extra: &[Option<&dyn Value>]) -> Span {
     let meta = callsite.metadata();
     let level = *meta.level();
     let enabled = level <= STATIC_MAX_LEVEL && level <= LevelFilter::current() && {
@@ -136,7 +132,7 @@ fn tracing_span(
             && (interest.is_always() || tracing::dispatcher::get_default(|d| d.enabled(meta)))
     };
     if enabled {
-        new_span(site, meta, extra)
+        new_span(meta, extra)
     } else {
         // Unlike `span!` under `tracing`'s `log` feature, a disabled span's fields are not
         // sent to `log`: that path is `tracing`'s private API.
@@ -147,16 +143,11 @@ fn tracing_span(
 /// The enabled span, its values on the stack: [`CALL_SPAN_FIELDS`]' then `extra`, each
 /// paired with its field, as `FieldSet::value_set` takes them.
 #[inline(never)]
-fn new_span(
-    site: &'static CallSite,
-    meta: &'static tracing::Metadata<'static>,
-    extra: &[Option<&dyn Value>],
-) -> Span {
+fn new_span(meta: &'static tracing::Metadata<'static>, extra: &[Option<&dyn Value>]) -> Span {
     // The constant OpenTelemetry attributes are declared but not recorded: observe exports
     // its own spans with them (`call_trace`), and a subscriber that formats span fields
     // (`fmt`) would format them on every call, for what the span's name and target
     // already say; with them it cost 2.5 times `#[tracing::instrument]` under `fmt`.
-    let _ = site;
     let fields = meta.fields();
     debug_assert!(
         fields
