@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use metrics::{Counter, Gauge, Histogram};
-use tiny::{Odd, bare, observed, traced, traced_with_call_fields, work};
+use tiny::{
+    Odd, bare, observed, traced, traced_with_call_fields, traced_with_empty_call_fields, work,
+};
 
 /// The floor of timing a call: the bare function between two reads of observe's clock.
 fn between_two_clock_reads(n: u64) -> Result<u64, Odd> {
@@ -346,6 +348,58 @@ fn subscribers(c: &mut Criterion) {
         });
     });
     group.finish();
+    paired_under_fmt();
+}
+
+/// observe against `#[tracing::instrument]` under `fmt`, paired (see `paired.rs`). The
+/// criterion rows above run one after the other, and under `fmt` each later row is slower
+/// than the one before it whatever it measures (the allocator's and the span slab's state
+/// drift: `#[tracing::instrument]` measured first and again last differed by a third), so
+/// only alternating blocks compare the two. Printed, and written for
+/// `scripts/bench_report.py`.
+fn paired_under_fmt() {
+    const OBSERVATIONS: usize = 100;
+    const CALLS: u64 = 2_000;
+    let fmt = tracing::Dispatch::new(fmt_to_sink());
+    let call = |function: fn(u64) -> Result<u64, Odd>, calls| {
+        paired::time(calls, || {
+            black_box(function(black_box(7)).ok());
+        })
+    };
+    let against_traced = |variant: fn(u64) -> Result<u64, Odd>| {
+        paired::measure(OBSERVATIONS, CALLS, |use_variant, calls| {
+            let function = if use_variant { variant } else { traced };
+            tracing::dispatcher::with_default(&fmt, || call(function, calls))
+        })
+    };
+    // What the span alone adds: each function under `fmt` less the same function under
+    // observe's subscriber (metrics, spans off), observe's against `#[tracing::instrument]`'s.
+    let span_added = paired::measure_added(OBSERVATIONS, CALLS, |block, calls| {
+        let function = if block.variant { observed } else { traced };
+        if block.on {
+            tracing::dispatcher::with_default(&fmt, || call(function, calls))
+        } else {
+            call(function, calls)
+        }
+    });
+    let mut lines = Vec::new();
+    for (name, ratio) in [
+        ("fmt_observe", against_traced(observed)),
+        ("fmt_observe_span_added", span_added),
+        (
+            "fmt_traced_observe_shape",
+            against_traced(traced_with_empty_call_fields),
+        ),
+        ("fmt_control", against_traced(traced)),
+    ] {
+        println!(
+            "subscribers/{name}: against #[tracing::instrument] under fmt, paired: {:.4} [{:.4}, {:.4}] ({} observations of eight blocks of 0.75–1.25 × {} calls)",
+            ratio.median, ratio.low, ratio.high, ratio.observations, ratio.calls
+        );
+        lines.push(ratio.json(name));
+    }
+    let path = concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_subscribers.json");
+    std::fs::write(path, format!("[{}]\n", lines.join(", "))).expect("write the paired ratios");
 }
 
 criterion_group!(
