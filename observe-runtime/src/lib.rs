@@ -69,7 +69,7 @@ pub mod __private {
         ClassifyLabelledResult, ClassifyOtherResult, Entered, ErrorClasses, FamilyMeta, LabelOf,
         LabelViaTrait, LabelViaTypeName, PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg,
         RecordPrimitiveArg, Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture,
-        ReturnedValue, SloMeta, call_span, call_span_continuing,
+        ReturnedValue, SloMeta,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

@@ -85,7 +85,7 @@ pub(crate) fn gen_function(
     let instrumented_body = match model.kind {
         BodyKind::Sync => sync_body(site, &span, &ret_ty, &body),
         BodyKind::Async => quote! {
-            let __observe_span = #span;
+            #span
             let mut __observe_guard = #krate::__private::CallGuard::start_async(&__OBSERVE_SITE, &__observe_span);
             #[allow(clippy::let_unit_value)]
             let __observe_ret: #ret_ty =
@@ -100,7 +100,7 @@ pub(crate) fn gen_function(
                 TokenStream::new()
             };
             quote! {
-                let __observe_span = #span;
+                #span
                 let __observe_future: #ret_ty = {
                     let __observe_entered = __observe_span.enter();
                     #krate::__private::once(move || #body)
@@ -147,7 +147,7 @@ fn sync_body(
     let krate = &site.krate;
     let sync_events = gen_events(site, &quote!(__observe_ret), &quote!(__observe_span));
     quote! {
-        let __observe_span = #span;
+        #span
         let __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
         #[allow(clippy::let_unit_value, clippy::needless_return)]
         let __observe_ret: #ret_ty = {

@@ -1,6 +1,6 @@
-//! The call's span: a `tracing` callsite and one call of observe-runtime's `call_span`
-//! when the constant fields suffice (the runtime makes it observe's own span when spans
-//! are exported), `tracing::span!` when `fields(..)` adds more.
+//! The call's span: a `tracing` callsite and one call of observe-runtime's
+//! `CallSpan::start` when the constant fields suffice (the runtime makes it observe's own
+//! span when spans are exported), `tracing::span!` when `fields(..)` adds more.
 
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
@@ -11,39 +11,40 @@ use crate::vocab::{
     SPAN_ERROR_TYPE, SPAN_OTEL_KIND, SPAN_OTEL_STATUS_CODE, SPAN_SERVICE_NAME,
 };
 
-/// The call's `tracing` span: OpenTelemetry attributes, the recorded arguments, `fields`.
+/// The statements that declare the call's span, `__observe_span`: OpenTelemetry
+/// attributes, the recorded arguments, `fields`.
 pub(crate) fn gen_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
     let field_count =
         CALL_SPAN_FIELDS.len() + usize::from(site.kind.is_some()) + site.recorded_args.len();
     match &site.fields {
-        // `call_span` takes `code.function` from the span's name: a renamed span (rare)
-        // spells it out through `span!`.
+        // `CallSpan::start` takes `code.function` from the span's name: a renamed span
+        // (rare) spells it out through `span!`.
         None if field_count <= MAX_CALL_SPAN_FIELDS && site.span_name == site.fn_name => {
             call_span(site)
         }
         _ => {
             let span = span_macro(site);
             match &site.parent {
-                None => span,
+                None => quote!(let __observe_span = #span;),
                 // Before the span is entered, so it starts in the caller's trace.
-                Some(headers) => quote! {{
+                Some(headers) => quote! {
                     let __observe_span = #span;
                     {
                         #[allow(unused_imports)]
                         use #krate::__private::TraceHeaders as _;
                         #krate::__private::continue_trace(&__observe_span, || (#headers).extract_context());
                     }
-                    __observe_span
-                }},
+                },
             }
         }
     }
 }
 
-/// The span's callsite and a call of the runtime's `call_span`, which fills in the
+/// The span's callsite and a call of the runtime's `CallSpan::start`, which fills in the
 /// constant attributes: far less for rustc to expand and type-check per function than
-/// `span!` (which needs a literal field list, so `fields(..)` still goes through it).
+/// `span!` (which needs a literal field list, so `fields(..)` still goes through it). The
+/// span is declared unstarted and started in place: returned by value it would be copied.
 fn call_span(site: &Site) -> TokenStream {
     let krate = &site.krate;
     let tracing = quote!(#krate::__private::tracing);
@@ -72,32 +73,35 @@ fn call_span(site: &Site) -> TokenStream {
     // The trace the headers carry is known before the span starts: its sampling decision
     // decides whether the arguments are formatted.
     let call = match &site.parent {
-        None => quote!(#krate::__private::call_span(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values)),
+        None => quote!(__observe_span.start(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values)),
         Some(headers) => quote! {{
             #[allow(unused_imports)]
             use #krate::__private::TraceHeaders as _;
-            #krate::__private::call_span_continuing(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values, || (#headers).extract_context())
+            __observe_span.start_continuing(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values, || (#headers).extract_context())
         }},
     };
-    quote! {{
-        static __OBSERVE_SPAN: #tracing::callsite::DefaultCallsite =
-            #tracing::callsite::DefaultCallsite::new(&__OBSERVE_SPAN_META);
-        static __OBSERVE_SPAN_META: #tracing::Metadata<'static> = #tracing::Metadata::new(
-            #span_name,
-            #target,
-            #tracing::Level::#level,
-            #some(::core::file!()),
-            #some(::core::line!()),
-            #some(::core::module_path!()),
-            #tracing::field::FieldSet::new(
-                &[#(#call_span_fields,)* #kind_name #(#arg_names),*],
-                #tracing::callsite::Identifier(&__OBSERVE_SPAN),
-            ),
-            #tracing::metadata::Kind::SPAN,
-        );
-        #record_arg_traits
-        #call
-    }}
+    quote! {
+        let mut __observe_span = #krate::__private::CallSpan::unstarted();
+        {
+            static __OBSERVE_SPAN: #tracing::callsite::DefaultCallsite =
+                #tracing::callsite::DefaultCallsite::new(&__OBSERVE_SPAN_META);
+            static __OBSERVE_SPAN_META: #tracing::Metadata<'static> = #tracing::Metadata::new(
+                #span_name,
+                #target,
+                #tracing::Level::#level,
+                #some(::core::file!()),
+                #some(::core::line!()),
+                #some(::core::module_path!()),
+                #tracing::field::FieldSet::new(
+                    &[#(#call_span_fields,)* #kind_name #(#arg_names),*],
+                    #tracing::callsite::Identifier(&__OBSERVE_SPAN),
+                ),
+                #tracing::metadata::Kind::SPAN,
+            );
+            #record_arg_traits
+            #call;
+        }
+    }
 }
 
 /// `tracing::span!` with every attribute, for spans with `fields(..)`: an ordinary

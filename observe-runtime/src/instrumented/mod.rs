@@ -42,4 +42,4 @@ pub(crate) use call_trace::{
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
 };
-pub use span::{CallSpan, Entered, call_span, call_span_continuing};
+pub use span::{CallSpan, Entered};

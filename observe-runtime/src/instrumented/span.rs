@@ -12,7 +12,7 @@
 use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
 use tracing::callsite::{Callsite, DefaultCallsite};
-use tracing::field::{Empty, Value};
+use tracing::field::Value;
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use super::call_frames::{self, Pushed};
@@ -69,50 +69,67 @@ pub struct Entered<'a> {
     _span: tracing::span::Entered<'a>,
 }
 
-/// The span of a call starting now, in the current trace.
-#[cfg_attr(debug_assertions, inline)]
-#[cfg_attr(not(debug_assertions), inline(always))]
-pub fn call_span(
-    site: &'static CallSite,
-    callsite: &'static DefaultCallsite,
-    extra: &[Option<&dyn Value>],
-) -> CallSpan {
-    CallSpan {
-        span: tracing_span(callsite, extra),
-        own: call_tracing()
-            .map(|tracing| CallTrace::start(tracing, site, callsite.metadata(), extra, None)),
+impl CallSpan {
+    /// A call span not started yet. The expansion declares the call's span with this and
+    /// then starts it in place ([`CallSpan::start`]): a span built elsewhere and returned
+    /// is copied into the caller's frame (about 200 bytes, which it reads back right after
+    /// their last stores, a store-to-load forwarding stall), and `perf annotate` put a
+    /// third of an unsampled call on those copies.
+    #[inline]
+    pub const fn unstarted() -> Self {
+        CallSpan {
+            span: Span::none(),
+            own: None,
+        }
     }
-}
 
-/// The span of a call continuing the trace `parent` reads from the call's headers
-/// (`parent = headers`), if they carry one; `parent` runs only when spans are exported.
-#[inline]
-pub fn call_span_continuing(
-    site: &'static CallSite,
-    callsite: &'static DefaultCallsite,
-    extra: &[Option<&dyn Value>],
-    parent: impl FnOnce() -> opentelemetry::Context,
-) -> CallSpan {
-    let span = tracing_span(callsite, extra);
-    let Some(tracing) = call_tracing() else {
-        return CallSpan { span, own: None };
-    };
-    let parent = parent();
-    let own = CallTrace::start(
-        tracing,
-        site,
-        callsite.metadata(),
-        extra,
-        call_frames::parent_of(parent.span().span_context()),
-    );
-    // A subscriber of the program's own exports the `tracing` span.
-    #[cfg(feature = "otlp")]
-    if !span.is_disabled() && parent.has_active_span() {
-        let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, parent);
+    /// Starts the span of a call starting now, in the current trace.
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn start(
+        &mut self,
+        site: &'static CallSite,
+        callsite: &'static DefaultCallsite,
+        extra: &[Option<&dyn Value>],
+    ) {
+        self.span = tracing_span(callsite, extra);
+        if let Some(tracing) = call_tracing() {
+            self.own
+                .insert(CallTrace::start(tracing, site, callsite.metadata(), None))
+                .record_args(extra);
+        }
     }
-    CallSpan {
-        span,
-        own: Some(own),
+
+    /// Starts the span of a call continuing the trace `parent` reads from the call's
+    /// headers (`parent = headers`), if they carry one; `parent` runs only when spans are
+    /// exported.
+    #[inline]
+    pub fn start_continuing(
+        &mut self,
+        site: &'static CallSite,
+        callsite: &'static DefaultCallsite,
+        extra: &[Option<&dyn Value>],
+        parent: impl FnOnce() -> opentelemetry::Context,
+    ) {
+        self.span = tracing_span(callsite, extra);
+        let Some(tracing) = call_tracing() else {
+            return;
+        };
+        let parent = parent();
+        let own_parent = call_frames::parent_of(parent.span().span_context());
+        // A subscriber of the program's own exports the `tracing` span.
+        #[cfg(feature = "otlp")]
+        if !self.span.is_disabled() && parent.has_active_span() {
+            let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&self.span, parent);
+        }
+        self.own
+            .insert(CallTrace::start(
+                tracing,
+                site,
+                callsite.metadata(),
+                own_parent,
+            ))
+            .record_args(extra);
     }
 }
 
@@ -140,14 +157,16 @@ fn tracing_span(callsite: &'static DefaultCallsite, extra: &[Option<&dyn Value>]
     }
 }
 
-/// The enabled span, its values on the stack: [`CALL_SPAN_FIELDS`]' then `extra`, each
-/// paired with its field, as `FieldSet::value_set` takes them.
+/// The enabled span, its values on the stack: `extra`, each paired with its field (the
+/// fields after [`CALL_SPAN_FIELDS`]), as `FieldSet::value_set` takes them.
 #[inline(never)]
 fn new_span(meta: &'static tracing::Metadata<'static>, extra: &[Option<&dyn Value>]) -> Span {
     // The constant OpenTelemetry attributes are declared but not recorded: observe exports
     // its own spans with them (`call_trace`), and a subscriber that formats span fields
     // (`fmt`) would format them on every call, for what the span's name and target
-    // already say; with them it cost 2.5 times `#[tracing::instrument]` under `fmt`.
+    // already say; with them it cost 2.5 times `#[tracing::instrument]` under `fmt`. Nor
+    // are they in the value set as `Empty`: a subscriber visits every value of the set,
+    // and five that record nothing cost `fmt` 3% of a call (`paired_under_fmt`).
     let fields = meta.fields();
     debug_assert!(
         fields
@@ -158,26 +177,15 @@ fn new_span(meta: &'static tracing::Metadata<'static>, extra: &[Option<&dyn Valu
             && fields.len() <= MAX_CALL_SPAN_FIELDS,
         "the macro declares the call fields, then one per extra value"
     );
-    let mut iter = fields.iter();
+    let mut iter = fields.iter().skip(CALL_SPAN_FIELDS.len());
     let mut next = || {
         iter.next()
             .expect("the macro declares one field per value, in order")
     };
-    let (f0, f1, f2, f3, f4) = (next(), next(), next(), next(), next());
     macro_rules! span {
         ($($value:ident),*) => {{
             $(let $value = (next(), $value);)*
-            Span::new(
-                meta,
-                &fields.value_set(&[
-                    (&f0, Some(&Empty as &dyn Value)),
-                    (&f1, Some(&Empty as &dyn Value)),
-                    (&f2, Some(&Empty as &dyn Value)),
-                    (&f3, Some(&Empty as &dyn Value)),
-                    (&f4, Some(&Empty as &dyn Value)),
-                    $((&$value.0, $value.1)),*
-                ]),
-            )
+            Span::new(meta, &fields.value_set(&[$((&$value.0, $value.1)),*]))
         }};
     }
     match *extra {

@@ -25,7 +25,7 @@ impl<S: Subscriber> Layer<S> for CallParentLayer {
     }
 }
 
-/// An instrumented function's span from `call_span`: its fields start with the call
+/// An instrumented function's span from `CallSpan::start`: its fields start with the call
 /// fields, in their order (spans with `fields(..)` come from `tracing::span!`, declare
 /// them in another order, and are exported as ordinary `tracing` spans).
 pub(crate) fn is_call_span(meta: &Metadata<'_>) -> bool {

@@ -201,7 +201,7 @@ pub fn extract(headers: &(impl TraceHeaders + ?Sized)) -> Context {
 /// Makes `span` a child of the context `extract` reads from the headers, if they carry
 /// one. Called by `#[instrumented(parent = ..)]` right after a span with `fields(..)` is
 /// created, before it is entered (other call spans continue the trace as they start:
-/// `call_span_continuing`); `extract` runs only when spans are exported.
+/// `CallSpan::start_continuing`); `extract` runs only when spans are exported.
 #[doc(hidden)]
 pub fn continue_trace(span: &crate::instrumented::CallSpan, extract: impl FnOnce() -> Context) {
     let span = span.tracing_span();
