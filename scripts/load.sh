@@ -5,7 +5,8 @@
 # (`--no-default-features`) run with the same environment and the same traffic, so only
 # the instrumentation differs. Reports requests/s, CPU µs per request (the service
 # process's user+system time over the requests wrk completed) and p99, median of the
-# rounds. Not part of `cargo test`.
+# rounds, and each round's observed/compiled-out ratio (the two builds run back to back),
+# median and range. Not part of `cargo test`.
 #
 #   scripts/load.sh                         # 5 rounds of 15 s per configuration
 #   LOAD_ROUNDS=3 LOAD_SECONDS=10 scripts/load.sh
@@ -24,7 +25,6 @@ METRICS_PORT=${LOAD_METRICS_PORT:-19564}
 COLLECTOR_PORT=${LOAD_COLLECTOR_PORT:-14418}
 cd "$(dirname "$0")/.."
 root=$(pwd)
-target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -39,32 +39,10 @@ for tool in wrk taskset python3 curl; do
 done
 [ "$(nproc)" -ge 2 ] || { echo "load: needs 2 CPUs" >&2; exit 2; }
 
-cargo build --release --example parsing_service >&2
-cp "$target/release/examples/parsing_service" "$work/observed"
-cargo build --release --no-default-features --example parsing_service >&2
-cp "$target/release/examples/parsing_service" "$work/compiled_out"
-# Leave the default build in place for whoever runs the example next.
-cargo build --release --example parsing_service >&2
+. scripts/lib/example_builds.sh
+build_example_pair "$work"
 
-# An OTLP/HTTP receiver that accepts every export (an empty ExportTraceServiceResponse).
-taskset -c 1 python3 - "$COLLECTOR_PORT" "$work/exports" <<'PY' &
-import http.server, sys
-count = 0
-class Receiver(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        global count
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        count += 1
-        open(sys.argv[2], "w").write(str(count))
-        self.send_response(200)
-        self.send_header("content-type", "application/x-protobuf")
-        self.send_header("content-length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()
-PY
+taskset -c 1 python3 scripts/lib/otlp_receiver.py "$COLLECTOR_PORT" &
 pids+=($!)
 
 # A valid message of about 1 KB, and (every BAD_EVERY-th request) a malformed one.
@@ -142,27 +120,35 @@ done
 python3 - "$results" "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "${LOAD_WRITE:-0}" "$root/BENCHMARKS.md" <<'PY'
 import statistics, subprocess, sys
 path, rounds, seconds, connections, write, benchmarks = sys.argv[1:]
+# (name, build) -> {round: (rate, cpu, p99)}
 runs = {}
 for line in open(path):
-    _, name, build, numbers = line.strip().split("|")
-    rate, cpu, p99 = map(float, numbers.split())
-    runs.setdefault((name, build), []).append((rate, cpu, p99))
+    round_, name, build, numbers = line.strip().split("|")
+    runs.setdefault((name, build), {})[int(round_)] = tuple(map(float, numbers.split()))
 def median(name, build, i):
-    return statistics.median(r[i] for r in runs[(name, build)])
+    return statistics.median(r[i] for r in runs[(name, build)].values())
+def paired(name, i):
+    # Each round's observed/compiled-out ratio: the two builds ran back to back, so
+    # whatever the machine did in that round hits both alike.
+    observed, compiled_out = runs[(name, "observed")], runs[(name, "compiled_out")]
+    ratios = sorted(observed[r][i] / compiled_out[r][i] for r in observed if r in compiled_out)
+    return statistics.median(ratios), ratios[0], ratios[-1]
 names = list(dict.fromkeys(name for name, _ in runs))
-rows = ["| configuration | build | requests/s (median) | rounds' range | vs compiled out | CPU µs per request | p99 ms |",
+rows = ["| configuration | requests/s, compiled out | requests/s, observed | throughput observed / compiled out, per round: median [range] | CPU µs per request, compiled out → observed | CPU per request, per round: median [range] | p99 ms, compiled out → observed |",
         "|---|---|---|---|---|---|---|"]
 for name in names:
-    base = median(name, "compiled_out", 0)
-    for build in ["compiled_out", "observed"]:
-        rate = median(name, build, 0)
-        rates = [r[0] for r in runs[(name, build)]]
-        rows.append(f"| {name} | {build.replace('_', ' ')} | {rate:.0f} | {min(rates):.0f}–{max(rates):.0f} | {rate / base:.3f}× | "
-                    f"{median(name, build, 1):.2f} | {median(name, build, 2):.2f} |")
+    rate, rate_low, rate_high = paired(name, 0)
+    cpu, cpu_low, cpu_high = paired(name, 1)
+    rows.append(f"| {name} | {median(name, 'compiled_out', 0):.0f} | {median(name, 'observed', 0):.0f} | "
+                f"{rate:.3f}× [{rate_low:.3f}, {rate_high:.3f}] | "
+                f"{median(name, 'compiled_out', 1):.2f} → {median(name, 'observed', 1):.2f} | "
+                f"{cpu:.3f}× [{cpu_low:.3f}, {cpu_high:.3f}] | "
+                f"{median(name, 'compiled_out', 2):.2f} → {median(name, 'observed', 2):.2f} |")
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                      capture_output=True, text=True).stdout.strip()
 table = "\n".join(rows) + (
-    f"\n\n{rounds} alternating rounds of {seconds} s per build and configuration; service on CPU 0, "
+    f"\n\n{rounds} rounds of {seconds} s per build and configuration, the two builds back to back "
+    f"in each round (which goes first alternates); service on CPU 0, "
     f"`wrk -t1 -c{connections}` and the OTLP receiver on CPU 1; {cpu}.\n")
 print(table)
 if write == "1":

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# What observe costs per request of the example service, in instructions: each
+# configuration of `scripts/load.sh` run under callgrind (valgrind), the observed build
+# against the build with instrumentation compiled out, with the same environment and the
+# same requests. Instruction counts do not move with the machine's load, which on a
+# shared VM swings requests/s by ±30% from one run to the next; they are not time (a
+# cache miss costs more than an add), so read them beside `scripts/load.sh`. Counts every
+# thread of the service (the span export task included), user space only: the kernel's
+# share of a request (its sockets) is the same in both builds. Not part of `cargo test`.
+#
+#   scripts/request_cost.sh                  # 2000 requests per run
+#   COST_REQUESTS=500 scripts/request_cost.sh
+#   COST_WRITE=1 scripts/request_cost.sh     # also writes the table into BENCHMARKS.md
+#
+# Needs valgrind (Debian: `apt-get install -y valgrind`) and python3.
+set -euo pipefail
+
+REQUESTS=${COST_REQUESTS:-2000}
+WARM_UP=300
+APP_PORT=${COST_APP_PORT:-18181}
+METRICS_PORT=${COST_METRICS_PORT:-19565}
+COLLECTOR_PORT=${COST_COLLECTOR_PORT:-14419}
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in valgrind callgrind_control callgrind_annotate python3 curl; do
+    command -v "$tool" >/dev/null || { echo "request_cost: $tool is missing" >&2; exit 2; }
+done
+
+. scripts/lib/example_builds.sh
+build_example_pair "$work"
+
+python3 scripts/lib/otlp_receiver.py "$COLLECTOR_PORT" &
+pids+=($!)
+
+# COUNT requests on one keep-alive connection, every BAD_EVERY-th malformed (0: none);
+# the same messages as `load.sh`.
+cat >"$work/client.py" <<'PY'
+import http.client, sys
+port, count, bad_every = map(int, sys.argv[1:])
+good = '{"id":"load-1","source":"Email","body":"' + "lorem ipsum dolor sit amet " * 36 + '"}'
+bad = '{"id": "broken", "body": '
+connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for i in range(1, count + 1):
+    body = bad if bad_every and i % bad_every == 0 else good
+    connection.request("POST", "/parse", body, {"content-type": "application/json"})
+    connection.getresponse().read()
+PY
+
+# name | environment | BAD_EVERY (as in load.sh)
+configs=(
+    "b defaults|OBSERVE_ENVIRONMENT=dev|0"
+    "c prod+otlp|OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|0"
+    "d prod+otlp, 10% malformed|OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf|10"
+)
+
+# profile BINARY ENV BAD_EVERY OUT: the service under callgrind, counters zeroed after the
+# warm-up, dumped once the measured requests are answered and the export task's next
+# tick (0.5 s) has sent their spans.
+profile() {
+    local binary=$1 environment=$2 bad_every=$3 out=$4
+    env $environment PARSING_ADDR=127.0.0.1:$APP_PORT OBSERVE_METRICS_ADDR=127.0.0.1:$METRICS_PORT \
+        RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" \
+        >/dev/null 2>"$work/service.err" &
+    local service=$!
+    for _ in $(seq 300); do
+        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
+        sleep 0.2
+    done
+    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    python3 "$work/client.py" "$APP_PORT" "$WARM_UP" "$bad_every"
+    sleep 2
+    callgrind_control -z "$service" >/dev/null
+    python3 "$work/client.py" "$APP_PORT" "$REQUESTS" "$bad_every"
+    sleep 3
+    callgrind_control -d "$service" >/dev/null
+    kill "$service"; wait "$service" 2>/dev/null || true
+}
+
+# Inclusive instructions per request of the parts observe adds, from one profile.
+summarise() {
+    callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | python3 -c '
+import re, sys
+requests = int(sys.argv[1])
+parts = {
+    "total": r"PROGRAM TOTALS",
+    "export": r"observe_runtime::traces::export_queue::export_loop",
+    "log_line": r"<observe_runtime::logs::JsonLines as tracing_subscriber::layer::Layer<S>>::on_event",
+    "log_ids": r"observe_runtime::logs::JsonLines::ids",
+}
+found = dict.fromkeys(parts, 0)
+for line in sys.stdin:
+    match = re.match(r"\s*([\d,]+)\s", line)
+    if not match:
+        continue
+    for name, pattern in parts.items():
+        if re.search(pattern, line):
+            found[name] = max(found[name], int(match.group(1).replace(",", "")))
+print(" ".join(f"{name}={found[name] / requests:.0f}" for name in parts))
+' "$REQUESTS"
+}
+
+results="$work/results"
+: >"$results"
+for config in "${configs[@]}"; do
+    IFS='|' read -r name environment bad_every <<<"$config"
+    for build in compiled_out observed; do
+        profile "$work/$build" "$environment" "$bad_every" "$work/callgrind.out"
+        line=$(summarise "$(ls "$work"/callgrind.out.* | tail -1)")
+        rm -f "$work"/callgrind.out*
+        echo "$name|$build|$line" | tee -a "$results" >&2
+    done
+done
+
+python3 - "$results" "$REQUESTS" "${COST_WRITE:-0}" "$root/BENCHMARKS.md" <<'PY'
+import sys
+path, requests, write, benchmarks = sys.argv[1:]
+runs = {}
+for line in open(path):
+    name, build, numbers = line.strip().split("|")
+    runs[(name, build)] = {k: float(v) for k, v in (p.split("=") for p in numbers.split())}
+names = list(dict.fromkeys(name for name, _ in runs))
+rows = ["| configuration | compiled out | observed | added | of which the span export task | of which the JSON log line (its ids) |",
+        "|---|---|---|---|---|---|"]
+for name in names:
+    base, observed = runs[(name, "compiled_out")], runs[(name, "observed")]
+    added = observed["total"] - base["total"]
+    log_added = observed["log_line"] - base["log_line"]
+    rows.append(f"| {name} | {base['total']:,.0f} | {observed['total']:,.0f} | "
+                f"+{added:,.0f} (+{added / base['total'] * 100:.1f}%) | {observed['export']:,.0f} | "
+                f"{log_added:+,.0f} ({observed['log_ids']:,.0f}) |")
+table = "\n".join(rows) + (
+    f"\n\nInstructions per request (user space, every thread of the service), from callgrind over "
+    f"{requests} requests after a warm-up, one keep-alive connection.\n")
+print(table)
+if write == "1":
+    text = open(benchmarks).read()
+    begin, end = "<!-- request_cost.sh:begin -->", "<!-- request_cost.sh:end -->"
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        text = head + begin + "\n" + table + end + rest.split(end, 1)[1]
+    else:
+        text += f"\n## Instructions per request (`scripts/request_cost.sh`)\n\n{begin}\n{table}{end}\n"
+    open(benchmarks, "w").write(text)
+PY
