@@ -248,18 +248,22 @@ impl JsonLines {
     }
 }
 
-/// An id as W3C trace context and OTLP/JSON write it: lower-case hex, two digits a byte.
-/// By table: `TraceId`'s `Display` goes through `u128`'s `LowerHex` and padding, which
-/// cost more than the rest of the ids' lookup.
+/// An id (a trace id's 16 bytes or a span id's 8) as W3C trace context and OTLP/JSON write
+/// it: lower-case hex, two digits a byte. By table into a stack buffer: `TraceId`'s
+/// `Display` goes through `u128`'s `LowerHex` and padding, which cost more than the rest of
+/// the ids' lookup.
 #[cfg(feature = "otlp")]
 fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        hex.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    let mut hex = [0; 32];
+    let bytes = &bytes[..bytes.len().min(16)];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    hex
+    std::str::from_utf8(&hex[..bytes.len() * 2])
+        .expect("hex digits are ASCII")
+        .to_owned()
 }
 
 impl<S> Layer<S> for JsonLines
