@@ -6,7 +6,10 @@
 # shared VM swings requests/s by ±30% from one run to the next; they are not time (a
 # cache miss costs more than an add), so read them beside `scripts/load.sh`. Counts every
 # thread of the service (the span export task included), user space only: the kernel's
-# share of a request (its sockets) is the same in both builds. Not part of `cargo test`.
+# share of a request (its sockets) is the same in both builds. Work on timers (the export
+# task's 0.5 s tick, the recorder's upkeep) is counted over the run's wall time, which
+# valgrind stretches: runs differ by a few hundred instructions per request. Not part of
+# `cargo test`.
 #
 #   scripts/request_cost.sh                  # 2000 requests per run
 #   COST_REQUESTS=500 scripts/request_cost.sh
