@@ -303,21 +303,17 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
             start.elapsed()
         })
     });
-    let mut lines = Vec::new();
-    for (name, ratio) in [
-        ("sync", sync),
-        ("async", asynchronous),
-        ("two_clock_reads", clock_reads),
-        ("control", control),
-    ] {
-        println!(
-            "realistic_handler/{name}: variant/bare, paired: {:.4} [{:.4}, {:.4}] ({} observations of eight blocks of 0.75–1.25 × {} calls)",
-            ratio.median, ratio.low, ratio.high, ratio.observations, ratio.calls
-        );
-        lines.push(ratio.json(name));
-    }
-    let path = concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_ratios.json");
-    std::fs::write(path, format!("[{}]\n", lines.join(", "))).expect("write the paired ratios");
+    paired::report(
+        "realistic_handler",
+        "variant/bare",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_ratios.json"),
+        [
+            ("sync", sync),
+            ("async", asynchronous),
+            ("two_clock_reads", clock_reads),
+            ("control", control),
+        ],
+    );
 }
 
 /// A span-recording subscriber: `fmt` to a sink (it formats every span's fields).
@@ -382,24 +378,20 @@ fn paired_under_fmt() {
             call(function, calls)
         }
     });
-    let mut lines = Vec::new();
-    for (name, ratio) in [
-        ("fmt_observe", against_traced(observed)),
-        ("fmt_observe_span_added", span_added),
-        (
-            "fmt_traced_observe_shape",
-            against_traced(traced_with_empty_call_fields),
-        ),
-        ("fmt_control", against_traced(traced)),
-    ] {
-        println!(
-            "subscribers/{name}: against #[tracing::instrument] under fmt, paired: {:.4} [{:.4}, {:.4}] ({} observations of eight blocks of 0.75–1.25 × {} calls)",
-            ratio.median, ratio.low, ratio.high, ratio.observations, ratio.calls
-        );
-        lines.push(ratio.json(name));
-    }
-    let path = concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_subscribers.json");
-    std::fs::write(path, format!("[{}]\n", lines.join(", "))).expect("write the paired ratios");
+    paired::report(
+        "subscribers",
+        "against #[tracing::instrument] under fmt",
+        concat!(env!("CARGO_TARGET_TMPDIR"), "/paired_subscribers.json"),
+        [
+            ("fmt_observe", against_traced(observed)),
+            ("fmt_observe_span_added", span_added),
+            (
+                "fmt_traced_observe_shape",
+                against_traced(traced_with_empty_call_fields),
+            ),
+            ("fmt_control", against_traced(traced)),
+        ],
+    );
 }
 
 criterion_group!(

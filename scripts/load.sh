@@ -25,14 +25,7 @@ METRICS_PORT=${LOAD_METRICS_PORT:-19564}
 COLLECTOR_PORT=${LOAD_COLLECTOR_PORT:-14418}
 cd "$(dirname "$0")/.."
 root=$(pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib/work_dir.sh
 
 for tool in wrk taskset python3 curl; do
     command -v "$tool" >/dev/null || { echo "load: $tool is missing" >&2; exit 2; }

@@ -25,14 +25,7 @@ METRICS_PORT=${COST_METRICS_PORT:-19565}
 COLLECTOR_PORT=${COST_COLLECTOR_PORT:-14419}
 cd "$(dirname "$0")/.."
 root=$(pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib/work_dir.sh
 
 for tool in valgrind callgrind_control callgrind_annotate python3 curl; do
     command -v "$tool" >/dev/null || { echo "request_cost: $tool is missing" >&2; exit 2; }

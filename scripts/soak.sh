@@ -20,14 +20,7 @@ APP_PORT=${SOAK_APP_PORT:-18080}
 METRICS_PORT=${SOAK_METRICS_PORT:-19464}
 COLLECTOR_PORT=${SOAK_COLLECTOR_PORT:-14318}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/lib/work_dir.sh
 
 for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || { echo "soak: $tool is missing" >&2; exit 2; }

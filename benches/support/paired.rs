@@ -33,7 +33,7 @@ pub fn measure(
     block(false, calls);
     block(true, calls);
     let mut next = xorshift(0x2545_F491_4F6C_DD1D);
-    let mut ratios: Vec<f64> = (0..observations)
+    let ratios: Vec<f64> = (0..observations)
         .map(|_| {
             let calls = calls * 3 / 4 + next() % (calls / 2 + 1);
             let (mut bare, mut variant) = (Duration::ZERO, Duration::ZERO);
@@ -44,15 +44,7 @@ pub fn measure(
             variant.as_secs_f64() / bare.as_secs_f64()
         })
         .collect();
-    ratios.sort_by(f64::total_cmp);
-    let (low, high) = bootstrap_median_interval(&ratios, 10_000);
-    PairedRatio {
-        median: median(&ratios),
-        low,
-        high,
-        observations,
-        calls,
-    }
+    PairedRatio::of(ratios, calls)
 }
 
 /// One of the four blocks of [`measure_added`]: which function, and whether the cost being
@@ -67,7 +59,6 @@ pub struct Block {
 /// `(variant on − variant off) / (bare on − bare off)`, each observation's four sums over
 /// blocks timed in a pseudo-random order and then in its reverse, so that every block sits
 /// at every place alike. The estimate is the median, with a bootstrap 95% interval.
-#[allow(dead_code)] // used by `overhead.rs` only
 pub fn measure_added(
     observations: usize,
     calls: u64,
@@ -79,7 +70,7 @@ pub fn measure_added(
         block(b, calls);
     }
     let mut next = xorshift(0x2545_F491_4F6C_DD1D);
-    let mut ratios: Vec<f64> = (0..observations)
+    let ratios: Vec<f64> = (0..observations)
         .map(|_| {
             let calls = calls * 3 / 4 + next() % (calls / 2 + 1);
             let mut order = [0, 1, 2, 3];
@@ -94,15 +85,41 @@ pub fn measure_added(
             added(sums[2], sums[3]) / added(sums[0], sums[1])
         })
         .collect();
-    ratios.sort_by(f64::total_cmp);
-    let (low, high) = bootstrap_median_interval(&ratios, 10_000);
-    PairedRatio {
-        median: median(&ratios),
-        low,
-        high,
-        observations,
-        calls,
+    PairedRatio::of(ratios, calls)
+}
+
+impl PairedRatio {
+    /// The median of the per-observation ratios, with its bootstrap 95% interval.
+    fn of(mut ratios: Vec<f64>, calls: u64) -> PairedRatio {
+        ratios.sort_by(f64::total_cmp);
+        let (low, high) = bootstrap_median_interval(&ratios, 10_000);
+        PairedRatio {
+            median: median(&ratios),
+            low,
+            high,
+            observations: ratios.len(),
+            calls,
+        }
     }
+}
+
+/// Prints each ratio as `group/name: what, paired: …`, and writes them all to `path` as a
+/// JSON array for `scripts/bench_report.py`.
+pub fn report<const N: usize>(
+    group: &str,
+    what: &str,
+    path: &str,
+    ratios: [(&str, PairedRatio); N],
+) {
+    let mut lines = Vec::new();
+    for (name, ratio) in ratios {
+        println!(
+            "{group}/{name}: {what}, paired: {:.4} [{:.4}, {:.4}] ({} observations of about {} calls a block)",
+            ratio.median, ratio.low, ratio.high, ratio.observations, ratio.calls
+        );
+        lines.push(ratio.json(name));
+    }
+    std::fs::write(path, format!("[{}]\n", lines.join(", "))).expect("write the paired ratios");
 }
 
 /// Times `calls` calls of `f`.
@@ -153,7 +170,7 @@ fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
 
 impl PairedRatio {
     /// One JSON object, for `scripts/bench_report.py`.
-    pub fn json(&self, name: &str) -> String {
+    fn json(&self, name: &str) -> String {
         format!(
             r#"{{"name": "{name}", "median": {}, "low": {}, "high": {}, "observations": {}, "calls": {}}}"#,
             self.median, self.low, self.high, self.observations, self.calls
