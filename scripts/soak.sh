@@ -26,7 +26,7 @@ for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || { echo "soak: $tool is missing" >&2; exit 2; }
 done
 cargo build --release --example parsing_service >&2
-binary=target/release/examples/parsing_service
+binary=${CARGO_TARGET_DIR:-target}/release/examples/parsing_service
 
 # A collector that accepts connections, reads, and never answers.
 python3 - "$COLLECTOR_PORT" <<'EOF' &
