@@ -110,9 +110,9 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$results" "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "${LOAD_WRITE:-0}" "$root/BENCHMARKS.md" <<'PY'
+python3 - "$results" "$ROUNDS" "$SECONDS_PER_RUN" "$CONNECTIONS" "$work/table.md" <<'PY'
 import statistics, subprocess, sys
-path, rounds, seconds, connections, write, benchmarks = sys.argv[1:]
+path, rounds, seconds, connections, table_path = sys.argv[1:]
 # (name, build) -> {round: (rate, cpu, p99)}
 runs = {}
 for line in open(path):
@@ -144,13 +144,8 @@ table = "\n".join(rows) + (
     f"in each round (which goes first alternates); service on CPU 0, "
     f"`wrk -t1 -c{connections}` and the OTLP receiver on CPU 1; {cpu}.\n")
 print(table)
-if write == "1":
-    text = open(benchmarks).read()
-    begin, end = "<!-- load.sh:begin -->", "<!-- load.sh:end -->"
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + begin + "\n" + table + end + rest.split(end, 1)[1]
-    else:
-        text += f"\n## Service load (`scripts/load.sh`)\n\n{begin}\n{table}{end}\n"
-    open(benchmarks, "w").write(text)
+open(table_path, "w").write(table)
 PY
+if [ "${LOAD_WRITE:-0}" = 1 ]; then
+    python3 scripts/lib/benchmarks_section.py "$root/BENCHMARKS.md" load.sh 'Service load (`scripts/load.sh`)' <"$work/table.md"
+fi

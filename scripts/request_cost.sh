@@ -116,9 +116,9 @@ for config in "${configs[@]}"; do
     done
 done
 
-python3 - "$results" "$REQUESTS" "${COST_WRITE:-0}" "$root/BENCHMARKS.md" <<'PY'
+python3 - "$results" "$REQUESTS" "$work/table.md" <<'PY'
 import sys
-path, requests, write, benchmarks = sys.argv[1:]
+path, requests, table_path = sys.argv[1:]
 runs = {}
 for line in open(path):
     name, build, numbers = line.strip().split("|")
@@ -138,13 +138,8 @@ table = "\n".join(rows) + (
     f"\n\nInstructions per request (user space, every thread of the service), from callgrind over "
     f"{requests} requests after a warm-up, one keep-alive connection.\n")
 print(table)
-if write == "1":
-    text = open(benchmarks).read()
-    begin, end = "<!-- request_cost.sh:begin -->", "<!-- request_cost.sh:end -->"
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + begin + "\n" + table + end + rest.split(end, 1)[1]
-    else:
-        text += f"\n## Instructions per request (`scripts/request_cost.sh`)\n\n{begin}\n{table}{end}\n"
-    open(benchmarks, "w").write(text)
+open(table_path, "w").write(table)
 PY
+if [ "${COST_WRITE:-0}" = 1 ]; then
+    python3 scripts/lib/benchmarks_section.py "$root/BENCHMARKS.md" request_cost.sh 'Instructions per request (`scripts/request_cost.sh`)' <"$work/table.md"
+fi
