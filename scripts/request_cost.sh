@@ -14,6 +14,8 @@
 #   scripts/request_cost.sh                  # 2000 requests per run
 #   COST_REQUESTS=500 scripts/request_cost.sh
 #   COST_WRITE=1 scripts/request_cost.sh     # also writes the table into BENCHMARKS.md
+#   COST_KEEP=/tmp/cost scripts/request_cost.sh   # keeps each run's callgrind profile
+#       there, for `callgrind_annotate --inclusive=yes FILE` (where the rest goes)
 #
 # Needs valgrind (Debian: `apt-get install -y valgrind`) and python3.
 set -euo pipefail
@@ -111,6 +113,10 @@ for config in "${configs[@]}"; do
     for build in compiled_out observed; do
         profile "$work/$build" "$environment" "$bad_every" "$work/callgrind.out"
         line=$(summarise "$(ls "$work"/callgrind.out.* | tail -1)")
+        if [ -n "${COST_KEEP:-}" ]; then
+            mkdir -p "$COST_KEEP"
+            cp "$(ls "$work"/callgrind.out.* | tail -1)" "$COST_KEEP/${name%% *}.$build.callgrind"
+        fi
         rm -f "$work"/callgrind.out*
         echo "$name|$build|$line" | tee -a "$results" >&2
     done

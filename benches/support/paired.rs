@@ -88,21 +88,6 @@ pub fn measure_added(
     PairedRatio::of(ratios, calls)
 }
 
-impl PairedRatio {
-    /// The median of the per-observation ratios, with its bootstrap 95% interval.
-    fn of(mut ratios: Vec<f64>, calls: u64) -> PairedRatio {
-        ratios.sort_by(f64::total_cmp);
-        let (low, high) = bootstrap_median_interval(&ratios, 10_000);
-        PairedRatio {
-            median: median(&ratios),
-            low,
-            high,
-            observations: ratios.len(),
-            calls,
-        }
-    }
-}
-
 /// Prints each ratio as `group/name: what, paired: …`, and writes them all to `path` as a
 /// JSON array for `scripts/bench_report.py`.
 pub fn report<const N: usize>(
@@ -169,6 +154,19 @@ fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
 }
 
 impl PairedRatio {
+    /// The median of the per-observation ratios, with its bootstrap 95% interval.
+    fn of(mut ratios: Vec<f64>, calls: u64) -> PairedRatio {
+        ratios.sort_by(f64::total_cmp);
+        let (low, high) = bootstrap_median_interval(&ratios, 10_000);
+        PairedRatio {
+            median: median(&ratios),
+            low,
+            high,
+            observations: ratios.len(),
+            calls,
+        }
+    }
+
     /// One JSON object, for `scripts/bench_report.py`.
     fn json(&self, name: &str) -> String {
         format!(
