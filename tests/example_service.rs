@@ -283,6 +283,11 @@ async fn traces_and_json_logs_correlate_across_http_hops() {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_owned()),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_owned()),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "x-tenant=blue".to_owned(),
+            ),
             ("OBSERVE_LOG_FORMAT", "json".to_owned()),
             ("RUST_LOG", "info".to_owned()),
             ("PARSING_NOTIFY_URL", downstream_url),
@@ -394,6 +399,9 @@ async fn traces_and_json_logs_correlate_across_http_hops() {
         timestamp.len() == 24 && timestamp.ends_with('Z') && timestamp.as_bytes()[19] == b'.',
         "ISO 8601 UTC with milliseconds: {timestamp}"
     );
+    let metadata = receiver.last_headers();
+    assert_eq!(metadata["x-tenant"], "blue", "{metadata:?}");
+    assert_eq!(metadata["grpc-encoding"], "gzip", "{metadata:?}");
     let rejected_line = line("message rejected");
     assert_eq!(rejected_line["level"], "WARN");
     assert_eq!(rejected_line["trace_id"], bad_trace);
@@ -402,7 +410,8 @@ async fn traces_and_json_logs_correlate_across_http_hops() {
     assert_eq!(rejected_line["error"]["message"], "the message has no body");
 }
 
-/// The same spans over OTLP/HTTP with protobuf bodies (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+/// The same spans over OTLP/HTTP with protobuf bodies (`OTEL_EXPORTER_OTLP_PROTOCOL`),
+/// gzipped, with the headers a collector behind a gateway wants.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_are_exported_over_otlp_http_protobuf() {
     let receiver = otlp::Receiver::start_http().await;
@@ -412,6 +421,11 @@ async fn spans_are_exported_over_otlp_http_protobuf() {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint()),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_owned()),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_owned()),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "authorization=Bearer%20t0ken,x-tenant=blue".to_owned(),
+            ),
         ],
     )
     .await;
@@ -441,6 +455,11 @@ async fn spans_are_exported_over_otlp_http_protobuf() {
         "{spans:#?}\n{}",
         service.process.output()
     );
+    let headers = receiver.last_headers();
+    assert_eq!(headers["authorization"], "Bearer t0ken");
+    assert_eq!(headers["x-tenant"], "blue");
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["content-type"], "application/x-protobuf");
 }
 
 /// `OBSERVE_METRICS_ADDR=127.0.0.1:0`: the system picks the port, and the example prints

@@ -186,7 +186,6 @@ fn is_export_stack(target: &str) -> bool {
         "tower",
         "opentelemetry",
         "opentelemetry_sdk",
-        "opentelemetry_otlp",
         "opentelemetry_http",
     ];
     // Its first path segment; by hand, as `split("::")` sets up a substring searcher on

@@ -56,6 +56,8 @@ struct Store {
     spans: Arc<Mutex<Vec<ReceivedSpan>>>,
     span_count: Arc<AtomicU64>,
     requests: Arc<Mutex<usize>>,
+    /// The headers (gRPC: metadata) of the last export request.
+    last_headers: Arc<Mutex<http::HeaderMap>>,
 }
 
 #[tonic::async_trait]
@@ -64,6 +66,7 @@ impl TraceService for Store {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        *self.last_headers.lock().unwrap() = request.metadata().clone().into_headers();
         self.ingest(request.into_inner());
         Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
     }
@@ -172,7 +175,9 @@ impl Receiver {
         let incoming = tonic::transport::server::TcpIncoming::bind(([127, 0, 0, 1], 0).into())
             .expect("bind the OTLP/gRPC receiver");
         let addr = incoming.local_addr().expect("receiver address");
-        let service = TraceServiceServer::new(store.clone());
+        // Accepts gzip, as the OpenTelemetry Collector does.
+        let service = TraceServiceServer::new(store.clone())
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip);
         Receiver::serve(addr, store, |stopped| async move {
             tonic::transport::Server::builder()
                 .add_service(service)
@@ -182,7 +187,8 @@ impl Receiver {
         })
     }
 
-    /// Starts an OTLP/HTTP receiver (`POST /v1/traces`, protobuf) on a free loopback port.
+    /// Starts an OTLP/HTTP receiver (`POST /v1/traces`, protobuf, gzip or not) on a free
+    /// loopback port.
     pub async fn start_http() -> Receiver {
         use prost::Message;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -193,16 +199,35 @@ impl Receiver {
         let sink = store.clone();
         let app = axum::Router::new().route(
             "/v1/traces",
-            axum::routing::post(move |body: axum::body::Bytes| async move {
-                match ExportTraceServiceRequest::decode(body) {
-                    Ok(request) => {
-                        sink.ingest(request);
-                        let ok = ExportTraceServiceResponse::default().encode_to_vec();
-                        (axum::http::StatusCode::OK, ok)
+            axum::routing::post(
+                move |headers: http::HeaderMap, body: axum::body::Bytes| async move {
+                    let gzipped = headers
+                        .get(http::header::CONTENT_ENCODING)
+                        .is_some_and(|e| e == "gzip");
+                    *sink.last_headers.lock().unwrap() = headers;
+                    let body = if gzipped {
+                        use std::io::Read as _;
+                        let mut plain = Vec::new();
+                        if flate2::read::GzDecoder::new(&body[..])
+                            .read_to_end(&mut plain)
+                            .is_err()
+                        {
+                            return (axum::http::StatusCode::BAD_REQUEST, Vec::new());
+                        }
+                        axum::body::Bytes::from(plain)
+                    } else {
+                        body
+                    };
+                    match ExportTraceServiceRequest::decode(body) {
+                        Ok(request) => {
+                            sink.ingest(request);
+                            let ok = ExportTraceServiceResponse::default().encode_to_vec();
+                            (axum::http::StatusCode::OK, ok)
+                        }
+                        Err(_) => (axum::http::StatusCode::BAD_REQUEST, Vec::new()),
                     }
-                    Err(_) => (axum::http::StatusCode::BAD_REQUEST, Vec::new()),
-                }
-            }),
+                },
+            ),
         );
         Receiver::serve(addr, store, |stopped| async move {
             axum::serve(listener, app)
@@ -245,6 +270,11 @@ impl Receiver {
     /// Spans received so far, kept or not.
     pub fn span_count(&self) -> u64 {
         self.store.span_count.load(Ordering::Relaxed)
+    }
+
+    /// The headers (gRPC: metadata) of the last export request.
+    pub fn last_headers(&self) -> http::HeaderMap {
+        self.store.last_headers.lock().unwrap().clone()
     }
 
     pub fn requests(&self) -> usize {

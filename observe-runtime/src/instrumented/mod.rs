@@ -33,12 +33,16 @@ pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
 pub use record_arg::{PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg, RecordPrimitiveArg};
 pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
+#[cfg(all(test, feature = "otlp"))]
+pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
-pub(crate) use call_frames::{Innermost, attach_innermost, innermost, span_context};
+pub(crate) use call_frames::{Innermost, attach_innermost, innermost};
 #[cfg(feature = "otlp")]
 pub(crate) use call_trace::{
     CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
 };
+#[cfg(test)]
+pub(crate) use call_trace::{CallTrace, Parent};
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
 };

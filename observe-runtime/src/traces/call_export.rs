@@ -1,7 +1,7 @@
 //! observe's own call spans (`instrumented::call_trace`) as OTLP spans: what
-//! `tracing-opentelemetry` made of a call's `tracing` span, built only for the spans that
-//! are exported (sampled, or failed), by the export task, from what the calling thread
-//! queued.
+//! `tracing-opentelemetry` made of a call's `tracing` span, written only for the spans
+//! that are exported (sampled, or failed), by the export task (`otlp_encode`), from what
+//! the calling thread queued.
 //!
 //! Timestamps are the call's own clock readings, placed on the wall clock through one
 //! reading of both taken when export starts (the TSC runs at a constant rate; its drift
@@ -12,20 +12,23 @@
 //! but not exported, so the backend shows a partial trace. Its arguments are the numbers
 //! and `bool`s (copied at entry); `Debug` forms are formatted only for sampled spans.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{InstrumentationScope, KeyValue};
+#[cfg(test)]
+use opentelemetry::KeyValue;
+#[cfg(test)]
+use opentelemetry::trace::{SpanId, Status};
+#[cfg(test)]
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 
 use super::export_queue::{Queued, SpanSender};
 use super::sampling::SamplerKind;
 use crate::clock::Ticks;
-use crate::instrumented::{
-    CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
-};
+use crate::instrumented::{CallSampler, CallTracing, RootSampling, start_call_tracing};
+#[cfg(test)]
+use crate::instrumented::{Copied, FinishedCall};
+#[cfg(test)]
 use crate::names::{SPAN_CODE_FUNCTION, SPAN_CODE_NAMESPACE, SPAN_ERROR_TYPE, SPAN_SERVICE_NAME};
 
 /// Starts exporting observe's own call spans through `sender`, sampled like the SDK's
@@ -82,7 +85,18 @@ impl WallAnchor {
     }
 }
 
-/// The OTLP span of a finished call, built by the export task.
+/// A call clock reading on the wall clock, in nanoseconds since the Unix epoch.
+pub(crate) fn wall_nanos(ticks: u64) -> u64 {
+    let anchor = WALL_ANCHOR.get_or_init(|| WallAnchor::now(Ticks::new()));
+    anchor
+        .wall(ticks)
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
+}
+
+/// The span the SDK path made of a finished call: what `otlp_encode` writes directly,
+/// kept as the reference its tests compare with.
+#[cfg(test)]
 pub(crate) fn span_data(call: FinishedCall) -> SpanData {
     let anchor = WALL_ANCHOR.get_or_init(|| WallAnchor::now(Ticks::new()));
     let trace = &call.trace;
@@ -124,8 +138,8 @@ pub(crate) fn span_data(call: FinishedCall) -> SpanData {
         span_context: crate::instrumented::span_context(ids, &trace.trace_state),
         parent_span_id: SpanId::from(ids.parent_span_id),
         parent_span_is_remote: ids.parent_remote,
-        span_kind: span_kind(trace.args.kind()),
-        name: Cow::Borrowed(meta.name()),
+        span_kind: super::otlp_encode::call_kind(trace.args.kind()),
+        name: std::borrow::Cow::Borrowed(meta.name()),
         start_time: anchor.wall(call.start),
         end_time: anchor.wall(call.end),
         attributes,
@@ -133,17 +147,7 @@ pub(crate) fn span_data(call: FinishedCall) -> SpanData {
         events: SpanEvents::default(),
         links: SpanLinks::default(),
         status,
-        instrumentation_scope: InstrumentationScope::builder("observe").build(),
-    }
-}
-
-fn span_kind(kind: Option<&str>) -> SpanKind {
-    match kind {
-        Some("server") => SpanKind::Server,
-        Some("client") => SpanKind::Client,
-        Some("producer") => SpanKind::Producer,
-        Some("consumer") => SpanKind::Consumer,
-        _ => SpanKind::Internal,
+        instrumentation_scope: super::otlp_encode::OBSERVE_SCOPE.clone(),
     }
 }
 

@@ -8,7 +8,8 @@
 //! notification per batch), the schedule tick, or a flush.
 //!
 //! Why not the SDK's `BatchSpanProcessor`: it discards unsampled spans before any other
-//! rule can keep them, and its count of dropped spans is private.
+//! rule can keep them, and its count of dropped spans is private. Why not the SDK's OTLP
+//! exporter: see `otlp_encode`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -19,9 +20,11 @@ use metrics::Counter;
 use opentelemetry::Context;
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use tokio::sync::{Notify, mpsc};
 
+use super::otlp_client::{Delivered, OtlpClient};
+use super::otlp_encode::BatchEncoder;
 use crate::instrumented::FinishedCall;
 use crate::names::SPANS_DROPPED;
 use crate::warn_limit::WarnLimit;
@@ -30,8 +33,35 @@ use crate::warn_limit::WarnLimit;
 const MAX_BATCH: usize = 512;
 /// How long a span may wait for a batch to fill before it is sent anyway.
 const SCHEDULE_DELAY: Duration = Duration::from_millis(500);
-/// An export that takes longer counts as failed; the batch is dropped.
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where batches go: the collector (`OtlpExporter`), or a test's.
+pub(crate) trait ExportBatch: Send + 'static {
+    /// Sends `batch`; `Err` when it was not delivered.
+    fn export(
+        &mut self,
+        batch: &[Queued],
+    ) -> impl Future<Output = Result<Delivered, String>> + Send;
+
+    /// How long an export may take, retries included; past it the batch is lost.
+    fn deadline(&self) -> Duration;
+}
+
+/// Batches encoded here, sent to the collector.
+pub(crate) struct OtlpExporter {
+    pub(crate) encoder: BatchEncoder,
+    pub(crate) client: OtlpClient,
+}
+
+impl ExportBatch for OtlpExporter {
+    async fn export(&mut self, batch: &[Queued]) -> Result<Delivered, String> {
+        let body = self.encoder.encode(batch);
+        self.client.send(body).await
+    }
+
+    fn deadline(&self) -> Duration {
+        self.client.timeout()
+    }
+}
 
 /// Counters of the spans lost, one per reason, created once at start-up, and the warnings
 /// that say so in the log.
@@ -171,7 +201,7 @@ impl SpanExportQueue {
         dropped: DroppedSpans,
     ) -> Self
     where
-        E: SpanExporter + Send + Sync + 'static,
+        E: ExportBatch,
     {
         let (spans, spans_rx) = mpsc::channel(capacity.max(1));
         let (control, control_rx) = mpsc::unbounded_channel();
@@ -241,8 +271,8 @@ impl SpanExportQueue {
     }
 }
 
-async fn export_loop<E: SpanExporter>(
-    exporter: E,
+async fn export_loop<E: ExportBatch>(
+    mut exporter: E,
     mut spans: mpsc::Receiver<Queued>,
     batch_ready: Arc<Notify>,
     mut control: mpsc::UnboundedReceiver<Control>,
@@ -254,14 +284,14 @@ async fn export_loop<E: SpanExporter>(
     loop {
         tokio::select! {
             _ = batch_ready.notified() => {
-                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+                drain(&mut exporter, &mut spans, &mut batch, &dropped).await;
             }
             _ = tick.tick() => {
                 dropped.warnings.report_queue_full();
-                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+                drain(&mut exporter, &mut spans, &mut batch, &dropped).await;
             }
             control = control.recv() => {
-                drain(&exporter, &mut spans, &mut batch, &dropped).await;
+                drain(&mut exporter, &mut spans, &mut batch, &dropped).await;
                 match control {
                     Some(Control::Flush(done)) => {
                         let _ = done.send(());
@@ -279,17 +309,14 @@ async fn export_loop<E: SpanExporter>(
 }
 
 /// Exports everything queued, in batches of at most `MAX_BATCH`.
-async fn drain<E: SpanExporter>(
-    exporter: &E,
+async fn drain<E: ExportBatch>(
+    exporter: &mut E,
     spans: &mut mpsc::Receiver<Queued>,
-    batch: &mut Vec<SpanData>,
+    batch: &mut Vec<Queued>,
     dropped: &DroppedSpans,
 ) {
     while let Ok(span) = spans.try_recv() {
-        batch.push(match span {
-            Queued::Sdk(span) => span,
-            Queued::Call(call) => super::call_export::span_data(call),
-        });
+        batch.push(span);
         if batch.len() >= MAX_BATCH {
             export(exporter, batch, dropped).await;
         }
@@ -297,24 +324,31 @@ async fn drain<E: SpanExporter>(
     export(exporter, batch, dropped).await;
 }
 
-/// Sends the batch; a failure or a timeout loses it, and is counted.
-async fn export<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, dropped: &DroppedSpans) {
+/// Sends the batch and empties it; a failure, a timeout or spans the collector rejected
+/// lose spans, and are counted.
+async fn export<E: ExportBatch>(exporter: &mut E, batch: &mut Vec<Queued>, dropped: &DroppedSpans) {
     if batch.is_empty() {
         return;
     }
-    let spans = std::mem::replace(batch, Vec::with_capacity(MAX_BATCH));
-    let count = spans.len() as u64;
-    let failed = |error: &dyn fmt::Display| {
-        dropped.export_failed.increment(count);
+    let count = batch.len() as u64;
+    let deadline = exporter.deadline() + Duration::from_secs(1);
+    let result = tokio::time::timeout(deadline, exporter.export(batch)).await;
+    batch.clear();
+    let failed = |lost: u64, error: &dyn fmt::Display| {
+        dropped.export_failed.increment(lost);
         dropped.warnings.export_failed.failed(1, error);
     };
-    match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(spans)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => failed(&format_args!("{error} ({count} spans)")),
-        Err(_) => failed(&format_args!(
-            "no answer within {}s ({count} spans)",
-            EXPORT_TIMEOUT.as_secs()
-        )),
+    match result {
+        Ok(Ok(Delivered { rejected: 0, .. })) => {}
+        Ok(Ok(Delivered { rejected, message })) => failed(
+            rejected.min(count),
+            &format_args!("the collector rejected {rejected} of {count} spans: {message}"),
+        ),
+        Ok(Err(error)) => failed(count, &format_args!("{error} ({count} spans)")),
+        Err(_) => failed(
+            count,
+            &format_args!("no answer within {}s ({count} spans)", deadline.as_secs()),
+        ),
     }
 }
 
@@ -329,21 +363,30 @@ mod tests {
     use super::*;
     use crate::traces::sampling::RecordEverything;
 
-    /// Keeps what it is asked to export; or, `stalled`, never finishes an export (a
-    /// collector that accepts the connection and never answers).
+    /// Keeps the names of the spans it is asked to export; or, `stalled`, never
+    /// finishes an export (a collector that accepts the connection and never answers).
     #[derive(Debug, Clone, Default)]
     struct Collector {
-        spans: Arc<Mutex<Vec<SpanData>>>,
+        spans: Arc<Mutex<Vec<(String, bool)>>>,
         stalled: bool,
     }
 
-    impl SpanExporter for Collector {
-        async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+    impl ExportBatch for Collector {
+        async fn export(&mut self, batch: &[Queued]) -> Result<Delivered, String> {
             if self.stalled {
                 std::future::pending::<()>().await;
             }
-            self.spans.lock().unwrap().extend(batch);
-            Ok(())
+            let mut spans = self.spans.lock().unwrap();
+            for queued in batch {
+                if let Queued::Sdk(span) = queued {
+                    spans.push((span.name.to_string(), span.span_context.is_sampled()));
+                }
+            }
+            Ok(Delivered::default())
+        }
+
+        fn deadline(&self) -> Duration {
+            Duration::from_secs(60)
         }
     }
 
@@ -414,9 +457,7 @@ mod tests {
         failed.end();
         provider.force_flush().unwrap();
         let spans = collector.spans.lock().unwrap();
-        let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
-        assert_eq!(names, ["failed"]);
-        assert!(!spans[0].span_context.is_sampled());
+        assert_eq!(*spans, [("failed".to_owned(), false)]);
         assert_eq!(counts.queue_full.load(Ordering::Relaxed), 0);
     }
 

@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
+use http::{HeaderMap, HeaderName, HeaderValue};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, KeyValue};
-use opentelemetry_otlp::{Protocol, WithExportConfig};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-use super::export_queue::{DroppedSpans, SpanExportQueue};
+use super::export_queue::{DroppedSpans, OtlpExporter, SpanExportQueue};
+use super::otlp_client::OtlpClient;
+use super::otlp_encode::BatchEncoder;
 use super::sampling::{self, RecordEverything, SamplerKind};
 use crate::error::Error;
 use crate::instrumented::all_call_sites;
@@ -36,14 +38,22 @@ pub enum OtlpProtocol {
     HttpProtobuf,
 }
 
+/// Whether export request bodies are compressed (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum OtlpCompression {
+    #[default]
+    None,
+    Gzip,
+}
+
 /// What `OTEL_SERVICE_NAME` is when nothing names the service.
 const UNKNOWN_SERVICE: &str = "unknown_service";
 /// Spans waiting for export at most; past it new spans are dropped and counted.
 const DEFAULT_QUEUE_CAPACITY: usize = 2048;
 /// How long the guard waits for pending spans on shutdown.
 const DEFAULT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
-/// One export request's deadline, passed to the exporter.
-const EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
+/// One export's deadline, retries included, unless `OTEL_EXPORTER_OTLP_TIMEOUT` says.
+const DEFAULT_EXPORT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Trace export settings, part of the runtime's `Builder`.
 #[derive(Debug, Clone)]
@@ -58,6 +68,10 @@ pub(crate) struct OtlpConfig {
     pub(crate) ratio: Option<f64>,
     pub(crate) queue_capacity: usize,
     pub(crate) flush_timeout: Duration,
+    /// Sent with every export request (`OTEL_EXPORTER_OTLP_HEADERS`), e.g. credentials.
+    pub(crate) headers: HeaderMap,
+    pub(crate) compression: OtlpCompression,
+    pub(crate) export_timeout: Duration,
 }
 
 /// Where spans go: a base URL (`OTEL_EXPORTER_OTLP_ENDPOINT`, the builder) or the traces
@@ -79,6 +93,9 @@ impl Default for OtlpConfig {
             ratio: None,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             flush_timeout: DEFAULT_FLUSH_TIMEOUT,
+            headers: HeaderMap::new(),
+            compression: OtlpCompression::None,
+            export_timeout: DEFAULT_EXPORT_TIMEOUT,
         }
     }
 }
@@ -105,6 +122,43 @@ impl OtlpConfig {
                     });
                 }
             };
+        }
+        let traces_or_all = |name: &str| {
+            var(&format!("OTEL_EXPORTER_OTLP_TRACES_{name}"))
+                .or_else(|| var(&format!("OTEL_EXPORTER_OTLP_{name}")))
+        };
+        if let Some(value) = traces_or_all("HEADERS") {
+            self.headers = parse_headers(&value).ok_or(Error::InvalidEnv {
+                var: "OTEL_EXPORTER_OTLP_HEADERS",
+                value,
+                reason: "expected `key=value` pairs separated by commas, values URL-encoded",
+            })?;
+        }
+        if let Some(value) = traces_or_all("COMPRESSION") {
+            self.compression = match value.trim() {
+                "gzip" => OtlpCompression::Gzip,
+                "none" | "" => OtlpCompression::None,
+                _ => {
+                    return Err(Error::InvalidEnv {
+                        var: "OTEL_EXPORTER_OTLP_COMPRESSION",
+                        value,
+                        reason: "expected `gzip` or `none`",
+                    });
+                }
+            };
+        }
+        if let Some(value) = traces_or_all("TIMEOUT") {
+            self.export_timeout = value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis)
+                .ok_or(Error::InvalidEnv {
+                    var: "OTEL_EXPORTER_OTLP_TIMEOUT",
+                    value,
+                    reason: "expected a number of milliseconds, such as `10000`",
+                })?;
         }
         if var("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
             self.endpoint = None;
@@ -134,6 +188,35 @@ impl OtlpConfig {
         self.ratio
             .unwrap_or_else(|| sampling::default_ratio(environment))
     }
+}
+
+/// `key1=value1,key2=value2`, values percent-decoded (the OTLP exporter specification).
+fn parse_headers(value: &str) -> Option<HeaderMap> {
+    let mut headers = HeaderMap::new();
+    for pair in value.split(',').filter(|pair| !pair.trim().is_empty()) {
+        let (key, value) = pair.split_once('=')?;
+        let name = HeaderName::from_bytes(key.trim().as_bytes()).ok()?;
+        let value = HeaderValue::from_bytes(&percent_decode(value.trim())?).ok()?;
+        headers.append(name, value);
+    }
+    Some(headers)
+}
+
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            decoded.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    Some(decoded)
 }
 
 pub(crate) fn parse_ratio(value: &str) -> Option<f64> {
@@ -174,38 +257,32 @@ pub(crate) struct OtlpPipeline {
 }
 
 impl OtlpPipeline {
-    /// The OTLP exporter; its connection tasks run on `io`. Built before anything global
+    /// The OTLP client; its connection tasks run on `io`. Built before anything global
     /// is installed, so a bad endpoint fails `init` cleanly.
     pub(crate) fn exporter(
         config: &OtlpConfig,
         endpoint: &Endpoint,
         io: &tokio::runtime::Handle,
-    ) -> Result<opentelemetry_otlp::SpanExporter, Error> {
+    ) -> Result<OtlpClient, Error> {
         let _entered = io.enter();
         let url = endpoint_url(config.protocol, endpoint);
-        let built = match config.protocol {
-            OtlpProtocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(url.clone())
-                .with_timeout(EXPORT_TIMEOUT)
-                .build(),
-            OtlpProtocol::HttpProtobuf => opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_protocol(Protocol::HttpBinary)
-                .with_endpoint(url.clone())
-                .with_timeout(EXPORT_TIMEOUT)
-                .build(),
-        };
-        built.map_err(|error| Error::TraceExporter {
+        OtlpClient::new(
+            config.protocol,
+            &url,
+            config.headers.clone(),
+            config.compression,
+            config.export_timeout,
+        )
+        .map_err(|reason| Error::TraceExporter {
             endpoint: url,
-            reason: error.to_string(),
+            reason,
         })
     }
 
-    /// The provider feeding `exporter` through the export task on `io`, and its tracer.
+    /// The provider feeding `client` through the export task on `io`, and its tracer.
     pub(crate) fn start(
         config: &OtlpConfig,
-        mut exporter: opentelemetry_otlp::SpanExporter,
+        client: OtlpClient,
         environment: &str,
         service_name: &str,
         io: &tokio::runtime::Handle,
@@ -215,7 +292,10 @@ impl OtlpPipeline {
             .endpoint
             .as_ref()
             .map_or_else(String::new, |e| endpoint_url(config.protocol, e));
-        opentelemetry_sdk::trace::SpanExporter::set_resource(&mut exporter, &resource);
+        let exporter = OtlpExporter {
+            encoder: BatchEncoder::new(&resource),
+            client,
+        };
         let processor = SpanExportQueue::start(
             exporter,
             io,
@@ -331,6 +411,43 @@ mod tests {
             ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
             ("OTEL_TRACES_SAMPLER", "sometimes"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+        ] {
+            let error = OtlpConfig::default()
+                .read_env(env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(var), "{error}");
+        }
+    }
+
+    #[test]
+    fn headers_compression_and_timeout_are_read() {
+        let mut config = OtlpConfig::default();
+        config
+            .read_env(env(&[
+                ("OTEL_EXPORTER_OTLP_HEADERS", "x-scope=all"),
+                (
+                    "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                    "authorization=Bearer%20abc%3D, x-tenant = blue",
+                ),
+                ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+                ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "10000"),
+            ]))
+            .unwrap();
+        assert_eq!(config.headers["authorization"], "Bearer abc=");
+        assert_eq!(config.headers["x-tenant"], "blue");
+        assert!(
+            !config.headers.contains_key("x-scope"),
+            "the traces variable wins"
+        );
+        assert_eq!(config.compression, OtlpCompression::Gzip);
+        assert_eq!(config.export_timeout, Duration::from_secs(10));
+        for (var, value) in [
+            ("OTEL_EXPORTER_OTLP_HEADERS", "no-equals-sign"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "bad header=1"),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
         ] {
             let error = OtlpConfig::default()
                 .read_env(env(&[(var, value)]))
