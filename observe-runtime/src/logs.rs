@@ -2,6 +2,8 @@
 //! lines, filtered by `RUST_LOG`, plus the OpenTelemetry layers when spans are exported
 //! (instrumented functions' spans are observe's own then; see `traces::call_export`).
 
+use std::cell::RefCell;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::OnceLock;
 
@@ -9,7 +11,6 @@ use std::sync::OnceLock;
 use opentelemetry::trace::TraceContextExt;
 #[cfg(feature = "otlp")]
 use opentelemetry_sdk::trace::SdkTracer;
-use serde_json::{Map, Value};
 use tracing::dispatcher::WeakDispatch;
 use tracing::field::{Field, Visit};
 use tracing::{Dispatch, Event, Subscriber};
@@ -215,7 +216,7 @@ impl JsonLines {
 
     /// Spans are not exported without the `otlp` feature: no ids.
     #[cfg(not(feature = "otlp"))]
-    fn ids(&self, _: &Event<'_>) -> Option<(String, String)> {
+    fn ids(&self, _: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
         None
     }
 
@@ -224,7 +225,7 @@ impl JsonLines {
     /// through the dispatch (this layer's own context hides spans, which its events-only
     /// filter disables).
     #[cfg(feature = "otlp")]
-    fn ids(&self, event: &Event<'_>) -> Option<(String, String)> {
+    fn ids(&self, event: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
         let of_span = |span: &tracing::Id| {
             let dispatch = self.dispatch.get()?.upgrade()?;
             let otel = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
@@ -240,29 +241,85 @@ impl JsonLines {
             }),
             None => None,
         }?;
-        Some((
-            lower_hex(&cx.trace_id().to_bytes()),
-            lower_hex(&cx.span_id().to_bytes()),
-        ))
+        Some((cx.trace_id().to_bytes(), cx.span_id().to_bytes()))
+    }
+
+    /// The event's line, without its newline, into `fields.line`.
+    fn format_line(&self, event: &Event<'_>, fields: &mut JsonFields) {
+        let meta = event.metadata();
+        fields.clear();
+        event.record(fields);
+        let JsonFields {
+            line,
+            message,
+            labels,
+            error_type,
+            error_message,
+            ..
+        } = fields;
+        let now = humantime::format_rfc3339_millis(std::time::SystemTime::now());
+        // Writing into a `Vec` cannot fail.
+        let _ = write!(
+            line,
+            "{{\"timestamp\":\"{now}\",\"level\":\"{}\"",
+            meta.level()
+        );
+        line.extend_from_slice(b",\"service\":");
+        json_string(line, &self.service);
+        line.extend_from_slice(b",\"logger\":");
+        json_string(line, meta.target());
+        line.extend_from_slice(b",\"message\":");
+        if message.is_empty() {
+            line.extend_from_slice(b"\"\"");
+        } else {
+            line.extend_from_slice(message);
+        }
+        if let Some((trace_id, span_id)) = self.ids(event) {
+            line.extend_from_slice(b",\"trace_id\":\"");
+            lower_hex(line, &trace_id);
+            line.extend_from_slice(b"\",\"span_id\":\"");
+            lower_hex(line, &span_id);
+            line.push(b'"');
+        }
+        if !labels.is_empty() {
+            line.extend_from_slice(b",\"labels\":{");
+            line.extend_from_slice(labels);
+            line.push(b'}');
+        }
+        if !error_type.is_empty() || !error_message.is_empty() {
+            line.extend_from_slice(b",\"error\":{");
+            if !error_type.is_empty() {
+                line.extend_from_slice(b"\"type\":");
+                line.extend_from_slice(error_type);
+            }
+            if !error_message.is_empty() {
+                if !error_type.is_empty() {
+                    line.push(b',');
+                }
+                line.extend_from_slice(b"\"message\":");
+                line.extend_from_slice(error_message);
+            }
+            line.push(b'}');
+        }
+        line.push(b'}');
     }
 }
 
 /// An id (a trace id's 16 bytes or a span id's 8) as W3C trace context and OTLP/JSON write
-/// it: lower-case hex, two digits a byte. By table into a stack buffer: `TraceId`'s
-/// `Display` goes through `u128`'s `LowerHex` and padding, which cost more than the rest of
-/// the ids' lookup.
-#[cfg(feature = "otlp")]
-fn lower_hex(bytes: &[u8]) -> String {
+/// it: lower-case hex, two digits a byte. By table: `TraceId`'s `Display` goes through
+/// `u128`'s `LowerHex` and padding, which cost more than the rest of the ids' lookup.
+fn lower_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = [0; 32];
-    let bytes = &bytes[..bytes.len().min(16)];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 0xf)]);
     }
-    std::str::from_utf8(&hex[..bytes.len() * 2])
-        .expect("hex digits are ASCII")
-        .to_owned()
+}
+
+/// `text` as a JSON string, quoted and escaped.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, text);
 }
 
 impl<S> Layer<S> for JsonLines
@@ -274,88 +331,144 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
-        let meta = event.metadata();
-        let mut fields = JsonFields::default();
-        event.record(&mut fields);
-        let mut line = Map::new();
-        let now = humantime::format_rfc3339_millis(std::time::SystemTime::now());
-        line.insert("timestamp".into(), Value::String(now.to_string()));
-        line.insert("level".into(), Value::String(meta.level().as_str().into()));
-        line.insert("service".into(), Value::String(self.service.clone()));
-        line.insert("logger".into(), Value::String(meta.target().into()));
-        line.insert(
-            "message".into(),
-            Value::String(fields.message.unwrap_or_default()),
-        );
-        if let Some((trace_id, span_id)) = self.ids(event) {
-            line.insert("trace_id".into(), Value::String(trace_id));
-            line.insert("span_id".into(), Value::String(span_id));
+        thread_local! {
+            /// Reused line after line: a warm thread writes a line without allocating
+            /// (a `Debug` field's text aside).
+            static FIELDS: RefCell<JsonFields> = RefCell::default();
         }
-        if !fields.labels.is_empty() {
-            line.insert("labels".into(), Value::Object(fields.labels));
-        }
-        if !fields.error.is_empty() {
-            line.insert("error".into(), Value::Object(fields.error));
-        }
-        let mut bytes = serde_json::to_vec(&Value::Object(line)).unwrap_or_default();
-        bytes.push(b'\n');
-        // One write per line, so lines of concurrent events never interleave.
-        let _ = std::io::stdout().lock().write_all(&bytes);
+        let write = |fields: &mut JsonFields| {
+            self.format_line(event, fields);
+            fields.line.push(b'\n');
+            // One write per line, so lines of concurrent events never interleave.
+            let _ = std::io::stdout().lock().write_all(&fields.line);
+        };
+        FIELDS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut fields) => write(&mut fields),
+            // An event logged while formatting one (from a field's `Debug`).
+            Err(_) => write(&mut JsonFields::default()),
+        });
     }
 }
 
-/// An event's fields sorted into the RFC's places: `message`; `error` (or
-/// `error.message`) and `error.type` into `error`; everything else into `labels`.
+/// An event's fields, each written as JSON where the RFC puts it: `message`; `error` (or
+/// `error.message`) and `error.type` into `error`; everything else into `labels`, in the
+/// order they were recorded. Empty when absent.
 #[derive(Default)]
 struct JsonFields {
-    message: Option<String>,
-    labels: Map<String, Value>,
-    error: Map<String, Value>,
+    /// The whole line, assembled last.
+    line: Vec<u8>,
+    /// A JSON string.
+    message: Vec<u8>,
+    /// `"name":value` pairs, comma-separated.
+    labels: Vec<u8>,
+    /// JSON values.
+    error_type: Vec<u8>,
+    error_message: Vec<u8>,
+    /// A `Debug` or `Display` value's text, before it is escaped.
+    text: String,
+}
+
+/// A field's value as `tracing` hands it over.
+enum FieldValue<'a> {
+    Str(&'a str),
+    Debug(&'a dyn std::fmt::Debug),
+    Error(&'a (dyn std::error::Error + 'static)),
+    I64(i64),
+    U64(u64),
+    F64(f64),
+    Bool(bool),
 }
 
 impl JsonFields {
-    fn put(&mut self, field: &Field, value: Value) {
+    fn clear(&mut self) {
+        self.line.clear();
+        self.message.clear();
+        self.labels.clear();
+        self.error_type.clear();
+        self.error_message.clear();
+    }
+
+    fn put(&mut self, field: &Field, value: FieldValue<'_>) {
         match field.name() {
             "message" => {
-                self.message = Some(match value {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                })
+                self.message.clear();
+                // Always a string: a number or `bool` as its text.
+                let text = &mut self.text;
+                text.clear();
+                let _ = match value {
+                    FieldValue::Str(s) => text.write_str(s),
+                    FieldValue::Debug(d) => write!(text, "{d:?}"),
+                    FieldValue::Error(e) => write!(text, "{e}"),
+                    FieldValue::I64(v) => write!(text, "{v}"),
+                    FieldValue::U64(v) => write!(text, "{v}"),
+                    FieldValue::F64(v) => write!(text, "{v}"),
+                    FieldValue::Bool(v) => write!(text, "{v}"),
+                };
+                json_string(&mut self.message, text);
             }
             "error" | "error.message" => {
-                self.error.insert("message".into(), value);
+                self.error_message.clear();
+                json_value(&mut self.error_message, &mut self.text, value);
             }
             "error.type" => {
-                self.error.insert("type".into(), value);
+                self.error_type.clear();
+                json_value(&mut self.error_type, &mut self.text, value);
             }
             name => {
-                self.labels.insert(name.into(), value);
+                if !self.labels.is_empty() {
+                    self.labels.push(b',');
+                }
+                json_string(&mut self.labels, name);
+                self.labels.push(b':');
+                json_value(&mut self.labels, &mut self.text, value);
             }
         }
     }
+}
+
+/// `value` as JSON: numbers and `bool`s as such (a non-finite float as `null`), the rest
+/// as strings.
+fn json_value(out: &mut Vec<u8>, text: &mut String, value: FieldValue<'_>) {
+    let _ = match value {
+        FieldValue::Str(s) => serde_json::to_writer(out, s),
+        FieldValue::Debug(d) => {
+            text.clear();
+            let _ = write!(text, "{d:?}");
+            serde_json::to_writer(out, text.as_str())
+        }
+        FieldValue::Error(e) => {
+            text.clear();
+            let _ = write!(text, "{e}");
+            serde_json::to_writer(out, text.as_str())
+        }
+        FieldValue::I64(v) => serde_json::to_writer(out, &v),
+        FieldValue::U64(v) => serde_json::to_writer(out, &v),
+        FieldValue::F64(v) => serde_json::to_writer(out, &v),
+        FieldValue::Bool(v) => serde_json::to_writer(out, &v),
+    };
 }
 
 impl Visit for JsonFields {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(field, Value::String(format!("{value:?}")));
+        self.put(field, FieldValue::Debug(value));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, Value::String(value.to_owned()));
+        self.put(field, FieldValue::Str(value));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.put(field, Value::from(value));
+        self.put(field, FieldValue::I64(value));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.put(field, Value::from(value));
+        self.put(field, FieldValue::U64(value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.put(field, Value::from(value));
+        self.put(field, FieldValue::F64(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.put(field, Value::from(value));
+        self.put(field, FieldValue::Bool(value));
     }
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.put(field, Value::String(value.to_string()));
+        self.put(field, FieldValue::Error(value));
     }
 }
 
@@ -396,40 +509,79 @@ mod tests {
             (u128::MAX, u64::MAX),
         ] {
             let (trace, span) = (TraceId::from(trace), SpanId::from(span));
-            assert_eq!(lower_hex(&trace.to_bytes()), trace.to_string());
-            assert_eq!(lower_hex(&span.to_bytes()), span.to_string());
+            let hex = |bytes: &[u8]| {
+                let mut out = Vec::new();
+                lower_hex(&mut out, bytes);
+                String::from_utf8(out).unwrap()
+            };
+            assert_eq!(hex(&trace.to_bytes()), trace.to_string());
+            assert_eq!(hex(&span.to_bytes()), span.to_string());
         }
     }
 
-    /// Fields land where the RFC puts them.
+    /// Fields land where the RFC puts them, as valid JSON whatever their text.
     #[test]
     fn fields_are_sorted_into_message_labels_and_error() {
-        #[derive(Clone, Default)]
-        struct Collect(Arc<Mutex<Vec<JsonFields>>>);
-        impl<S: Subscriber> Layer<S> for Collect {
+        #[derive(Clone)]
+        struct Collect(Arc<JsonLines>, Arc<Mutex<Vec<String>>>);
+        impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Collect {
             fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
                 let mut fields = JsonFields::default();
-                event.record(&mut fields);
-                self.0.lock().unwrap().push(fields);
+                self.0.format_line(event, &mut fields);
+                self.1
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8(fields.line).unwrap());
             }
         }
-        let collect = Collect::default();
+        let collect = Collect(
+            Arc::new(JsonLines::new("archiv\"er".into())),
+            Arc::default(),
+        );
         let subscriber = tracing_subscriber::registry().with(collect.clone());
         tracing::subscriber::with_default(subscriber, || {
             tracing::error!(
                 archive_id = "ietf-123",
                 duration_ms = 1234u64,
+                offset = -3i64,
+                ratio = f64::NAN,
+                ok = false,
+                path = ?std::path::Path::new("a\\b\n"),
                 error.type = "ConnectionError",
                 error = "Connection refused",
-                "Archive failed"
+                "Archive {} failed",
+                "ietf\u{1}"
             );
+            tracing::info!(answer = 42, "plain");
+            tracing::info!(message = 7);
         });
-        let events = collect.0.lock().unwrap();
-        let fields = &events[0];
-        assert_eq!(fields.message.as_deref(), Some("Archive failed"));
-        assert_eq!(fields.labels["archive_id"], "ietf-123");
-        assert_eq!(fields.labels["duration_ms"], 1234);
-        assert_eq!(fields.error["type"], "ConnectionError");
-        assert_eq!(fields.error["message"], "Connection refused");
+        let lines = collect.1.lock().unwrap();
+        let parse = |i: usize| -> serde_json::Value {
+            serde_json::from_str(&lines[i]).unwrap_or_else(|e| panic!("{e}: {}", lines[i]))
+        };
+        let line = parse(0);
+        assert_eq!(line["level"], "ERROR");
+        assert_eq!(line["service"], "archiv\"er");
+        assert_eq!(line["logger"], module_path!());
+        assert_eq!(line["message"], "Archive ietf\u{1} failed");
+        assert_eq!(line["labels"]["archive_id"], "ietf-123");
+        assert_eq!(line["labels"]["duration_ms"], 1234);
+        assert_eq!(line["labels"]["offset"], -3);
+        assert_eq!(line["labels"]["ratio"], serde_json::Value::Null);
+        assert_eq!(line["labels"]["ok"], false);
+        assert_eq!(line["labels"]["path"], "\"a\\\\b\\n\"");
+        assert_eq!(line["error"]["type"], "ConnectionError");
+        assert_eq!(line["error"]["message"], "Connection refused");
+        assert!(line.get("trace_id").is_none());
+        let timestamp = line["timestamp"].as_str().unwrap();
+        assert!(
+            timestamp.len() == 24 && timestamp.ends_with('Z'),
+            "{timestamp}"
+        );
+        let plain = parse(1);
+        assert_eq!(plain["labels"]["answer"], 42);
+        assert!(plain.get("error").is_none());
+        assert_eq!(parse(2)["message"], "7");
+        assert!(parse(2).get("labels").is_none());
     }
 }
