@@ -460,6 +460,8 @@ async fn spans_are_exported_over_otlp_http_protobuf() {
     assert_eq!(headers["x-tenant"], "blue");
     assert_eq!(headers["content-encoding"], "gzip");
     assert_eq!(headers["content-type"], "application/x-protobuf");
+    let user_agent = headers["user-agent"].to_str().unwrap();
+    assert!(user_agent.starts_with("observe/"), "{user_agent}");
 }
 
 /// `OBSERVE_METRICS_ADDR=127.0.0.1:0`: the system picks the port, and the example prints

@@ -187,7 +187,6 @@ fn is_export_stack(target: &str) -> bool {
         "tower",
         "opentelemetry",
         "opentelemetry_sdk",
-        "opentelemetry_http",
     ];
     // Its first path segment; by hand, as `split("::")` sets up a substring searcher on
     // every log event (a tenth of what observe added to a request's log line).
@@ -223,8 +222,9 @@ impl JsonLines {
     /// `trace_id` and `span_id` of the event's span, as exported: the instrumented call
     /// it happens in (or a `tracing` span inside that), else its `tracing` span, read
     /// through the dispatch (this layer's own context hides spans, which its events-only
-    /// filter disables).
+    /// filter disables). Out of line, so that `scripts/request_cost.sh` can tell its cost.
     #[cfg(feature = "otlp")]
+    #[inline(never)]
     fn ids(&self, event: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
         let of_span = |span: &tracing::Id| {
             let dispatch = self.dispatch.get()?.upgrade()?;

@@ -13,7 +13,6 @@ pub(crate) mod call_export;
 pub(crate) mod call_parent;
 #[cfg(feature = "otlp")]
 mod export_queue;
-#[cfg(not(feature = "otlp"))]
 mod header_carrier;
 #[cfg(feature = "otlp")]
 pub(crate) mod otlp;

@@ -27,6 +27,8 @@ const GRPC_EXPORT: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/
 /// Attempts after the first, at most.
 const MAX_RETRIES: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+/// Names the exporter to the collector, as the SDK's exporters do.
+const USER_AGENT: &str = concat!("observe/", env!("CARGO_PKG_VERSION"));
 /// Collectors answer with a few bytes (a partial success at most).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
@@ -93,6 +95,8 @@ impl OtlpClient {
         let transport = match protocol {
             OtlpProtocol::Grpc => {
                 let channel = tonic::transport::Endpoint::from(uri)
+                    .user_agent(USER_AGENT)
+                    .map_err(|e| e.to_string())?
                     .connect_timeout(timeout)
                     .timeout(timeout)
                     .connect_lazy();
@@ -182,6 +186,9 @@ impl OtlpClient {
                 );
                 if self.gzip {
                     headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                }
+                if !headers.contains_key(header::USER_AGENT) {
+                    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
                 }
                 let response = client
                     .request(request)

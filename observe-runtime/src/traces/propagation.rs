@@ -26,16 +26,14 @@ use std::collections::{BTreeMap, HashMap};
 pub use opentelemetry::Context;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 #[cfg(feature = "otlp")]
-use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-#[cfg(feature = "otlp")]
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 #[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use opentelemetry::trace::TraceContextExt;
-// Without the `otlp` feature: the same propagation without the SDK and `opentelemetry-http`.
-#[cfg(not(feature = "otlp"))]
+
 use super::header_carrier::{HeaderExtractor, HeaderInjector};
+// Without the `otlp` feature: the same propagation without the SDK.
 #[cfg(not(feature = "otlp"))]
 use super::otlp::OpenTelemetrySpanExt;
 #[cfg(not(feature = "otlp"))]
