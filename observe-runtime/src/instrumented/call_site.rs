@@ -139,3 +139,39 @@ pub(crate) fn all_call_sites() -> impl Iterator<Item = &'static CallSite> {
         .into_iter()
         .map(|registration| registration.0)
 }
+
+/// A call site's constants for unit tests: the `parsing` service's `decode`.
+#[cfg(test)]
+pub(crate) const TEST_META: CallSiteMeta = CallSiteMeta {
+    service: "parsing",
+    operation: "decode",
+    module_path: "app",
+    file: "src/app.rs",
+    line: 1,
+    labels: &[],
+    duration: FamilyMeta {
+        name: "app_parsing_duration_seconds",
+        help: "Duration.",
+        series: 1,
+    },
+    processed: FamilyMeta {
+        name: "app_parsing_messages_processed_total",
+        help: "Processed.",
+        series: 1,
+    },
+    failures: FamilyMeta {
+        name: "app_parsing_failures_total",
+        help: "Failures.",
+        series: 1,
+    },
+    active: FamilyMeta {
+        name: "app_parsing_active_workers_current",
+        help: "In flight.",
+        series: 1,
+    },
+    buckets: &[0.1, 1.0],
+    outcomes: crate::names::DEFAULT_OUTCOMES,
+    error_classes: || None,
+    slo: super::SloMeta::NONE,
+    series_budget: 100,
+};

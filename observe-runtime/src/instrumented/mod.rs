@@ -22,6 +22,8 @@ mod slo_meta;
 mod span;
 
 pub use call_guard::{CallFuture, CallGuard};
+#[cfg(test)]
+pub(crate) use call_site::TEST_META;
 pub(crate) use call_site::all_call_sites;
 pub use call_site::{CallSite, CallSiteMeta, CallSiteRegistration, FamilyMeta};
 pub(crate) use capture::{Capture, enter as capture_enter};

@@ -247,42 +247,8 @@ fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
-    use crate::instrumented::SloMeta;
-    use crate::names::DEFAULT_OUTCOMES;
 
-    static META: CallSiteMeta = CallSiteMeta {
-        service: "parsing",
-        operation: "decode",
-        module_path: "app",
-        file: "src/app.rs",
-        line: 1,
-        labels: &[],
-        duration: FamilyMeta {
-            name: "app_parsing_duration_seconds",
-            help: "Duration.",
-            series: 1,
-        },
-        processed: FamilyMeta {
-            name: "app_parsing_messages_processed_total",
-            help: "Processed.",
-            series: 1,
-        },
-        failures: FamilyMeta {
-            name: "app_parsing_failures_total",
-            help: "Failures.",
-            series: 1,
-        },
-        active: FamilyMeta {
-            name: "app_parsing_active_workers_current",
-            help: "In flight.",
-            series: 1,
-        },
-        buckets: &[0.1, 1.0],
-        outcomes: DEFAULT_OUTCOMES,
-        error_classes: || None,
-        slo: SloMeta::NONE,
-        series_budget: 100,
-    };
+    static META: CallSiteMeta = crate::instrumented::TEST_META;
 
     /// Two successes, the sampled one in the second bucket; one failure, not sampled.
     fn snapshot() -> Snapshot {

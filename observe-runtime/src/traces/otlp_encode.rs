@@ -428,52 +428,18 @@ mod tests {
 
     use super::*;
     use crate::instrumented::{
-        CallSampler, CallSite, CallSiteMeta, CallTrace, CallTracing, FamilyMeta, Parent,
-        RootSampling, SloMeta,
+        CallSampler, CallSite, CallTrace, CallTracing, Parent, RootSampling, TEST_META,
     };
-    use crate::names::DEFAULT_OUTCOMES;
 
-    static SITE: CallSite = CallSite::new(CallSiteMeta {
-        service: "parsing",
-        operation: "decode",
-        module_path: "app::decode",
-        file: "src/decode.rs",
-        line: 12,
-        labels: &[],
-        duration: FamilyMeta {
-            name: "app_parsing_duration_seconds",
-            help: "Duration.",
-            series: 1,
-        },
-        processed: FamilyMeta {
-            name: "app_parsing_messages_processed_total",
-            help: "Processed.",
-            series: 1,
-        },
-        failures: FamilyMeta {
-            name: "app_parsing_failures_total",
-            help: "Failures.",
-            series: 1,
-        },
-        active: FamilyMeta {
-            name: "app_parsing_active_workers_current",
-            help: "In flight.",
-            series: 1,
-        },
-        buckets: &[0.1, 1.0],
-        outcomes: DEFAULT_OUTCOMES,
-        error_classes: || None,
-        slo: SloMeta::NONE,
-        series_budget: 100,
-    });
+    static SITE: CallSite = CallSite::new(TEST_META);
     static SPAN: DefaultCallsite = DefaultCallsite::new(&SPAN_META);
     static SPAN_META: Metadata<'static> = Metadata::new(
         "decode",
-        "app::decode",
+        "app",
         Level::INFO,
-        Some("src/decode.rs"),
-        Some(12),
-        Some("app::decode"),
+        Some("src/app.rs"),
+        Some(1),
+        Some("app"),
         FieldSet::new(
             &[
                 "service.name",
