@@ -247,7 +247,6 @@ fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
-
     static META: CallSiteMeta = crate::instrumented::TEST_META;
 
     /// Two successes, the sampled one in the second bucket; one failure, not sampled.

@@ -120,7 +120,7 @@ impl BatchEncoder {
         let mut scopes: Vec<&InstrumentationScope> = Vec::new();
         for queued in batch {
             let scope = scope_of(queued);
-            if !scopes.contains(&scope) {
+            if !scopes.iter().any(|seen| same_scope(seen, scope)) {
                 scopes.push(scope);
             }
         }
@@ -133,7 +133,7 @@ impl BatchEncoder {
                 key_value(&mut w, field::SCOPE_ATTRIBUTES, kv.key.as_str(), &kv.value);
             }
             w.end(scope_message);
-            for queued in batch.iter().filter(|q| scope_of(q) == scope) {
+            for queued in batch.iter().filter(|q| same_scope(scope_of(q), scope)) {
                 let span = w.begin(field::SCOPE_SPANS_SPANS);
                 match queued {
                     Queued::Call(call) => call_span(&mut w, call),
@@ -162,6 +162,12 @@ fn scope_of(queued: &Queued) -> &InstrumentationScope {
         Queued::Call(_) => &OBSERVE_SCOPE,
         Queued::Sdk(data) => &data.instrumentation_scope,
     }
+}
+
+/// Scopes compare by value (names, version, attributes); observe's own, the usual one,
+/// by address first.
+fn same_scope(a: &InstrumentationScope, b: &InstrumentationScope) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 /// An observe call span: the span `call_export` describes, attribute for attribute.
