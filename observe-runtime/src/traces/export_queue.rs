@@ -369,6 +369,10 @@ mod tests {
     struct Collector {
         spans: Arc<Mutex<Vec<(String, bool)>>>,
         stalled: bool,
+        /// Rejects this many spans of each batch (an OTLP partial success)...
+        rejects: u64,
+        /// ...and counts them here.
+        rejected: Arc<AtomicU64>,
     }
 
     impl ExportBatch for Collector {
@@ -382,7 +386,12 @@ mod tests {
                     spans.push((span.name.to_string(), span.span_context.is_sampled()));
                 }
             }
-            Ok(Delivered::default())
+            let rejected = self.rejects.min(batch.len() as u64);
+            self.rejected.fetch_add(rejected, Ordering::Relaxed);
+            Ok(Delivered {
+                rejected,
+                message: "attribute value too long".into(),
+            })
         }
 
         fn deadline(&self) -> Duration {
@@ -459,6 +468,32 @@ mod tests {
         let spans = collector.spans.lock().unwrap();
         assert_eq!(*spans, [("failed".to_owned(), false)]);
         assert_eq!(counts.queue_full.load(Ordering::Relaxed), 0);
+    }
+
+    /// Spans the collector says it rejected are counted as lost.
+    #[test]
+    fn spans_a_collector_rejects_are_counted() {
+        let io = io();
+        let collector = Collector {
+            rejects: 2,
+            ..Collector::default()
+        };
+        let (provider, counts) = provider(
+            collector.clone(),
+            Sampler::AlwaysOn,
+            16,
+            Duration::from_secs(5),
+            &io,
+        );
+        let tracer = provider.tracer("test");
+        for _ in 0..3 {
+            tracer.start("work").end();
+        }
+        provider.force_flush().unwrap();
+        assert_eq!(collector.spans.lock().unwrap().len(), 3);
+        let rejected = collector.rejected.load(Ordering::Relaxed);
+        assert!(rejected >= 2, "{rejected}");
+        assert_eq!(counts.export_failed.load(Ordering::Relaxed), rejected);
     }
 
     /// A collector that never answers: ending spans never waits, and what does not fit

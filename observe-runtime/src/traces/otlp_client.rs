@@ -374,6 +374,132 @@ mod tests {
         assert_eq!(partial_success(&[0xff; 12]), Delivered::default());
     }
 
+    /// A collector on loopback that answers each request with the next of `answers`
+    /// (status, body), then 200; it counts the requests and keeps the last one's headers.
+    async fn collector(
+        answers: Vec<(u16, Vec<u8>)>,
+    ) -> (
+        String,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        std::sync::Arc<std::sync::Mutex<HeaderMap>>,
+    ) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+        let requests = Arc::new(AtomicUsize::new(0));
+        let last_headers = Arc::new(Mutex::new(HeaderMap::new()));
+        let (counted, kept) = (requests.clone(), last_headers.clone());
+        let answers = Arc::new(answers);
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (counted, kept, answers) = (counted.clone(), kept.clone(), answers.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: http::Request<_>| {
+                        let n = counted.fetch_add(1, Ordering::SeqCst);
+                        *kept.lock().unwrap() = request.headers().clone();
+                        let (status, body) = answers.get(n).cloned().unwrap_or((200, Vec::new()));
+                        async move {
+                            http::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::from(body)))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        (url, requests, last_headers)
+    }
+
+    fn http_client(url: &str, timeout: Duration) -> OtlpClient {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-tenant", HeaderValue::from_static("blue"));
+        OtlpClient::new(
+            OtlpProtocol::HttpProtobuf,
+            url,
+            headers,
+            OtlpCompression::None,
+            timeout,
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn overloaded_answers_are_retried_and_partial_success_is_reported() {
+        let mut partial = ProtoWriter::default();
+        let nested = partial.begin(1);
+        partial.uint(1, 2);
+        partial.string(2, "too many attributes");
+        partial.end(nested);
+        let (url, requests, headers) = collector(vec![
+            (503, Vec::new()),
+            (429, Vec::new()),
+            (200, partial.into_vec()),
+        ])
+        .await;
+        let delivered = http_client(&url, Duration::from_secs(5))
+            .send(b"batch".to_vec())
+            .await
+            .unwrap();
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 3);
+        assert_eq!(
+            delivered,
+            Delivered {
+                rejected: 2,
+                message: "too many attributes".into()
+            }
+        );
+        let headers = headers.lock().unwrap();
+        assert_eq!(headers["x-tenant"], "blue");
+        assert_eq!(headers["content-type"], "application/x-protobuf");
+    }
+
+    #[tokio::test]
+    async fn a_refused_batch_is_not_retried_and_retries_stop() {
+        let (url, requests, _) = collector(vec![(400, b"bad".to_vec())]).await;
+        let error = http_client(&url, Duration::from_secs(5))
+            .send(b"batch".to_vec())
+            .await
+            .unwrap_err();
+        assert!(error.contains("400"), "{error}");
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        let always_busy = vec![(503, Vec::new()); 10];
+        let (url, requests, _) = collector(always_busy).await;
+        let error = http_client(&url, Duration::from_secs(5))
+            .send(b"batch".to_vec())
+            .await
+            .unwrap_err();
+        assert!(error.contains("503"), "{error}");
+        assert_eq!(
+            requests.load(std::sync::atomic::Ordering::SeqCst),
+            1 + MAX_RETRIES as usize
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_end_at_the_deadline_with_the_last_reason() {
+        let always_busy = vec![(503, Vec::new()); 10];
+        let (url, _, _) = collector(always_busy).await;
+        let started = std::time::Instant::now();
+        let error = http_client(&url, Duration::from_millis(250))
+            .send(b"batch".to_vec())
+            .await
+            .unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(error.contains("503") && error.contains("250 ms"), "{error}");
+    }
+
     #[test]
     fn https_and_other_schemes_are_refused_with_the_reason() {
         let runtime = tokio::runtime::Builder::new_current_thread()
