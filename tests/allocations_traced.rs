@@ -1,6 +1,7 @@
 //! With spans exported over OTLP, a call in a trace the head sampler dropped allocates
-//! nothing once warm: observe's own call span draws its ids, decides, copies its numeric
-//! arguments and ends without touching the heap or `tracing`'s registry. (Own binary: a
+//! nothing once warm: observe's own call span draws its ids (or continues a `traceparent`),
+//! decides, copies its numeric arguments and ends without touching the heap or `tracing`'s
+//! registry. (Own binary: a
 //! counting global allocator, and the process's runtime started with OTLP export.)
 
 mod support;
@@ -37,6 +38,12 @@ async fn lookup_async(id: u64) -> u64 {
     id.wrapping_mul(3)
 }
 
+/// A request handler continuing its caller's trace (`traceparent` with sampled=0).
+#[instrumented(service = "allocations", kind = "server", parent = headers)]
+fn handle(headers: &http::HeaderMap, id: u64) -> u64 {
+    id ^ 1
+}
+
 #[test]
 fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() {
     // Nothing sampled: every success is an unsampled one, every failure is exported.
@@ -46,6 +53,12 @@ fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() 
         let _ = poll_once(lookup_async(id));
     }
     assert!(lookup(u64::MAX, "warm", true).is_err());
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        "traceparent",
+        http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"),
+    );
+    let _ = handle(&headers, 0);
 
     let before = allocations_on_this_thread();
     let mut checksum = 0u64;
@@ -53,10 +66,11 @@ fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() 
         checksum = checksum.wrapping_add(lookup(id, "tenant-a", id % 2 == 0).unwrap_or(1));
         checksum = checksum.wrapping_add(route(id));
         checksum = checksum.wrapping_add(poll_once(lookup_async(id)));
+        checksum = checksum.wrapping_add(handle(&headers, id));
     }
     let allocations = allocations_on_this_thread() - before;
     assert!(checksum > 0);
-    assert_eq!(allocations, 0, "allocations in 120 000 unsampled calls");
+    assert_eq!(allocations, 0, "allocations in 150 000 unsampled calls");
 
     let spans = fx.flushed_spans();
     assert_eq!(spans.len(), 1, "only the failure is exported: {spans:#?}");

@@ -77,7 +77,7 @@ fn call_span(site: &Site) -> TokenStream {
         Some(headers) => quote! {{
             #[allow(unused_imports)]
             use #krate::__private::TraceHeaders as _;
-            __observe_span.start_continuing(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values, || (#headers).extract_context())
+            __observe_span.start_continuing(&__OBSERVE_SITE, &__OBSERVE_SPAN, #values, || (#headers).__observe_remote_span_context())
         }},
     };
     quote! {

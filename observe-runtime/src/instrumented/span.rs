@@ -9,6 +9,7 @@
 //! own span, when spans are exported over OTLP (`super::call_trace`). observe's own
 //! subscriber leaves call spans to observe, so under it only the second exists.
 
+#[cfg(feature = "otlp")]
 use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
 use tracing::callsite::{Callsite, DefaultCallsite};
@@ -109,17 +110,20 @@ impl CallSpan {
         site: &'static CallSite,
         callsite: &'static DefaultCallsite,
         extra: &[Option<&dyn Value>],
-        parent: impl FnOnce() -> opentelemetry::Context,
+        parent: impl FnOnce() -> Option<opentelemetry::trace::SpanContext>,
     ) {
         self.span = tracing_span(callsite, extra);
         let Some(tracing) = call_tracing() else {
             return;
         };
-        let parent = parent();
-        let own_parent = call_frames::parent_of(parent.span().span_context());
+        let remote = parent();
+        let own_parent = remote.as_ref().and_then(call_frames::parent_of);
         // A subscriber of the program's own exports the `tracing` span.
         #[cfg(feature = "otlp")]
-        if !self.span.is_disabled() && parent.has_active_span() {
+        if !self.span.is_disabled()
+            && let Some(remote) = remote
+        {
+            let parent = opentelemetry::Context::current().with_remote_span_context(remote);
             let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&self.span, parent);
         }
         self.own

@@ -28,5 +28,4 @@ pub mod propagation;
 mod proto_writer;
 #[cfg(feature = "otlp")]
 mod sampling;
-#[cfg(any(not(feature = "otlp"), test))]
 mod trace_context;

@@ -30,7 +30,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 #[cfg(feature = "otlp")]
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
 
 use super::header_carrier::{HeaderExtractor, HeaderInjector};
 // Without the `otlp` feature: the same propagation without the SDK.
@@ -60,7 +60,7 @@ pub trait TraceHeaders {
     ///
     /// ```
     /// use observe::propagation::TraceHeaders;
-    /// use opentelemetry::trace::TraceContextExt;
+    /// use opentelemetry::trace::{SpanContext, TraceContextExt};
     ///
     /// let mut headers = http::HeaderMap::new();
     /// headers.insert(
@@ -87,11 +87,25 @@ pub trait TraceHeaders {
     /// assert_eq!(message_headers["traceparent"], traceparent);
     /// ```
     fn inject_context(&mut self, cx: &Context);
+
+    /// The remote span the headers carry, if valid: what `#[instrumented(parent = ..)]`
+    /// reads on every call. The provided carriers parse it without allocating; the
+    /// default goes through [`extract_context`](Self::extract_context).
+    #[doc(hidden)]
+    fn __observe_remote_span_context(&self) -> Option<SpanContext> {
+        let cx = self.extract_context();
+        let span = cx.span();
+        let span = span.span_context();
+        span.is_valid().then(|| span.clone())
+    }
 }
 
 impl TraceHeaders for http::HeaderMap {
     fn extract_context(&self) -> Context {
         TraceContextPropagator::new().extract(&HeaderExtractor(self))
+    }
+    fn __observe_remote_span_context(&self) -> Option<SpanContext> {
+        super::trace_context::span_context(&HeaderExtractor(self))
     }
     fn inject_context(&mut self, cx: &Context) {
         TraceContextPropagator::new().inject_context(cx, &mut HeaderInjector(self));
@@ -102,6 +116,11 @@ impl<S: std::hash::BuildHasher> TraceHeaders for HashMap<String, String, S> {
     fn extract_context(&self) -> Context {
         TraceContextPropagator::new().extract(self)
     }
+    fn __observe_remote_span_context(&self) -> Option<SpanContext> {
+        // The trace-context names are lower case already: the lookup `HashMap`'s
+        // `Extractor` makes, without lower-casing the name into a new `String`.
+        super::trace_context::span_context(&LowerCaseNames(self))
+    }
     fn inject_context(&mut self, cx: &Context) {
         TraceContextPropagator::new().inject_context(cx, self);
     }
@@ -110,6 +129,9 @@ impl<S: std::hash::BuildHasher> TraceHeaders for HashMap<String, String, S> {
 impl TraceHeaders for BTreeMap<String, String> {
     fn extract_context(&self) -> Context {
         TraceContextPropagator::new().extract(&BTreeCarrier(self))
+    }
+    fn __observe_remote_span_context(&self) -> Option<SpanContext> {
+        super::trace_context::span_context(&BTreeCarrier(self))
     }
     fn inject_context(&mut self, cx: &Context) {
         TraceContextPropagator::new().inject_context(cx, &mut BTreeInjector(self));
@@ -130,6 +152,19 @@ impl Extractor for BTreeCarrier<'_> {
                     .map(|(_, v)| v)
             })
             .map(String::as_str)
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(String::as_str).collect()
+    }
+}
+
+/// A `HashMap` read by names that are lower case already.
+struct LowerCaseNames<'a, S>(&'a HashMap<String, String, S>);
+
+impl<S: std::hash::BuildHasher> Extractor for LowerCaseNames<'_, S> {
+    fn get(&self, key: &str) -> Option<&str> {
+        debug_assert_eq!(key, key.to_ascii_lowercase());
+        self.0.get(key).map(String::as_str)
     }
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(String::as_str).collect()
@@ -181,7 +216,7 @@ pub fn inject(headers: &mut (impl TraceHeaders + ?Sized)) {
 /// of your own. `#[instrumented(parent = headers)]` does this for you.
 ///
 /// ```
-/// use opentelemetry::trace::TraceContextExt;
+/// use opentelemetry::trace::{SpanContext, TraceContextExt};
 ///
 /// let mut headers = http::HeaderMap::new();
 /// headers.insert(

@@ -1,72 +1,97 @@
-//! The W3C `traceparent`/`tracestate` propagator for builds without the `otlp` feature,
-//! where the OpenTelemetry SDK (whose `TraceContextPropagator` the full build uses) is not
-//! compiled. A port of that propagator (opentelemetry_sdk 0.33, Apache-2.0) onto the API
-//! crate's types; the tests check both agree.
+//! The W3C `traceparent`/`tracestate` propagator: a port of the OpenTelemetry SDK's
+//! (opentelemetry_sdk 0.33, Apache-2.0) onto the API crate's types, for builds without the
+//! `otlp` feature, and its parser, [`span_context`], which every build uses to continue a
+//! trace on each call of an `#[instrumented(parent = ..)]` function: it allocates nothing
+//! (the SDK's splits the header into a `Vec` and wraps the result in a new `Context`).
+//! The tests check both agree with the SDK, on its cases and on arbitrary headers.
 
 use std::str::FromStr;
-use std::sync::OnceLock;
 
-use opentelemetry::Context;
-use opentelemetry::propagation::text_map_propagator::FieldIter;
-use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::propagation::Extractor;
+use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
-const SUPPORTED_VERSION: u8 = 0;
 const MAX_VERSION: u8 = 254;
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
 
-/// W3C trace context in `traceparent` and `tracestate`.
-#[derive(Debug, Default)]
-pub(crate) struct TraceContextPropagator;
+#[cfg(any(not(feature = "otlp"), test))]
+pub(crate) use propagator::TraceContextPropagator;
 
-impl TraceContextPropagator {
-    pub(crate) fn new() -> Self {
-        TraceContextPropagator
-    }
-}
+/// The propagator itself: the full build uses the SDK's.
+#[cfg(any(not(feature = "otlp"), test))]
+mod propagator {
+    use std::sync::OnceLock;
 
-impl TextMapPropagator for TraceContextPropagator {
-    /// Writes `cx`'s span context, if it has a valid one.
-    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let span = cx.span();
-        let span = span.span_context();
-        if span.is_valid() {
-            let header = format!(
-                "{:02x}-{}-{}-{:02x}",
-                SUPPORTED_VERSION,
-                span.trace_id(),
-                span.span_id(),
-                span.trace_flags() & TraceFlags::SAMPLED
-            );
-            injector.set(TRACEPARENT, header);
-            injector.set(TRACESTATE, span.trace_state().header());
+    use opentelemetry::Context;
+    use opentelemetry::propagation::text_map_propagator::FieldIter;
+    use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+    use opentelemetry::trace::{TraceContextExt, TraceFlags};
+
+    use super::{TRACEPARENT, TRACESTATE, span_context};
+
+    const SUPPORTED_VERSION: u8 = 0;
+
+    /// W3C trace context in `traceparent` and `tracestate`.
+    #[derive(Debug, Default)]
+    pub(crate) struct TraceContextPropagator;
+
+    impl TraceContextPropagator {
+        pub(crate) fn new() -> Self {
+            TraceContextPropagator
         }
     }
 
-    /// `cx` with the remote span the carrier describes; `cx` itself if the header is
-    /// missing or malformed.
-    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        span_context(extractor)
-            .map(|span| cx.with_remote_span_context(span))
-            .unwrap_or_else(|| cx.clone())
-    }
+    impl TextMapPropagator for TraceContextPropagator {
+        /// Writes `cx`'s span context, if it has a valid one.
+        fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+            let span = cx.span();
+            let span = span.span_context();
+            if span.is_valid() {
+                let header = format!(
+                    "{:02x}-{}-{}-{:02x}",
+                    SUPPORTED_VERSION,
+                    span.trace_id(),
+                    span.span_id(),
+                    span.trace_flags() & TraceFlags::SAMPLED
+                );
+                injector.set(TRACEPARENT, header);
+                injector.set(TRACESTATE, span.trace_state().header());
+            }
+        }
 
-    fn fields(&self) -> FieldIter<'_> {
-        static FIELDS: OnceLock<[String; 2]> = OnceLock::new();
-        FieldIter::new(FIELDS.get_or_init(|| [TRACEPARENT.to_owned(), TRACESTATE.to_owned()]))
+        /// `cx` with the remote span the carrier describes; `cx` itself if the header is
+        /// missing or malformed.
+        fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+            span_context(extractor)
+                .map(|span| cx.with_remote_span_context(span))
+                .unwrap_or_else(|| cx.clone())
+        }
+
+        fn fields(&self) -> FieldIter<'_> {
+            static FIELDS: OnceLock<[String; 2]> = OnceLock::new();
+            FieldIter::new(FIELDS.get_or_init(|| [TRACEPARENT.to_owned(), TRACESTATE.to_owned()]))
+        }
     }
 }
 
-fn span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
+/// The remote span `traceparent` (and `tracestate`) describe, if valid.
+pub(crate) fn span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
     let header = extractor.get(TRACEPARENT).unwrap_or("").trim();
-    let parts: Vec<&str> = header.split_terminator('-').collect();
-    if parts.len() < 4 {
+    // The first four fields, and how many there are, without collecting them.
+    let mut parts = [""; 4];
+    let mut count = 0;
+    for part in header.split_terminator('-') {
+        if let Some(slot) = parts.get_mut(count) {
+            *slot = part;
+        }
+        count += 1;
+    }
+    if count < 4 {
         return None;
     }
     // Later versions may append fields; version 0 has exactly four.
     let version = u8::from_str_radix(parts[0], 16).ok()?;
-    if version > MAX_VERSION || version == 0 && parts.len() != 4 {
+    if version > MAX_VERSION || version == 0 && count != 4 {
         return None;
     }
     let lower_hex = |part: &str| !part.chars().any(|c| c.is_ascii_uppercase());
@@ -90,10 +115,13 @@ fn span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
 mod tests {
     use std::collections::HashMap;
 
+    use opentelemetry::propagation::TextMapPropagator;
+    use opentelemetry::trace::TraceContextExt;
     use opentelemetry_sdk::propagation::TraceContextPropagator as SdkPropagator;
     use proptest::prelude::*;
 
     use super::*;
+    use crate::traces::propagation::TraceHeaders;
 
     fn both(traceparent: &str, tracestate: Option<&str>) {
         let mut headers = HashMap::from([(TRACEPARENT.to_owned(), traceparent.to_owned())]);
@@ -107,6 +135,19 @@ mod tests {
             sdk.span().span_context(),
             "{traceparent:?} {tracestate:?}"
         );
+        // What `#[instrumented(parent = ..)]` reads, from each kind of carrier.
+        let sdk_span = sdk.span();
+        let sdk_span = Some(sdk_span.span_context().clone()).filter(SpanContext::is_valid);
+        assert_eq!(headers.__observe_remote_span_context(), sdk_span);
+        let btree: std::collections::BTreeMap<_, _> = headers.clone().into_iter().collect();
+        assert_eq!(btree.__observe_remote_span_context(), sdk_span);
+        let header_map: http::HeaderMap = headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.parse().ok()?, v.parse().ok()?)))
+            .collect();
+        if header_map.len() == headers.len() {
+            assert_eq!(header_map.__observe_remote_span_context(), sdk_span);
+        }
         let (mut sdk_out, mut our_out) = (HashMap::new(), HashMap::new());
         SdkPropagator::new().inject_context(&sdk, &mut sdk_out);
         TraceContextPropagator::new().inject_context(&ours, &mut our_out);
