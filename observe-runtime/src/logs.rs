@@ -310,10 +310,14 @@ impl JsonLines {
 /// `u128`'s `LowerHex` and padding, which cost more than the rest of the ids' lookup.
 fn lower_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)]);
-        out.push(DIGITS[usize::from(byte & 0xf)]);
+    // Into a stack buffer, then one copy: a push per digit checks the capacity each time.
+    let mut hex = [0; 32];
+    let bytes = &bytes[..bytes.len().min(16)];
+    for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
+    out.extend_from_slice(&hex[..bytes.len() * 2]);
 }
 
 /// `text` as a JSON string, quoted and escaped.
