@@ -129,7 +129,11 @@ impl OtlpClient {
 
     /// Sends one batch's body, retrying what may succeed later, until the deadline.
     pub(crate) async fn send(&mut self, body: Vec<u8>) -> Result<Delivered, String> {
-        let body = Bytes::from(body);
+        // Compressed once for every attempt (tonic compresses gRPC messages itself).
+        let body = match self.transport {
+            Transport::Http(_) if self.gzip => gzip(&body),
+            _ => Bytes::from(body),
+        };
         let timeout = self.timeout;
         let mut last_failure = None;
         let attempts = async {
@@ -162,7 +166,7 @@ impl OtlpClient {
             Transport::Grpc(grpc) => {
                 grpc.ready()
                     .await
-                    .map_err(|e| Failure::Retryable(format!("cannot connect: {e}")))?;
+                    .map_err(|e| Failure::Retryable(format!("cannot connect: {}", chain(&e))))?;
                 let mut request = tonic::Request::new(body);
                 *request.metadata_mut() =
                     tonic::metadata::MetadataMap::from_headers(self.headers.clone());
@@ -174,7 +178,6 @@ impl OtlpClient {
             }
             Transport::Http(http) => {
                 let HttpTransport { client, uri } = &**http;
-                let body = if self.gzip { gzip(&body) } else { body };
                 let mut request = http::Request::post(uri.clone())
                     .body(Full::new(body))
                     .map_err(|e| Failure::Final(e.to_string()))?;
@@ -193,7 +196,7 @@ impl OtlpClient {
                 let response = client
                     .request(request)
                     .await
-                    .map_err(|e| Failure::Retryable(format!("cannot send: {e}")))?;
+                    .map_err(|e| Failure::Retryable(format!("cannot send: {}", chain(&e))))?;
                 let status = response.status();
                 let answer = Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
                     .collect()
@@ -211,6 +214,19 @@ impl OtlpClient {
             }
         }
     }
+}
+
+/// An error and its sources, `: `-separated: the transports' own messages ("client
+/// error (Connect)") name no cause, their sources do ("Connection refused").
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The gRPC codes OTLP says to retry.
@@ -481,6 +497,18 @@ mod tests {
             requests.load(std::sync::atomic::Ordering::SeqCst),
             1 + MAX_RETRIES as usize
         );
+    }
+
+    #[tokio::test]
+    async fn a_dead_collector_is_named_with_the_cause() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+        drop(listener);
+        let error = http_client(&url, Duration::from_secs(3))
+            .send(b"batch".to_vec())
+            .await
+            .unwrap_err();
+        assert!(error.contains("refused"), "{error}");
     }
 
     #[tokio::test]
