@@ -395,20 +395,10 @@ impl JsonFields {
     fn put(&mut self, field: &Field, value: FieldValue<'_>) {
         match field.name() {
             "message" => {
-                self.message.clear();
                 // Always a string: a number or `bool` as its text.
-                let text = &mut self.text;
-                text.clear();
-                let _ = match value {
-                    FieldValue::Str(s) => text.write_str(s),
-                    FieldValue::Debug(d) => write!(text, "{d:?}"),
-                    FieldValue::Error(e) => write!(text, "{e}"),
-                    FieldValue::I64(v) => write!(text, "{v}"),
-                    FieldValue::U64(v) => write!(text, "{v}"),
-                    FieldValue::F64(v) => write!(text, "{v}"),
-                    FieldValue::Bool(v) => write!(text, "{v}"),
-                };
-                json_string(&mut self.message, text);
+                self.message.clear();
+                write_text(&mut self.text, &value);
+                json_string(&mut self.message, &self.text);
             }
             "error" | "error.message" => {
                 self.error_message.clear();
@@ -435,20 +425,29 @@ impl JsonFields {
 fn json_value(out: &mut Vec<u8>, text: &mut String, value: FieldValue<'_>) {
     let _ = match value {
         FieldValue::Str(s) => serde_json::to_writer(out, s),
-        FieldValue::Debug(d) => {
-            text.clear();
-            let _ = write!(text, "{d:?}");
-            serde_json::to_writer(out, text.as_str())
-        }
-        FieldValue::Error(e) => {
-            text.clear();
-            let _ = write!(text, "{e}");
-            serde_json::to_writer(out, text.as_str())
-        }
         FieldValue::I64(v) => serde_json::to_writer(out, &v),
         FieldValue::U64(v) => serde_json::to_writer(out, &v),
         FieldValue::F64(v) => serde_json::to_writer(out, &v),
         FieldValue::Bool(v) => serde_json::to_writer(out, &v),
+        FieldValue::Debug(_) | FieldValue::Error(_) => {
+            write_text(text, &value);
+            serde_json::to_writer(out, text.as_str())
+        }
+    };
+}
+
+/// `value`'s text (`Debug` for the values `tracing` hands over that way) into `text`.
+fn write_text(text: &mut String, value: &FieldValue<'_>) {
+    text.clear();
+    // Writing into a `String` cannot fail.
+    let _ = match value {
+        FieldValue::Str(s) => text.write_str(s),
+        FieldValue::Debug(d) => write!(text, "{d:?}"),
+        FieldValue::Error(e) => write!(text, "{e}"),
+        FieldValue::I64(v) => write!(text, "{v}"),
+        FieldValue::U64(v) => write!(text, "{v}"),
+        FieldValue::F64(v) => write!(text, "{v}"),
+        FieldValue::Bool(v) => write!(text, "{v}"),
     };
 }
 

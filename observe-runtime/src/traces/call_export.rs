@@ -85,20 +85,17 @@ impl WallAnchor {
     }
 }
 
-/// A call clock reading on the wall clock, in nanoseconds since the Unix epoch.
-pub(crate) fn wall_nanos(ticks: u64) -> u64 {
-    let anchor = WALL_ANCHOR.get_or_init(|| WallAnchor::now(Ticks::new()));
-    anchor
+/// A call clock reading on the wall clock.
+pub(crate) fn wall_time(ticks: u64) -> SystemTime {
+    WALL_ANCHOR
+        .get_or_init(|| WallAnchor::now(Ticks::new()))
         .wall(ticks)
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64)
 }
 
 /// The span the SDK path made of a finished call: what `otlp_encode` writes directly,
 /// kept as the reference its tests compare with.
 #[cfg(test)]
 pub(crate) fn span_data(call: FinishedCall) -> SpanData {
-    let anchor = WALL_ANCHOR.get_or_init(|| WallAnchor::now(Ticks::new()));
     let trace = &call.trace;
     let meta = trace.meta;
     let mut attributes = Vec::with_capacity(8 + trace.args.formatted().len());
@@ -140,8 +137,8 @@ pub(crate) fn span_data(call: FinishedCall) -> SpanData {
         parent_span_is_remote: ids.parent_remote,
         span_kind: super::otlp_encode::call_kind(trace.args.kind()),
         name: std::borrow::Cow::Borrowed(meta.name()),
-        start_time: anchor.wall(call.start),
-        end_time: anchor.wall(call.end),
+        start_time: wall_time(call.start),
+        end_time: wall_time(call.end),
         attributes,
         dropped_attributes_count: 0,
         events: SpanEvents::default(),

@@ -123,31 +123,42 @@ impl OtlpConfig {
                 }
             };
         }
-        let traces_or_all = |name: &str| {
-            var(&format!("OTEL_EXPORTER_OTLP_TRACES_{name}"))
-                .or_else(|| var(&format!("OTEL_EXPORTER_OTLP_{name}")))
+        // The `…_TRACES_…` variable wins; an error names the one that was read.
+        let traces_or_all = |traces: &'static str, all: &'static str| {
+            var(traces)
+                .map(|value| (traces, value))
+                .or_else(|| var(all).map(|value| (all, value)))
         };
-        if let Some(value) = traces_or_all("HEADERS") {
+        if let Some((var, value)) = traces_or_all(
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        ) {
             self.headers = parse_headers(&value).ok_or(Error::InvalidEnv {
-                var: "OTEL_EXPORTER_OTLP_HEADERS",
+                var,
                 value,
                 reason: "expected `key=value` pairs separated by commas, values URL-encoded",
             })?;
         }
-        if let Some(value) = traces_or_all("COMPRESSION") {
+        if let Some((var, value)) = traces_or_all(
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+        ) {
             self.compression = match value.trim() {
                 "gzip" => OtlpCompression::Gzip,
                 "none" | "" => OtlpCompression::None,
                 _ => {
                     return Err(Error::InvalidEnv {
-                        var: "OTEL_EXPORTER_OTLP_COMPRESSION",
+                        var,
                         value,
                         reason: "expected `gzip` or `none`",
                     });
                 }
             };
         }
-        if let Some(value) = traces_or_all("TIMEOUT") {
+        if let Some((var, value)) = traces_or_all(
+            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+        ) {
             self.export_timeout = value
                 .trim()
                 .parse::<u64>()
@@ -155,7 +166,7 @@ impl OtlpConfig {
                 .filter(|ms| *ms > 0)
                 .map(Duration::from_millis)
                 .ok_or(Error::InvalidEnv {
-                    var: "OTEL_EXPORTER_OTLP_TIMEOUT",
+                    var,
                     value,
                     reason: "expected a number of milliseconds, such as `10000`",
                 })?;
@@ -448,6 +459,8 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_HEADERS", "k=%zz"),
             ("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
+            ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "no-equals-sign"),
+            ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0"),
         ] {
             let error = OtlpConfig::default()
                 .read_env(env(&[(var, value)]))

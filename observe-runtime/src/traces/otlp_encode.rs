@@ -16,11 +16,11 @@ use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{Array, InstrumentationScope, Value};
+use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanData;
 
-use super::call_export::wall_nanos;
+use super::call_export::wall_time;
 use super::export_queue::Queued;
 use super::proto_writer::ProtoWriter;
 use crate::instrumented::{Copied, FinishedCall};
@@ -102,7 +102,9 @@ impl BatchEncoder {
     pub(crate) fn new(resource: &Resource) -> Self {
         let mut w = ProtoWriter::default();
         for (key, value) in resource.iter() {
-            key_value(&mut w, field::RESOURCE_ATTRIBUTES, key.as_str(), value);
+            key_value(&mut w, field::RESOURCE_ATTRIBUTES, key.as_str(), |w| {
+                any_value(w, value)
+            });
         }
         BatchEncoder {
             resource: w.into_vec(),
@@ -130,7 +132,7 @@ impl BatchEncoder {
             w.string(field::SCOPE_NAME, scope.name());
             w.string(field::SCOPE_VERSION, scope.version().unwrap_or_default());
             for kv in scope.attributes() {
-                key_value(&mut w, field::SCOPE_ATTRIBUTES, kv.key.as_str(), &kv.value);
+                attribute(&mut w, field::SCOPE_ATTRIBUTES, kv);
             }
             w.end(scope_message);
             for queued in batch.iter().filter(|q| same_scope(scope_of(q), scope)) {
@@ -188,15 +190,10 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     }
     w.string(field::SPAN_NAME, meta.name());
     w.uint(field::SPAN_KIND, span_kind(&call_kind(trace.args.kind())));
-    w.fixed64(field::SPAN_START, wall_nanos(call.start));
-    w.fixed64(field::SPAN_END, wall_nanos(call.end));
+    w.fixed64(field::SPAN_START, unix_nanos(wall_time(call.start)));
+    w.fixed64(field::SPAN_END, unix_nanos(wall_time(call.end)));
     let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
-        let kv = w.begin(field::SPAN_ATTRIBUTES);
-        w.string(field::KEY_VALUE_KEY, key);
-        let any = w.begin(field::KEY_VALUE_VALUE);
-        scalar(w, value);
-        w.end(any);
-        w.end(kv);
+        key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
     };
     attr(w, SPAN_SERVICE_NAME, Scalar::Str(trace.site.meta().service));
     attr(w, SPAN_CODE_FUNCTION, Scalar::Str(meta.name()));
@@ -216,7 +213,7 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
         attr(w, "code.line.number", Scalar::I64(i64::from(line)));
     }
     for kv in trace.args.formatted() {
-        key_value(w, field::SPAN_ATTRIBUTES, kv.key.as_str(), &kv.value);
+        attribute(w, field::SPAN_ATTRIBUTES, kv);
     }
     for (name, value) in trace.args.copied(meta) {
         match value {
@@ -285,7 +282,7 @@ fn sdk_span(w: &mut ProtoWriter, span: &SpanData) {
     w.fixed64(field::SPAN_START, unix_nanos(span.start_time));
     w.fixed64(field::SPAN_END, unix_nanos(span.end_time));
     for kv in &span.attributes {
-        key_value(w, field::SPAN_ATTRIBUTES, kv.key.as_str(), &kv.value);
+        attribute(w, field::SPAN_ATTRIBUTES, kv);
     }
     w.uint(
         field::SPAN_DROPPED_ATTRIBUTES,
@@ -296,7 +293,7 @@ fn sdk_span(w: &mut ProtoWriter, span: &SpanData) {
         w.fixed64(field::EVENT_TIME, unix_nanos(event.timestamp));
         w.string(field::EVENT_NAME, &event.name);
         for kv in &event.attributes {
-            key_value(w, field::EVENT_ATTRIBUTES, kv.key.as_str(), &kv.value);
+            attribute(w, field::EVENT_ATTRIBUTES, kv);
         }
         w.uint(
             field::EVENT_DROPPED_ATTRIBUTES,
@@ -315,7 +312,7 @@ fn sdk_span(w: &mut ProtoWriter, span: &SpanData) {
         w.bytes(field::LINK_SPAN_ID, &linked.span_id().to_bytes());
         w.string(field::LINK_TRACE_STATE, &linked.trace_state().header());
         for kv in &link.attributes {
-            key_value(w, field::LINK_ATTRIBUTES, kv.key.as_str(), &kv.value);
+            attribute(w, field::LINK_ATTRIBUTES, kv);
         }
         w.uint(
             field::LINK_DROPPED_ATTRIBUTES,
@@ -376,14 +373,19 @@ fn scalar(w: &mut ProtoWriter, value: Scalar<'_>) {
     }
 }
 
-/// A `KeyValue` message in `field`.
-fn key_value(w: &mut ProtoWriter, field: u32, key: &str, value: &Value) {
+/// A `KeyValue` message in `field`, its `AnyValue`'s contents written by `value`.
+fn key_value(w: &mut ProtoWriter, field: u32, key: &str, value: impl FnOnce(&mut ProtoWriter)) {
     let kv = w.begin(field);
     w.string(field::KEY_VALUE_KEY, key);
     let any = w.begin(field::KEY_VALUE_VALUE);
-    any_value(w, value);
+    value(w);
     w.end(any);
     w.end(kv);
+}
+
+/// An OpenTelemetry attribute as a `KeyValue` message in `field`.
+fn attribute(w: &mut ProtoWriter, field: u32, kv: &KeyValue) {
+    key_value(w, field, kv.key.as_str(), |w| any_value(w, &kv.value));
 }
 
 /// The contents of an `AnyValue`.
