@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use super::call_site::CallSite;
-use super::call_trace::{CallTrace, FinishedCall, call_tracing};
+use super::call_trace::{FinishedCall, call_tracing};
 use super::span::CallSpan;
 use crate::names::PANIC_ERROR_TYPE;
 use crate::outcome::Outcome;
@@ -110,7 +110,7 @@ impl<'s> CallGuard<'s> {
         // right after its fields were stored, which stalls store-to-load forwarding.
         match (&outcome, &self.call) {
             (Outcome::Success, Some(call)) => match self.span.own() {
-                Some(own) if own.ids.sampled => record_sampled(call, own, outcome, None),
+                Some(own) if own.ids.sampled => record_sampled(call, self.span, outcome, None),
                 _ => call.record(Outcome::Success),
             },
             _ => self.record_unsuccessful(outcome),
@@ -129,11 +129,13 @@ impl<'s> CallGuard<'s> {
         };
         if let Some(call) = &self.call {
             match self.span.own() {
-                Some(own) if own.ids.sampled => record_sampled(call, own, outcome, error_type),
+                Some(own) if own.ids.sampled => {
+                    record_sampled(call, self.span, outcome, error_type)
+                }
                 // Every failure is exported, whatever the head sampler said.
-                Some(own) if error_type.is_some() => {
+                Some(_) if error_type.is_some() => {
                     call.record(outcome);
-                    export(own, call.start, error_type);
+                    export(self.span, call.start, error_type);
                 }
                 _ => call.record(outcome),
             }
@@ -146,14 +148,16 @@ impl<'s> CallGuard<'s> {
 #[inline(never)]
 fn record_sampled(
     call: &Call,
-    own: &CallTrace,
+    span: &CallSpan,
     outcome: Outcome,
     error_type: Option<&'static str>,
 ) {
-    let stripe = call.stripe();
-    call.storage
-        .finish_sampled(stripe, call.start, outcome, own.ids.trace_id);
-    export(own, call.start, error_type);
+    if let Some(own) = span.own() {
+        let stripe = call.stripe();
+        call.storage
+            .finish_sampled(stripe, call.start, outcome, own.ids.trace_id);
+    }
+    export(span, call.start, error_type);
 }
 
 impl<'s> CallGuard<'s> {
@@ -236,10 +240,13 @@ impl CallGuard<'_> {
 /// Hands observe's own span of a call that ended to the exporter, off the hot path.
 #[cold]
 #[inline(never)]
-fn export(own: &CallTrace, start: u64, error_type: Option<&'static str>) {
-    if let (Some(clock), Some(tracing)) = (crate::global::clock(), call_tracing()) {
+fn export(span: &CallSpan, start: u64, error_type: Option<&'static str>) {
+    if let (Some(own), Some(clock), Some(tracing)) =
+        (span.own(), crate::global::clock(), call_tracing())
+    {
         (tracing.export)(FinishedCall {
             trace: own.clone(),
+            args: span.args().clone(),
             start,
             end: clock.now(),
             error_type,

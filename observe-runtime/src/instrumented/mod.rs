@@ -39,12 +39,12 @@ pub use slo_meta::SloMeta;
 pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost};
+#[cfg(test)]
+pub(crate) use call_trace::{Args, CallTrace, Parent};
 #[cfg(feature = "otlp")]
 pub(crate) use call_trace::{
     CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
 };
-#[cfg(test)]
-pub(crate) use call_trace::{CallTrace, Parent};
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
 };

@@ -98,7 +98,7 @@ pub(crate) fn wall_time(ticks: u64) -> SystemTime {
 pub(crate) fn span_data(call: FinishedCall) -> SpanData {
     let trace = &call.trace;
     let meta = trace.meta;
-    let mut attributes = Vec::with_capacity(8 + trace.args.formatted().len());
+    let mut attributes = Vec::with_capacity(8 + call.args.formatted().len());
     attributes.extend([
         KeyValue::new(SPAN_SERVICE_NAME, trace.site.meta().service),
         KeyValue::new(SPAN_CODE_FUNCTION, meta.name()),
@@ -113,8 +113,8 @@ pub(crate) fn span_data(call: FinishedCall) -> SpanData {
     if let Some(line) = meta.line() {
         attributes.push(KeyValue::new("code.line.number", i64::from(line)));
     }
-    attributes.extend(trace.args.formatted().iter().cloned());
-    attributes.extend(trace.args.copied(meta).map(|(name, value)| match value {
+    attributes.extend(call.args.formatted().iter().cloned());
+    attributes.extend(call.args.copied(meta).map(|(name, value)| match value {
         Copied::U64(v) => match i64::try_from(v) {
             Ok(v) => KeyValue::new(name, v),
             Err(_) => KeyValue::new(name, v.to_string()),
@@ -135,7 +135,7 @@ pub(crate) fn span_data(call: FinishedCall) -> SpanData {
         span_context: crate::instrumented::span_context(ids, &trace.trace_state),
         parent_span_id: SpanId::from(ids.parent_span_id),
         parent_span_is_remote: ids.parent_remote,
-        span_kind: super::otlp_encode::call_kind(trace.args.kind()),
+        span_kind: super::otlp_encode::call_kind(call.args.kind()),
         name: std::borrow::Cow::Borrowed(meta.name()),
         start_time: wall_time(call.start),
         end_time: wall_time(call.end),

@@ -189,7 +189,7 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
         );
     }
     w.string(field::SPAN_NAME, meta.name());
-    w.uint(field::SPAN_KIND, span_kind(&call_kind(trace.args.kind())));
+    w.uint(field::SPAN_KIND, span_kind(&call_kind(call.args.kind())));
     w.fixed64(field::SPAN_START, unix_nanos(wall_time(call.start)));
     w.fixed64(field::SPAN_END, unix_nanos(wall_time(call.end)));
     let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
@@ -212,10 +212,10 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     if let Some(line) = meta.line() {
         attr(w, "code.line.number", Scalar::I64(i64::from(line)));
     }
-    for kv in trace.args.formatted() {
+    for kv in call.args.formatted() {
         attribute(w, field::SPAN_ATTRIBUTES, kv);
     }
-    for (name, value) in trace.args.copied(meta) {
+    for (name, value) in call.args.copied(meta) {
         match value {
             Copied::U64(v) => match i64::try_from(v) {
                 Ok(v) => attr(w, name, Scalar::I64(v)),

@@ -18,7 +18,7 @@ use tracing::{Level, Metadata};
 
 use super::*;
 use crate::instrumented::{
-    CallSampler, CallSite, CallTrace, CallTracing, Parent, RootSampling, TEST_META,
+    Args, CallSampler, CallSite, CallTrace, CallTracing, Parent, RootSampling, TEST_META,
 };
 
 static SITE: CallSite = CallSite::new(TEST_META);
@@ -62,20 +62,25 @@ fn tracing() -> &'static CallTracing {
 
 /// A call under `parent` with every kind of argument, sampled or not as the parent is.
 fn call(parent: Parent, error_type: Option<&'static str>) -> FinishedCall {
-    let mut trace = CallTrace::start(tracing(), &SITE, &SPAN_META, Some(parent));
+    let trace = CallTrace::start(tracing(), &SITE, &SPAN_META, Some(parent));
+    let mut args = Args::EMPTY;
     let message = String::from("héllo \"quoted\"");
-    trace.record_args(&[
-        Some(&"server"),
-        Some(&3u64),
-        Some(&-42i64),
-        Some(&u64::MAX),
-        Some(&0.25f64),
-        Some(&false),
-        Some(&tracing::field::debug(&message)),
-    ]);
+    trace.record_args(
+        &mut args,
+        &[
+            Some(&"server"),
+            Some(&3u64),
+            Some(&-42i64),
+            Some(&u64::MAX),
+            Some(&0.25f64),
+            Some(&false),
+            Some(&tracing::field::debug(&message)),
+        ],
+    );
     let start = crate::clock::Ticks::new().now();
     FinishedCall {
         trace,
+        args,
         start,
         end: start + 1_000_000,
         error_type,
@@ -194,6 +199,7 @@ fn call_spans_encode_as_the_sdk_path_did_byte_for_byte() {
         .map(|q| match q {
             Queued::Call(c) => crate::traces::call_export::span_data(FinishedCall {
                 trace: c.trace.clone(),
+                args: c.args.clone(),
                 start: c.start,
                 end: c.end,
                 error_type: c.error_type,
@@ -243,6 +249,7 @@ fn sdk_spans_and_several_scopes_encode_as_the_sdk_does() {
         1,
         crate::traces::call_export::span_data(FinishedCall {
             trace: c.trace.clone(),
+            args: c.args.clone(),
             start: c.start,
             end: c.end,
             error_type: c.error_type,
