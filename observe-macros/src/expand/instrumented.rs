@@ -148,7 +148,7 @@ fn sync_body(
     let sync_events = gen_events(site, &quote!(__observe_ret), &quote!(__observe_span));
     quote! {
         #span
-        let __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
+        let mut __observe_guard = #krate::__private::CallGuard::start(&__OBSERVE_SITE, &__observe_span);
         #[allow(clippy::let_unit_value, clippy::needless_return)]
         let __observe_ret: #ret_ty = {
             let __observe_entered = __observe_span.enter();
@@ -159,7 +159,7 @@ fn sync_body(
             use #krate::__private::{ReturnedLocalFuture as _, ReturnedReady as _, ReturnedSendFuture as _, ReturnedValue as _};
             (&&#krate::__private::Returned(&__observe_ret)).__observe_returned()
         };
-        __observe_returned.finish(__observe_ret, __observe_guard, |__observe_ret, __observe_span| {
+        __observe_returned.finish(__observe_ret, &mut __observe_guard, |__observe_ret, __observe_span| {
             #sync_events
             #[allow(unused_imports)]
             use #krate::__private::{ClassifyAnyValue as _, ClassifyLabelledResult as _, ClassifyOtherResult as _};

@@ -162,13 +162,13 @@ fn record_sampled(
 
 impl<'s> CallGuard<'s> {
     /// Hands a started synchronous call over to the future it returned (a future behind
-    /// an alias or a named type, recognised by its type): the guard records nothing, and
-    /// [`CallGuard::resume`] continues the same call where the future runs.
+    /// an alias or a named type, recognised by its type): the guard records nothing more,
+    /// and [`CallGuard::resume`] continues the same call where the future runs.
     #[inline]
-    pub(crate) fn hand_over(mut self) -> Option<HandedOver> {
+    pub(crate) fn hand_over(&mut self) -> Option<HandedOver> {
         self.finished = true;
         // The future may complete on another thread: its stripe, not the start's.
-        self.call.map(|call| {
+        self.call.take().map(|call| {
             HandedOver(Some(Call {
                 stripe: None,
                 ..call
