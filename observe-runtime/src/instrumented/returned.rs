@@ -7,9 +7,10 @@
 //! (`(&&Returned(&value)).__observe_returned()`), and the tag's `finish` takes the value by
 //! value and returns it with the same type. It borrows the call's guard where it lies: a
 //! guard moved in was read back right after its last narrow stores (its flags), a
-//! store-forwarding stall `perf annotate` put at a fifth of a metrics-only call. The classifier is a closure written by the
-//! macro, where the output's type is concrete, so `Classify` can specialise on it too; it
-//! gets the call's span for `ret` / `err` events.
+//! store-forwarding stall `perf annotate` put at a quarter of a metrics-only call's own
+//! samples. The classifier is a closure written by the macro, where the output's type is
+//! concrete, so `Classify` can specialise on it too; it gets the call's span for `ret` /
+//! `err` events.
 
 use std::future::{Future, Ready};
 use std::pin::Pin;
