@@ -133,7 +133,8 @@ fn events_only<S>() -> impl tracing_subscriber::layer::Filter<S> {
 /// instrumented call. Spans, not the call spans, which are observe's own; and the events
 /// the other layers take, which it ignores: where per-layer filters disagree on a call
 /// site (one always, one never), `tracing` asks every layer's filter on each of its
-/// events (about 400 instructions a log line in `scripts/request_cost.sh`) instead of deciding the call site once.
+/// events (about 430 instructions a log line in `scripts/request_cost.sh`) instead of
+/// deciding the call site once.
 #[cfg(feature = "otlp")]
 fn call_parent_layer<S>() -> BoxedLayer<S>
 where

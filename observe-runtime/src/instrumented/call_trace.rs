@@ -151,8 +151,8 @@ impl std::fmt::Debug for CallTracing {
 
 /// What the call's span records besides its constant attributes: its kind, and the
 /// arguments, all formatted for a sampled span, the numbers and `bool`s copied for an
-/// unsampled one.
-#[derive(Debug, Clone, Default)]
+/// unsampled one. Starts as [`Args::EMPTY`].
+#[derive(Debug, Clone)]
 pub(crate) struct Args {
     /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
     kind: u8,
@@ -165,7 +165,7 @@ pub(crate) struct Args {
 const MAX_COPIED: usize = crate::names::MAX_CALL_SPAN_FIELDS - CALL_SPAN_FIELDS.len();
 
 /// Numbers and `bool`s by value, each with its field's index among the extra values.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct CopiedArgs {
     len: u8,
     fields: [u8; MAX_COPIED],
@@ -173,9 +173,8 @@ struct CopiedArgs {
     bits: [u64; MAX_COPIED],
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 enum CopiedType {
-    #[default]
     U64,
     I64,
     F64,
