@@ -7,6 +7,10 @@
 //! - `realistic_handler`: a handler deserialising and validating a ~1 KB JSON message,
 //!   bare and instrumented, sync and async (tokio).
 //! - `subscribers`: observe and `tracing::instrument` with a span-recording fmt subscriber.
+//! - `metric_macros`: one observation of a histogram and one increment of a counter with a
+//!   runtime label value, through observe's `histogram!`/`counter!` and through the
+//!   `metrics` crate (its macros per call, and handles cached by the caller), recorded by
+//!   `metrics-exporter-prometheus` as `observe::init` installs it.
 //!
 //! `cargo bench --bench overhead`
 
@@ -394,11 +398,88 @@ fn paired_under_fmt() {
     );
 }
 
+/// The queues a request may name, read at runtime as the example reads its header.
+const QUEUES: [&str; 3] = ["parsing", "chunking", "chunking.failed"];
+
+fn observe_macros(queue: &str, size: f64) {
+    observe::histogram!(
+        "copilot_bench_message_size_bytes",
+        help = "Sizes of the messages received.",
+        labels(queue = queue),
+    )
+    .record(size);
+    observe::counter!(
+        "copilot_bench_messages_received_total",
+        help = "Messages received.",
+        labels(queue = queue),
+    )
+    .increment(1);
+}
+
+fn metrics_macros(queue: &'static str, size: f64) {
+    metrics::histogram!("bench_message_size_bytes", "queue" => queue).record(size);
+    metrics::counter!("bench_messages_received_total", "queue" => queue).increment(1);
+}
+
+/// The series of each queue, registered once, looked up by the queue's position: what a
+/// careful hand-written version keeps.
+fn metrics_cached(queue: usize, size: f64) {
+    static HANDLES: OnceLock<Vec<(Histogram, Counter)>> = OnceLock::new();
+    let handles = HANDLES.get_or_init(|| {
+        QUEUES
+            .iter()
+            .map(|&queue| {
+                (
+                    metrics::histogram!("bench_cached_size_bytes", "queue" => queue),
+                    metrics::counter!("bench_cached_received_total", "queue" => queue),
+                )
+            })
+            .collect()
+    });
+    let (histogram, counter) = &handles[queue];
+    histogram.record(size);
+    counter.increment(1);
+}
+
+fn metric_macros(c: &mut Criterion) {
+    start_observe();
+    let mut group = c.benchmark_group("metric_macros");
+    // The queue changes from call to call, as it would from request to request.
+    let mut call = 0usize;
+    let mut next = move || {
+        call = call.wrapping_add(1);
+        let queue = call % QUEUES.len();
+        (queue, (call % 2000) as f64)
+    };
+    group.bench_function("observe_histogram_and_counter", |b| {
+        b.iter(|| {
+            let (queue, size) = next();
+            observe_macros(black_box(QUEUES[queue]), black_box(size))
+        })
+    });
+    group.bench_function("metrics_macros_per_call", |b| {
+        b.iter(|| {
+            let (queue, size) = next();
+            metrics_macros(black_box(QUEUES[queue]), black_box(size))
+        })
+    });
+    group.bench_function("metrics_handles_cached", |b| {
+        b.iter(|| {
+            let (queue, size) = next();
+            metrics_cached(black_box(queue), black_box(size))
+        })
+    });
+    group.finish();
+    // Drain the samples the exporter buffered, as a scrape would.
+    black_box(observe::render().map(|text| text.len()));
+}
+
 criterion_group!(
     benches,
     tiny_handler,
     two_threads,
     realistic_handler,
-    subscribers
+    subscribers,
+    metric_macros
 );
 criterion_main!(benches);

@@ -145,3 +145,75 @@ fn ten_million_calls_without_a_scrape_grow_memory_by_less_than_a_mebibyte() {
     let end = processed(&exposition::scrape());
     assert_eq!(end - start, CALLS as f64, "every call is counted");
 }
+
+/// What the example's request handler records besides its calls: a counter, a histogram
+/// and a gauge, by a queue read at runtime.
+fn received(queue: &str, bytes: usize) {
+    observe::counter!(
+        "copilot_allocations_messages_received_total",
+        help = "Messages received, by queue.",
+        labels(queue = queue),
+    )
+    .increment(1);
+    observe::histogram!(
+        "copilot_allocations_message_size_bytes",
+        help = "Sizes of the messages received, by queue.",
+        labels(queue = queue),
+    )
+    .record(bytes as f64);
+    let waiting = observe::gauge!(
+        "copilot_allocations_queue_depth_messages",
+        help = "Messages received and not yet answered, by queue.",
+        labels(queue = queue),
+    );
+    waiting.increment(1.0);
+    waiting.decrement(1.0);
+}
+
+/// `counter!`, `histogram!` and `gauge!` allocate nothing once warm (the histogram counts
+/// into its buckets as it records, with no sample buffer to drain), and every observation
+/// is in the scrape.
+#[test]
+fn warm_metric_macros_allocate_nothing_and_count_every_observation() {
+    const CALLS: usize = 30_000;
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _ = exposition::observe_with_logging();
+    let queues = ["parsing", "chunking", "chunking.failed"].map(String::from);
+    for queue in &queues {
+        received(queue, 0);
+    }
+    let count = |m: &exposition::Exposition, queue: &str| {
+        m.count(
+            "copilot_allocations_message_size_bytes_count",
+            &[("queue", queue)],
+        )
+    };
+    let start = exposition::scrape();
+
+    let before = allocations_on_this_thread();
+    for n in 0..CALLS {
+        received(&queues[n % 3], n % 2000);
+    }
+    let allocations = allocations_on_this_thread() - before;
+    assert_eq!(allocations, 0, "allocations in {CALLS} warm recordings");
+
+    let end = exposition::scrape();
+    for queue in &queues {
+        assert_eq!(
+            count(&end, queue) - count(&start, queue),
+            (CALLS / 3) as f64
+        );
+        let received = |m: &exposition::Exposition| {
+            m.count(
+                "copilot_allocations_messages_received_total",
+                &[("queue", queue)],
+            )
+        };
+        assert_eq!(received(&end) - received(&start), (CALLS / 3) as f64);
+        let depth = end.count(
+            "copilot_allocations_queue_depth_messages",
+            &[("queue", queue)],
+        );
+        assert_eq!(depth, 0.0, "raised and lowered once per message");
+    }
+}

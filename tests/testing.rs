@@ -277,6 +277,41 @@ fn metric_macros_are_captured_per_series() {
     assert!(text.contains(&format!("# TYPE {DEPTH} gauge\n")), "{text}");
 }
 
+/// The in-flight pattern across two call sites: raised where a message arrives, lowered
+/// where it is answered. One name and label set is one series, whichever site records.
+#[test]
+fn two_sites_of_one_series_record_into_it_together() {
+    let lowered = |queue: &str| {
+        observe::gauge!(
+            "copilot_testing_queue_depth_messages",
+            help = "Messages waiting, by queue.",
+            labels(queue = queue),
+        )
+        .decrement(1.0)
+    };
+    let ((), recorded) = testing::capture(|| {
+        for _ in 0..3 {
+            depth("parsing").increment(1.0);
+        }
+        lowered("parsing");
+        depth("chunking").set(5.0);
+        lowered("chunking");
+    });
+    recorded.assert_series(
+        DEPTH,
+        &[
+            (&[("queue", "parsing")], 2.0),
+            (&[("queue", "chunking")], 4.0),
+        ],
+    );
+    let text = recorded.exposition();
+    assert_eq!(
+        text.matches(&format!("# TYPE {DEPTH} gauge")).count(),
+        1,
+        "{text}"
+    );
+}
+
 /// Two `#[test]`s of this binary call the same metric sites with different values (the
 /// harness runs them in parallel threads); each sees only its own.
 #[test]

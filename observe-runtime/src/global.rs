@@ -1,7 +1,9 @@
 //! Every piece of process-wide state, in one place: what `init` sets once, the flag it
 //! claims, whether spans are exported, and the table of owned storage stripes. Rooms read
 //! it through the accessors below; nothing here imports a room, so no room imports the
-//! init code back. Per-thread state (a thread's stripe index) stays with its room.
+//! init code back. Per-thread state (a thread's stripe index) stays with its room, and so
+//! does the registry of `counter!`/`gauge!`/`histogram!` series (`metrics/series.rs`),
+//! whose type is that room's.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,9 +12,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::clock::Ticks;
 
-/// The handle of the `metrics-exporter-prometheus` recorder, which holds every metric that
-/// is not a call site's (the function-like macros' and the runtime's own), once `init`
-/// installed it. Metric sites register only after this is set.
+/// The handle of the `metrics-exporter-prometheus` recorder, which holds the metrics
+/// recorded through the `metrics` crate directly (the runtime's own, and a program's),
+/// once `init` installed it. Metric sites register their series only after this is set.
 pub(crate) static RECORDER: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// What call sites' own storage needs, set by `init` just before [`RECORDER`].

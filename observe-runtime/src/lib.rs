@@ -13,14 +13,14 @@
 //! init/          builder, environment, start-up, the init guard     uses everything below
 //! testing/       capture what a closure or future recorded          uses instrumented, metrics,
 //!                (`observe::testing`)                                    serve, storage
-//! serve/         recorder, exposition, render, OpenMetrics,         uses instrumented, metrics,
+//! serve/         recorder, expositions, render, OpenMetrics,        uses instrumented, metrics,
 //!                families, the /metrics listener, Pushgateway push       storage, global, leaves
 //! logs           the log subscriber and its OpenTelemetry layers    uses traces
 //! traces/        OTLP config, pipeline, export queue, sampling,     uses instrumented, global,
 //!                own call spans as OTLP spans, propagation               leaves
 //! instrumented/  call site, per-call guard, classify, error label,  uses storage, global, leaves
 //!                span (observe's own when exported): the hot path
-//! metrics/       the function-like macros' metric sites, handles    uses global, leaves
+//! metrics/       the function-like macros' sites and their series   uses global, leaves
 //! storage/       striped per-thread storage, stripe claims,         uses global, leaves
 //!                exemplar slots
 //! global         all process-wide state                             uses leaves

@@ -78,6 +78,7 @@ impl Builder {
         let metric_sites: Vec<_> = all_metric_sites().map(MetricSite::meta).collect();
         families::check(&call_sites, &metric_sites)?;
         budget::check(&call_sites, &metric_sites)?;
+        families::check_buckets(&call_sites, &metric_sites)?;
         let prometheus = recorder::prometheus_builder(&self.environment)?;
         if self.logging {
             super::env::check_log_filter()?;

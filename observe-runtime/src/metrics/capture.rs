@@ -3,35 +3,35 @@
 //! observe is not initialised. A warm call after `init` finds its site's state and never
 //! looks here, so the hot path is unchanged.
 //!
-//! A scope gives each metric site it sees a state of its own (handle slots, interned
-//! label values) whose handles are registered with the scope's recorder, so the values
-//! of one test are kept apart from every other test's, `_OTHER` overflow included. Those
-//! states live as long as the program (handles are `&'static`): tests only.
+//! A scope gives each metric site it sees a state of its own (series slots, interned
+//! label values) whose series are registered in the scope's registry, so the values of
+//! one test are kept apart from every other test's, `_OTHER` overflow included. Those
+//! states and series live as long as the program (series are `&'static`): tests only.
 
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
-use metrics::Recorder;
+use super::metric_site::{MetricSite, State};
+use super::series::{Registered, Registry, SeriesRead};
 
-use super::metric_site::{Handle, MetricSite, State};
-
-/// One capture: the recorder its metric sites register with, and their states.
+/// One capture: the registry its metric sites register their series in, and their states.
+#[derive(Default)]
 pub(crate) struct MetricCapture {
-    recorder: Arc<dyn Recorder + Send + Sync>,
+    registry: Registry,
     states: Mutex<Vec<(&'static MetricSite, &'static State)>>,
 }
 
 impl MetricCapture {
-    /// A capture whose sites register their series with `recorder`.
-    pub(crate) fn new(recorder: Arc<dyn Recorder + Send + Sync>) -> Arc<MetricCapture> {
-        Arc::new(MetricCapture {
-            recorder,
-            states: Mutex::new(Vec::new()),
-        })
+    pub(crate) fn new() -> Arc<MetricCapture> {
+        Arc::new(MetricCapture::default())
     }
 
-    /// The site's state in this capture, built (and its HELP described) on first use.
-    /// Called with the capture's recorder current.
+    /// Every series recorded in this capture, as a render reads them.
+    pub(crate) fn read(&self) -> Vec<SeriesRead> {
+        self.registry.read()
+    }
+
+    /// The site's state in this capture, built on first use.
     fn state(&self, site: &'static MetricSite) -> &'static State {
         // A poisoned lock only means a captured call panicked; the list is still whole.
         let mut states = self.states.lock().unwrap_or_else(|p| p.into_inner());
@@ -68,18 +68,18 @@ impl Drop for Entered {
     }
 }
 
-/// The handle `site` records these label values with on this thread while observe is
-/// not initialised: the current capture's, or none.
+/// The series `site` records these label values in on this thread while observe is not
+/// initialised: the current capture's, or none. The site's global state, and a real
+/// `init` elsewhere in the process, are left alone.
 #[cold]
-pub(super) fn handle_for(site: &'static MetricSite, values: &[&str]) -> Option<&'static Handle> {
+pub(super) fn series_for(
+    site: &'static MetricSite,
+    values: &[&str],
+) -> Option<&'static Registered> {
     let capture = CURRENT
         .try_with(|current| current.borrow().clone())
         .ok()
         .flatten()?;
-    // The recorder is current only for the registration, on this thread: a real `init`
-    // elsewhere in the process, and the site's global state, are left alone.
-    metrics::with_local_recorder(&*capture.recorder, || {
-        let state = capture.state(site);
-        Some(site.handle_in(state, values))
-    })
+    let state = capture.state(site);
+    Some(site.series_in(state, values, &capture.registry))
 }

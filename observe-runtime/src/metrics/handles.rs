@@ -1,7 +1,7 @@
-//! What `counter!`, `gauge!` and `histogram!` return: a copyable handle to the metric
+//! What `counter!`, `gauge!` and `histogram!` return: a copyable handle to the series
 //! registered for the call's label values, which records nothing before `init`.
 
-use metrics::{Counter, Gauge, Histogram};
+use super::series::{CounterCell, GaugeCell, HistogramCell};
 
 /// A counter from `observe::counter!`. Before `observe::init` it records nothing.
 ///
@@ -14,7 +14,7 @@ use metrics::{Counter, Gauge, Histogram};
 /// assert_eq!(recorded.value("copilot_parsing_retry_attempts_total", &[]), 2.0);
 /// ```
 #[derive(Clone, Copy)]
-pub struct CounterRef(pub(super) Option<&'static Counter>);
+pub struct CounterRef(pub(super) Option<&'static CounterCell>);
 
 impl CounterRef {
     /// One that records nothing: what a macro with errors expands to.
@@ -56,7 +56,7 @@ impl CounterRef {
 /// assert_eq!(recorded.value("copilot_parsing_queue_depth_messages", &[("queue", "parsing")]), 12.0);
 /// ```
 #[derive(Clone, Copy)]
-pub struct GaugeRef(pub(super) Option<&'static Gauge>);
+pub struct GaugeRef(pub(super) Option<&'static GaugeCell>);
 
 impl GaugeRef {
     /// One that records nothing: what a macro with errors expands to.
@@ -98,7 +98,7 @@ impl GaugeRef {
     #[inline]
     pub fn increment(self, value: f64) {
         if let Some(gauge) = self.0 {
-            gauge.increment(value);
+            gauge.add(value);
         }
     }
 
@@ -117,7 +117,7 @@ impl GaugeRef {
     #[inline]
     pub fn decrement(self, value: f64) {
         if let Some(gauge) = self.0 {
-            gauge.decrement(value);
+            gauge.add(-value);
         }
     }
 }
@@ -133,7 +133,7 @@ impl GaugeRef {
 /// assert_eq!(recorded.value("copilot_chunking_batch_size_messages_count", &[]), 1.0);
 /// ```
 #[derive(Clone, Copy)]
-pub struct HistogramRef(pub(super) Option<&'static Histogram>);
+pub struct HistogramRef(pub(super) Option<&'static HistogramCell>);
 
 impl HistogramRef {
     /// One that records nothing: what a macro with errors expands to.

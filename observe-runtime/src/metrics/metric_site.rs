@@ -1,14 +1,13 @@
 //! A call site of `observe::counter!`, `gauge!` or `histogram!`: its checked description,
-//! and one cached handle per combination of runtime label values, so a warm call does no
+//! and one cached series per combination of runtime label values, so a warm call does no
 //! registry lookup, no hashing and no allocation. Runtime label values outside their
 //! declared set (or past their bound) are recorded under `_OTHER` and counted.
 
 use std::sync::OnceLock;
 
-use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, SharedString};
-
 use super::handles::{CounterRef, GaugeRef, HistogramRef};
-use crate::names::{LABEL_SERVICE, OTHER_LABEL_VALUE};
+use super::series::{self, Cell, CounterCell, Family, Registered, Registry};
+use crate::names::{LABEL_OVERFLOW_METRIC, LABEL_SERVICE, OTHER_LABEL_VALUE};
 
 /// Counter, gauge or histogram.
 #[doc(hidden)]
@@ -72,7 +71,7 @@ inventory::collect!(MetricSiteRegistration);
 /// Built once, on the first call after `init` (or per `observe::testing` capture).
 pub(super) struct State {
     /// One slot per combination of runtime label values (each with `_OTHER`).
-    handles: Box<[OnceLock<Handle>]>,
+    handles: Box<[OnceLock<&'static Registered>]>,
     /// Per runtime label: its domain, its interned values (`Bounded` only), and the
     /// counter of values mapped to `_OTHER`.
     runtime: Box<[RuntimeLabel]>,
@@ -82,13 +81,8 @@ struct RuntimeLabel {
     name: &'static str,
     domain: &'static LabelDomain,
     interned: Box<[OnceLock<Box<str>>]>,
-    others: OnceLock<Counter>,
-}
-
-pub(super) enum Handle {
-    Counter(Counter),
-    Gauge(Gauge),
-    Histogram(Histogram),
+    /// `None` only if another kind of metric took the overflow counter's name.
+    others: OnceLock<Option<&'static CounterCell>>,
 }
 
 impl MetricSite {
@@ -112,15 +106,15 @@ impl MetricSite {
             .iter()
             .all(|(_, d)| matches!(d, LabelDomain::Const(_)))
         {
-            let _ = self.handle(&[]);
+            let _ = self.series(&[]);
         }
     }
 
     /// The counter for these runtime label values.
     #[inline]
     pub fn counter(&'static self, values: &[&str]) -> CounterRef {
-        match self.handle(values) {
-            Some(Handle::Counter(c)) => CounterRef(Some(c)),
+        match self.series(values).map(|s| &s.cell) {
+            Some(Cell::Counter(c)) => CounterRef(Some(c)),
             _ => CounterRef(None),
         }
     }
@@ -128,8 +122,8 @@ impl MetricSite {
     /// The gauge for these runtime label values.
     #[inline]
     pub fn gauge(&'static self, values: &[&str]) -> GaugeRef {
-        match self.handle(values) {
-            Some(Handle::Gauge(g)) => GaugeRef(Some(g)),
+        match self.series(values).map(|s| &s.cell) {
+            Some(Cell::Gauge(g)) => GaugeRef(Some(g)),
             _ => GaugeRef(None),
         }
     }
@@ -137,55 +131,57 @@ impl MetricSite {
     /// The histogram for these runtime label values.
     #[inline]
     pub fn histogram(&'static self, values: &[&str]) -> HistogramRef {
-        match self.handle(values) {
-            Some(Handle::Histogram(h)) => HistogramRef(Some(h)),
+        match self.series(values).map(|s| &s.cell) {
+            Some(Cell::Histogram(h)) => HistogramRef(Some(h)),
             _ => HistogramRef(None),
         }
     }
 
     /// Before `init` there is nowhere to record to: `None` (the `observe::testing`
-    /// capture's handle inside one), and nothing is cached in the site.
-    fn handle(&'static self, values: &[&str]) -> Option<&'static Handle> {
+    /// capture's series inside one), and nothing is cached in the site.
+    fn series(&'static self, values: &[&str]) -> Option<&'static Registered> {
         let state = match self.state.get() {
             Some(state) => state,
             None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
-            None => return super::capture::handle_for(self, values),
+            None => return super::capture::series_for(self, values),
         };
-        Some(self.handle_in(state, values))
+        Some(self.series_in(state, values, series::global()))
     }
 
-    /// The handle of these values in `state`, registered on first use.
+    /// The series of these values in `state`, registered in `registry` on first use.
     #[inline]
-    pub(super) fn handle_in(
+    pub(super) fn series_in(
         &'static self,
         state: &'static State,
         values: &[&str],
-    ) -> &'static Handle {
+        registry: &Registry,
+    ) -> &'static Registered {
         let mut index = 0;
         for (label, value) in state.runtime.iter().zip(values) {
-            index = index * label.slots() + self.resolve(label, value);
+            index = index * label.slots() + self.resolve(label, value, registry);
         }
-        state.handles[index].get_or_init(|| self.register(state, values))
+        state.handles[index].get_or_init(|| self.register(state, values, registry))
     }
 
     /// The value's position in its label's domain; `_OTHER` is the last.
-    fn resolve(&self, label: &RuntimeLabel, value: &str) -> usize {
+    fn resolve(&self, label: &RuntimeLabel, value: &str, registry: &Registry) -> usize {
         let found = match label.domain {
             LabelDomain::Set(set) => set.iter().position(|v| *v == value),
             LabelDomain::Bounded(_) => label.intern(value),
             LabelDomain::Const(_) => Some(0),
         };
         found.unwrap_or_else(|| {
-            label
+            let others = label
                 .others
-                .get_or_init(|| self.register_others_counter(label.name))
-                .increment(1);
+                .get_or_init(|| self.register_others_counter(label.name, registry));
+            if let Some(others) = others {
+                others.increment(1);
+            }
             label.slots() - 1
         })
     }
 
     pub(super) fn build(&self) -> State {
-        self.describe();
         let runtime: Box<[RuntimeLabel]> = self
             .meta
             .labels
@@ -210,63 +206,50 @@ impl MetricSite {
 
     /// Registers the series for these values (those outside the domain as `_OTHER`).
     #[cold]
-    fn register(&self, state: &State, values: &[&str]) -> Handle {
-        let mut labels = vec![Label::from_static_parts(LABEL_SERVICE, self.meta.service)];
+    fn register(&self, state: &State, values: &[&str], registry: &Registry) -> &'static Registered {
+        let mut labels = vec![(LABEL_SERVICE, Box::from(self.meta.service))];
         let mut runtime = state.runtime.iter().zip(values);
         for (name, domain) in self.meta.labels {
             let value = match domain {
-                LabelDomain::Const(value) => (*value).to_owned(),
+                LabelDomain::Const(value) => value,
                 _ => match runtime.next() {
-                    Some((label, value)) if label.contains(value) => (*value).to_owned(),
-                    _ => OTHER_LABEL_VALUE.to_owned(),
+                    Some((label, value)) if label.contains(value) => value,
+                    _ => OTHER_LABEL_VALUE,
                 },
             };
-            labels.push(Label::new(*name, value));
+            labels.push((*name, Box::from(value)));
         }
-        let key = Key::from_parts(self.meta.name, labels);
-        let metadata = self.metadata();
-        metrics::with_recorder(|r| match self.meta.kind {
-            MetricKind::Counter => Handle::Counter(r.register_counter(&key, &metadata)),
-            MetricKind::Gauge => Handle::Gauge(r.register_gauge(&key, &metadata)),
-            MetricKind::Histogram => Handle::Histogram(r.register_histogram(&key, &metadata)),
-        })
+        let family = Family {
+            kind: self.meta.kind,
+            name: self.meta.name,
+            help: self.meta.help,
+            buckets: self.meta.buckets,
+        };
+        registry.series(&family, labels)
     }
 
-    fn register_others_counter(&self, label: &'static str) -> Counter {
-        let key = Key::from_parts(
-            crate::names::LABEL_OVERFLOW_METRIC,
-            vec![
-                Label::from_static_parts(LABEL_SERVICE, self.meta.service),
-                Label::from_static_parts("metric", self.meta.name),
-                Label::from_static_parts("label", label),
-            ],
-        );
-        metrics::with_recorder(|r| {
-            r.describe_counter(
-                KeyName::from_const_str(crate::names::LABEL_OVERFLOW_METRIC),
-                None,
-                SharedString::const_str(OVERFLOW_HELP),
-            );
-            r.register_counter(&key, &self.metadata())
-        })
-    }
-
-    fn metadata(&self) -> Metadata<'static> {
-        Metadata::new(
-            self.meta.module_path,
-            Level::INFO,
-            Some(self.meta.module_path),
-        )
-    }
-
-    fn describe(&self) {
-        let name = KeyName::from_const_str(self.meta.name);
-        let help = SharedString::const_str(self.meta.help);
-        metrics::with_recorder(|r| match self.meta.kind {
-            MetricKind::Counter => r.describe_counter(name, None, help),
-            MetricKind::Gauge => r.describe_gauge(name, None, help),
-            MetricKind::Histogram => r.describe_histogram(name, None, help),
-        });
+    #[cold]
+    fn register_others_counter(
+        &self,
+        label: &'static str,
+        registry: &Registry,
+    ) -> Option<&'static CounterCell> {
+        let family = Family {
+            kind: MetricKind::Counter,
+            name: LABEL_OVERFLOW_METRIC,
+            help: OVERFLOW_HELP,
+            buckets: &[],
+        };
+        let labels = vec![
+            (LABEL_SERVICE, Box::from(self.meta.service)),
+            ("metric", Box::from(self.meta.name)),
+            ("label", Box::from(label)),
+        ];
+        match &registry.series(&family, labels).cell {
+            Cell::Counter(counter) => Some(counter),
+            // Only in a capture: `init` refuses a program that gives the name another kind.
+            _ => None,
+        }
     }
 }
 

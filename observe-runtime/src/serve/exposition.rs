@@ -222,7 +222,7 @@ fn labels(environment: &str, meta: &CallSiteMeta, extra: Option<(&str, &str)>) -
 }
 
 /// Label values escape `\`, `"` and newlines.
-fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
     if value.contains(['\\', '"', '\n']) {
         value
             .replace('\\', "\\\\")
@@ -235,7 +235,7 @@ fn escape_label(value: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// HELP text escapes `\` and newlines.
-fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn escape_help(help: &str) -> std::borrow::Cow<'_, str> {
     if help.contains(['\\', '\n']) {
         help.replace('\\', "\\\\").replace('\n', "\\n").into()
     } else {

@@ -1,10 +1,11 @@
 //! One name, one metric family: checked at `init` across every call site linked into the
 //! program, since the sites of one family may sit in different crates, out of any one
-//! macro's sight. The exposition renders `#[instrumented]`'s families from observe's own
-//! storage and the function-like macros' through the `metrics` exporter, each family with
-//! its `# TYPE` line: a name in both, or a name given two types, would be exposed twice,
-//! which Prometheus rejects. (Series of one family may carry different label names, as
-//! `labels(…)` on one function of a service gives.)
+//! macro's sight. The exposition renders `#[instrumented]`'s families and the
+//! function-like macros' apart (`exposition.rs`, `metric_exposition.rs`), each family
+//! with its `# TYPE` line: a name in both, or a name given two types, would be exposed
+//! twice, which Prometheus rejects. (Series of one family may carry different label
+//! names, as `labels(…)` on one function of a service gives.) A histogram family's sites
+//! must also agree on its buckets, or its series could not be read together.
 
 use std::collections::BTreeSet;
 
@@ -17,15 +18,15 @@ use crate::names::{LABEL_ERROR_TYPE, LABEL_OPERATION, LABEL_OUTCOME, LABEL_SERVI
 #[derive(Debug)]
 struct Family {
     kind: &'static str,
-    /// Rendered from observe's own storage (`#[instrumented]`) or by the exporter.
-    own_storage: bool,
+    /// Rendered with the call sites' series (`#[instrumented]`) or the metric sites'.
+    call_site: bool,
     labels: BTreeSet<&'static str>,
 }
 
 impl Family {
     /// Whether two sites' series can be exposed as one family.
     fn joins(&self, other: &Family) -> bool {
-        self.kind == other.kind && self.own_storage == other.own_storage
+        self.kind == other.kind && self.call_site == other.call_site
     }
 }
 
@@ -75,6 +76,44 @@ pub(crate) fn check(
     Ok(())
 }
 
+/// Every family's sites agree on its buckets: the duration histograms of `#[instrumented]`
+/// sites (by `buckets = …` or preset) and the `histogram!` sites (by preset).
+pub(crate) fn check_buckets(
+    instrumented: &[&'static CallSiteMeta],
+    macros: &[&'static MetricSiteMeta],
+) -> Result<(), Error> {
+    let durations = instrumented
+        .iter()
+        .map(|m| (m.duration.name, m.buckets, m.operation));
+    first_conflict(durations)?;
+    let histograms = macros
+        .iter()
+        .filter(|m| m.kind == MetricKind::Histogram)
+        .map(|m| (m.name, m.buckets, m.module_path));
+    first_conflict(histograms)
+}
+
+/// The first site, in link order, whose buckets differ from its family's first site's.
+fn first_conflict(
+    sites: impl Iterator<Item = (&'static str, &'static [f64], &'static str)>,
+) -> Result<(), Error> {
+    let mut claimed: Vec<(&str, &[f64], &'static str)> = Vec::new();
+    for (metric, buckets, origin) in sites {
+        match claimed.iter().find(|(name, _, _)| *name == metric) {
+            Some((_, first_buckets, first)) if *first_buckets != buckets => {
+                return Err(Error::ConflictingBuckets {
+                    metric,
+                    first,
+                    second: origin,
+                });
+            }
+            Some(_) => {}
+            None => claimed.push((metric, buckets, origin)),
+        }
+    }
+    Ok(())
+}
+
 fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
     let with = |extra: &[&'static str]| -> BTreeSet<&'static str> {
         [LABEL_SERVICE, LABEL_OPERATION]
@@ -94,7 +133,7 @@ fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
             name: site.duration.name,
             family: Family {
                 kind: "histogram",
-                own_storage: true,
+                call_site: true,
                 labels: with(&[LABEL_OUTCOME]),
             },
             origin: origin("duration histogram"),
@@ -103,7 +142,7 @@ fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
             name: site.processed.name,
             family: Family {
                 kind: "counter",
-                own_storage: true,
+                call_site: true,
                 labels: with(&[LABEL_OUTCOME]),
             },
             origin: origin("processed counter"),
@@ -112,7 +151,7 @@ fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
             name: site.failures.name,
             family: Family {
                 kind: "counter",
-                own_storage: true,
+                call_site: true,
                 labels: with(&[LABEL_ERROR_TYPE]),
             },
             origin: origin("failure counter"),
@@ -121,7 +160,7 @@ fn instrumented_uses(site: &CallSiteMeta) -> [Use; 4] {
             name: site.active.name,
             family: Family {
                 kind: "gauge",
-                own_storage: true,
+                call_site: true,
                 labels: with(&[]),
             },
             origin: origin("in-flight gauge"),
@@ -139,7 +178,7 @@ fn macro_use(site: &MetricSiteMeta) -> Use {
         name: site.name,
         family: Family {
             kind,
-            own_storage: false,
+            call_site: false,
             labels: [LABEL_SERVICE]
                 .into_iter()
                 .chain(site.labels.iter().map(|(key, _)| *key))

@@ -11,6 +11,7 @@ pub(crate) mod budget;
 pub(crate) mod exposition;
 pub(crate) mod families;
 pub(crate) mod listener;
+pub(crate) mod metric_exposition;
 mod openmetrics;
 #[cfg(feature = "pushgateway")]
 pub(crate) mod push;

@@ -1,17 +1,15 @@
-//! The `metrics-exporter-prometheus` recorder, which holds every metric that is not a call
-//! site's: configured with every histogram's buckets (so none is exported as a summary),
-//! run on the exporter thread with its upkeep task and the `/metrics` listener.
+//! The `metrics-exporter-prometheus` recorder, which holds the metrics recorded through the
+//! `metrics` crate directly (observe's own series are in its storage), run on the exporter
+//! thread with its upkeep task, and the `/metrics` listener.
 
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusRecorder};
+use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusRecorder};
 
 use super::auth::MetricsAuth;
 use super::listener::{self, Limits};
 use super::render::render_in;
 use crate::error::Error;
-use crate::instrumented::{CallSite, CallSiteMeta, all_call_sites};
-use crate::metrics::{MetricKind, MetricSite, MetricSiteMeta, all_metric_sites};
 use crate::names::{LABEL_ENVIRONMENT, LATENCY_BUCKETS};
 
 /// How often samples are folded into histograms when nothing scrapes.
@@ -48,57 +46,12 @@ pub(crate) fn build_recorder(
     Ok(recorder)
 }
 
-/// The recorder's configuration: the environment label and every call site's buckets, so
-/// that each histogram is exported as a histogram, never as a summary.
+/// The recorder's configuration: the environment label, and the default latency buckets
+/// for histograms recorded through the `metrics` crate directly, so that none is exported
+/// as a summary. (Every observe histogram is in observe's own storage, with its buckets.)
 pub(crate) fn prometheus_builder(environment: &str) -> Result<PrometheusBuilder, Error> {
-    let build_error = |e: BuildError| Error::MetricsExporter(e.to_string());
-    let mut builder = PrometheusBuilder::new()
+    PrometheusBuilder::new()
         .add_global_label(LABEL_ENVIRONMENT, environment)
         .set_buckets(LATENCY_BUCKETS)
-        .map_err(build_error)?;
-    let mut claimed: Vec<&'static CallSiteMeta> = Vec::new();
-    for meta in all_call_sites().map(CallSite::meta) {
-        match claimed
-            .iter()
-            .find(|m| m.duration.name == meta.duration.name)
-        {
-            Some(first) if first.buckets != meta.buckets => {
-                return Err(Error::ConflictingBuckets {
-                    metric: meta.duration.name,
-                    first: first.operation,
-                    second: meta.operation,
-                });
-            }
-            Some(_) => {}
-            None => {
-                builder = builder
-                    .set_buckets_for_metric(Matcher::Full(meta.duration.name.into()), meta.buckets)
-                    .map_err(build_error)?;
-                claimed.push(meta);
-            }
-        }
-    }
-    let histograms = all_metric_sites()
-        .map(MetricSite::meta)
-        .filter(|m| m.kind == MetricKind::Histogram);
-    let mut claimed: Vec<&'static MetricSiteMeta> = Vec::new();
-    for meta in histograms {
-        match claimed.iter().find(|m| m.name == meta.name) {
-            Some(first) if first.buckets != meta.buckets => {
-                return Err(Error::ConflictingBuckets {
-                    metric: meta.name,
-                    first: first.module_path,
-                    second: meta.module_path,
-                });
-            }
-            Some(_) => {}
-            None => {
-                builder = builder
-                    .set_buckets_for_metric(Matcher::Full(meta.name.into()), meta.buckets)
-                    .map_err(build_error)?;
-                claimed.push(meta);
-            }
-        }
-    }
-    Ok(builder)
+        .map_err(|e: BuildError| Error::MetricsExporter(e.to_string()))
 }

@@ -1,11 +1,14 @@
-//! The one exposition: the two metric pipelines' texts, concatenated, in the Prometheus
-//! text format or, for a scraper that asks for it, in OpenMetrics with exemplars.
+//! The one exposition: the `metrics` recorder's text (metrics recorded through the
+//! `metrics` crate directly), then the `counter!`/`gauge!`/`histogram!` series and the
+//! call sites' series from observe's own storage, in the Prometheus text format or, for a
+//! scraper that asks for it, in OpenMetrics with exemplars.
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use super::{exposition, openmetrics};
+use super::{exposition, metric_exposition, openmetrics};
 use crate::global::{CALL_SITE_CONFIG, RECORDER};
 use crate::instrumented::all_call_sites;
+use crate::metrics::global_series;
 
 /// The text formats `/metrics` answers in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +20,9 @@ pub(crate) enum Format {
 }
 
 /// The Prometheus text exposition, or `None` before [`init`](crate::init): the
-/// `metrics-exporter-prometheus` recorder's render of every metric that is not a call
-/// site's, then every call site's series from observe's own storage.
+/// `metrics-exporter-prometheus` recorder's render of the metrics recorded through the
+/// `metrics` crate directly, then every `counter!`, `gauge!` and `histogram!` series and
+/// every call site's series, from observe's own storage.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), observe::Error> {
@@ -54,7 +58,9 @@ pub(crate) fn render_openmetrics_with(recorder: &PrometheusHandle) -> String {
 fn joined(recorder: &PrometheusHandle, exemplars: bool) -> String {
     let mut text = recorder.render();
     if let Some(config) = CALL_SITE_CONFIG.get() {
-        exposition::append(&mut text, &config.environment, all_call_sites(), exemplars);
+        let environment = &config.environment;
+        metric_exposition::append(&mut text, environment, &global_series().read());
+        exposition::append(&mut text, environment, all_call_sites(), exemplars);
     }
     text
 }

@@ -1,10 +1,10 @@
 //! `observe::testing`: run a closure or a future and get what its `#[instrumented]`
 //! functions and its `counter!`, `gauge!` and `histogram!` calls recorded, without
 //! `init`, a port or a scrape. It may use `instrumented`, `metrics`, `serve` (the
-//! exposition format and the recorder's configuration), `storage` and leaves.
+//! exposition format), `storage` and leaves.
 //!
 //! Each capture counts apart: the calls made on the capturing thread (or in the captured
-//! future, whichever threads poll it) go to storages and a recorder of the capture's own,
+//! future, whichever threads poll it) go to storages and series of the capture's own,
 //! so `#[test]`s running in parallel threads of one binary each see only their own calls.
 //! The capture is consulted only on the path a call takes while observe is not
 //! initialised, so it costs a warm call nothing; in a process where `init` has run, calls
@@ -35,13 +35,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
 pub use recorded::{Calls, Recorded, Series};
 
 use crate::instrumented::Capture;
 use crate::metrics::MetricCapture;
-use crate::names::LABEL_ENVIRONMENT;
+use crate::serve::metric_exposition;
 
 /// The `environment` label of a capture's series.
 const ENVIRONMENT: &str = "test";
@@ -83,29 +81,18 @@ pub async fn capture_future<F: Future>(future: F) -> (F::Output, Recorded) {
     (value, scope.recorded())
 }
 
-/// One capture's two halves: the call sites' storages, and the recorder the metric
-/// sites register with (configured as `init` configures the real one, so its render is
-/// what `/metrics` would show).
+/// One capture's two halves: the call sites' storages, and the metric sites' series.
 #[derive(Clone)]
 struct Scope {
     calls: Arc<Capture>,
     metrics: Arc<MetricCapture>,
-    recorder: PrometheusHandle,
 }
 
 impl Scope {
     fn new() -> Scope {
-        // A program whose histograms disagree on buckets fails `init` with that error;
-        // a capture keeps going with the default buckets.
-        let builder =
-            crate::serve::recorder::prometheus_builder(ENVIRONMENT).unwrap_or_else(|_| {
-                PrometheusBuilder::new().add_global_label(LABEL_ENVIRONMENT, ENVIRONMENT)
-            });
-        let recorder = builder.build_recorder();
         Scope {
             calls: Capture::new(),
-            recorder: recorder.handle(),
-            metrics: MetricCapture::new(Arc::new(recorder)),
+            metrics: MetricCapture::new(),
         }
     }
 
@@ -118,7 +105,10 @@ impl Scope {
     }
 
     fn recorded(&self) -> Recorded {
-        Recorded::new(self.recorder.render(), self.calls.snapshots())
+        // Rendered as `/metrics` renders them, so a test reads what a scrape would.
+        let mut metric_text = String::new();
+        metric_exposition::append(&mut metric_text, ENVIRONMENT, &self.metrics.read());
+        Recorded::new(metric_text, self.calls.snapshots())
     }
 }
 

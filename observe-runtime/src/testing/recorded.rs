@@ -30,8 +30,8 @@ use super::ENVIRONMENT;
 /// assert_eq!(recorded.value("copilot_parsing_queue_depth_messages", &[]), 4.0);
 /// ```
 pub struct Recorded {
-    /// The metric sites' series, as the capture's recorder renders them.
-    recorder_text: String,
+    /// The metric sites' series, rendered.
+    metric_text: String,
     sites: Vec<(&'static CallSiteMeta, Snapshot)>,
 }
 
@@ -84,14 +84,8 @@ pub struct Series {
 }
 
 impl Recorded {
-    pub(super) fn new(
-        recorder_text: String,
-        sites: Vec<(&'static CallSiteMeta, Snapshot)>,
-    ) -> Self {
-        Recorded {
-            recorder_text,
-            sites,
-        }
+    pub(super) fn new(metric_text: String, sites: Vec<(&'static CallSiteMeta, Snapshot)>) -> Self {
+        Recorded { metric_text, sites }
     }
 
     /// The calls of `operation` (the function's name unless `operation = "…"` says
@@ -139,7 +133,7 @@ impl Recorded {
     /// assert!(text.contains(r#"copilot_parsing_messages_processed_total{environment="test",service="parsing",operation="parse",outcome="success"} 1"#));
     /// ```
     pub fn exposition(&self) -> String {
-        let mut out = self.recorder_text.clone();
+        let mut out = self.metric_text.clone();
         exposition::append_snapshots(
             &mut out,
             ENVIRONMENT,
