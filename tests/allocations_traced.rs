@@ -44,6 +44,15 @@ fn handle(headers: &http::HeaderMap, id: u64) -> u64 {
     id ^ 1
 }
 
+/// A handler whose caller's trace carries a `tracestate`, making `nested` calls inside it,
+/// sync and async.
+#[instrumented(service = "allocations", kind = "server", parent = headers)]
+fn fan_out(headers: &http::HeaderMap, nested: u64) -> u64 {
+    (0..nested)
+        .map(|id| route(id).wrapping_add(poll_once(lookup_async(id))))
+        .fold(0, u64::wrapping_add)
+}
+
 #[test]
 fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() {
     // Nothing sampled: every success is an unsampled one, every failure is exported.
@@ -71,6 +80,26 @@ fn unsampled_calls_allocate_nothing_once_warm_and_failures_are_still_exported() 
     let allocations = allocations_on_this_thread() - before;
     assert!(checksum > 0);
     assert_eq!(allocations, 0, "allocations in 150 000 unsampled calls");
+
+    // With a `tracestate`, reading the headers allocates once per request (the vendor
+    // state's strings); the calls made inside share that state, so they add nothing.
+    let mut with_state = headers.clone();
+    with_state.insert(
+        "tracestate",
+        http::HeaderValue::from_static("vendor=opaque,other=x"),
+    );
+    let _ = fan_out(&with_state, 2);
+    let allocations_of = |nested: u64| {
+        let before = allocations_on_this_thread();
+        let checksum = (0..1_000).fold(0u64, |sum, _| {
+            sum.wrapping_add(fan_out(&with_state, nested))
+        });
+        assert!(checksum > 0);
+        allocations_on_this_thread() - before
+    };
+    let (one, twenty) = (allocations_of(1), allocations_of(20));
+    assert!(one > 0, "the tracestate is read per request");
+    assert_eq!(one, twenty, "nested calls copied the tracestate");
 
     let spans = fx.flushed_spans();
     assert_eq!(spans.len(), 1, "only the failure is exported: {spans:#?}");

@@ -11,6 +11,7 @@
 //! call's frame is popped.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context as OtelContext, ContextGuard};
@@ -133,9 +134,9 @@ pub(crate) fn parent_of(cx: &SpanContext) -> Option<Parent> {
     })
 }
 
-/// A `tracestate` as call spans keep it: boxed if present.
+/// A `tracestate` as call spans keep it: shared if present.
 fn vendor_state(state: &TraceState) -> VendorState {
-    (*state != TraceState::NONE).then(|| Box::new(state.clone()))
+    (*state != TraceState::NONE).then(|| Arc::new(state.clone()))
 }
 
 /// A call span's OpenTelemetry identity.

@@ -104,9 +104,11 @@ pub(crate) struct Parent {
     pub(crate) trace_state: VendorState,
 }
 
-/// A `tracestate` from upstream: rare, so boxed, and one word when absent (call spans are
-/// moved by value on the hot path).
-pub(crate) type VendorState = Option<Box<TraceState>>;
+/// A `tracestate` from upstream: rare, so behind a pointer, one word when absent (call
+/// spans are moved by value on the hot path); shared, so that each frame push (every
+/// poll) and each nested call's parent takes a reference count, not a deep copy of its
+/// strings.
+pub(crate) type VendorState = Option<Arc<TraceState>>;
 
 /// A call span's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

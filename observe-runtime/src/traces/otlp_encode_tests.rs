@@ -93,7 +93,7 @@ fn parent(sampled: bool, remote: bool, trace_state: Option<&str>) -> Parent {
         span_id: 0xb7ad6b7169203331,
         sampled,
         remote,
-        trace_state: trace_state.map(|s| Box::new(s.parse::<TraceState>().unwrap())),
+        trace_state: trace_state.map(|s| std::sync::Arc::new(s.parse::<TraceState>().unwrap())),
     }
 }
 
