@@ -190,6 +190,32 @@ for name, label in {
     entry = under_fmt[name]
     w(f"| {label} | {entry['median']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}] |")
 w("")
+w("## `counter!`, `gauge!` and `histogram!`")
+w("")
+w("One observation of a histogram and one increment of a counter, both labelled by a queue")
+w("read at runtime from a declared set (it changes from call to call, as from request to")
+w("request), as the example's request handler records them. observe's series are in its")
+w("own storage; the `metrics` crate's rows record through `metrics-exporter-prometheus`,")
+w("installed by `observe::init`.")
+w("")
+w("| variant | median [95% CI] |")
+w("|---|---|")
+group = "metric_macros"
+for bench, label in [
+    ("observe_histogram_and_counter", "observe's `histogram!` and `counter!`, label resolved per call"),
+    ("metrics_handles_cached", "`metrics` handles cached per queue by hand, looked up by index"),
+    ("metrics_macros_per_call", "`metrics::histogram!` and `counter!` with the label, per call"),
+]:
+    w(f"| {label} | {cell(group, bench)} |")
+w("")
+w("Before observe kept these series itself, its macros cached `metrics-exporter-prometheus`")
+w("handles, whose histogram appends each observation to an allocated block list until the")
+w("next upkeep or scrape folds it into buckets: alternating runs of the two bench binaries")
+w("(`<binary> --bench metric_macros --measurement-time 3`, three rounds) gave 51.5, 52.4 and")
+w("50.9 ns for observe's row before, 24.5, 24.5 and 24.3 ns after. Now a histogram counts")
+w("into its bucket as it records: a scan of the bounds and two atomic updates, no")
+w("allocation (`tests/allocations.rs`).")
+w("")
 w("## OTLP export, 10% head sampling")
 w("")
 w("`benches/otel.rs`, its own process: `observe::builder()` with an OTLP endpoint (a real")
