@@ -11,9 +11,9 @@
 //! warm call never looks here. The process has one registry ([`global`]); each
 //! `observe::testing` capture has its own.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
 
 use super::metric_site::MetricKind;
 
@@ -154,7 +154,7 @@ type SeriesKey = (&'static str, Box<[(&'static str, Box<str>)]>);
 /// Every series registered so far, by name and label set.
 #[derive(Default)]
 pub(crate) struct Registry {
-    series: Mutex<HashMap<SeriesKey, &'static Registered>>,
+    series: Mutex<BTreeMap<SeriesKey, &'static Registered>>,
 }
 
 /// What a new series needs besides its labels.
@@ -167,6 +167,14 @@ pub(super) struct Family {
 }
 
 impl Registry {
+    /// An empty registry; `const`, so the process's is a plain `static` and a warm call
+    /// that passes it along reads no initialisation flag.
+    pub(crate) const fn new() -> Self {
+        Registry {
+            series: Mutex::new(BTreeMap::new()),
+        }
+    }
+
     /// The series of `family` with `labels`: the one already registered under that name
     /// and label set, whichever site registered it (its kind and buckets are the same:
     /// `init` refuses a name used with two), or a new one. Cold: once per site and label
@@ -197,22 +205,20 @@ impl Registry {
         registered
     }
 
-    /// Every series, by name then label values.
+    /// Every series, by name then labels (the map's order).
     pub(crate) fn read(&self) -> Vec<SeriesRead> {
         let registered: Vec<&'static Registered> = {
             let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
             series.values().copied().collect()
         };
-        let mut reads: Vec<SeriesRead> = registered.iter().map(|r| r.read()).collect();
-        reads.sort_by(|a, b| (a.name, &a.labels).cmp(&(b.name, &b.labels)));
-        reads
+        registered.iter().map(|r| r.read()).collect()
     }
 }
 
 /// The process's registry: the series `/metrics` shows.
 pub(crate) fn global() -> &'static Registry {
-    static GLOBAL: OnceLock<Registry> = OnceLock::new();
-    GLOBAL.get_or_init(Registry::default)
+    static GLOBAL: Registry = Registry::new();
+    &GLOBAL
 }
 
 #[cfg(test)]
