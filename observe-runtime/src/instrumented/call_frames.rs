@@ -18,8 +18,11 @@ use opentelemetry::{Context as OtelContext, ContextGuard};
 
 use super::call_trace::{CallIds, Parent, VendorState};
 
+/// What a call's children and events need of it: its trace, its span, whether sampled.
 struct Frame {
-    ids: CallIds,
+    trace_id: u128,
+    span_id: u64,
+    sampled: bool,
     trace_state: VendorState,
     /// Set once the frame's context was put in the OpenTelemetry context.
     attached: Option<ContextGuard>,
@@ -39,11 +42,15 @@ pub(crate) fn push(ids: &CallIds, trace_state: &VendorState) -> Pushed {
         if len == frames.capacity() {
             grow(&mut frames);
         }
-        // Written in its slot: a frame built on the stack and then moved in (`Vec::push`,
-        // around its growth check) was read back in wide loads right after its last
-        // narrow stores, a stall `perf annotate` put at 9% of an unsampled call.
+        // Written in its slot, field by field: a frame built on the stack and then moved
+        // in (`Vec::push`, around its growth check), or a whole `CallIds` copied in, was
+        // read back in wide loads right after its last narrow stores (the `sampled` flag
+        // is written last when a call starts), a stall `perf annotate` put at 9% of an
+        // unsampled call.
         frames.spare_capacity_mut()[0].write(Frame {
-            ids: *ids,
+            trace_id: ids.trace_id,
+            span_id: ids.span_id,
+            sampled: ids.sampled,
             trace_state: trace_state.clone(),
             attached: None,
         });
@@ -94,32 +101,47 @@ pub(crate) fn innermost() -> Innermost {
     FRAMES.with(|frames| match frames.borrow().last() {
         None => Innermost::None,
         Some(frame) if frame.attached.is_some() => Innermost::OtelContext,
-        Some(frame) => Innermost::Call(span_context(frame.ids, &frame.trace_state)),
+        Some(frame) => Innermost::Call(frame.span_context()),
     })
 }
 
-/// The parent of a call starting now: the innermost observe call, else the current
+/// Continues the parent of a call starting now into its `ids` (trace id, parent span id,
+/// whether remote) and `trace_state`: the innermost observe call, else the current
 /// OpenTelemetry context's span (a `tracing` span's, activated when it was entered).
+/// Whether the parent was sampled; `None`, with nothing written, if there is none.
+///
+/// Written into the call's own span where it lives: a parent returned by value was
+/// copied twice more, in wide loads over its flags' narrow stores, the hottest loads in
+/// `perf annotate` of a call continuing an OpenTelemetry context. (The call took as long
+/// without them on the AMD host measured: its two TSC reads then took those samples.)
 #[inline]
-pub(crate) fn current_parent() -> Option<Parent> {
+pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState) -> Option<bool> {
     let from_frame = FRAMES.with(|frames| {
         let frames = frames.borrow();
         let frame = frames.last()?;
-        Some(match frame.attached {
-            None => Some(Parent {
-                trace_id: frame.ids.trace_id,
-                span_id: frame.ids.span_id,
-                sampled: frame.ids.sampled,
-                remote: false,
-                trace_state: frame.trace_state.clone(),
-            }),
+        if frame.attached.is_some() {
             // A `tracing` span may be inside the call: the context decides.
-            Some(_) => None,
-        })
+            return Some(None);
+        }
+        ids.trace_id = frame.trace_id;
+        ids.parent_span_id = frame.span_id;
+        ids.parent_remote = false;
+        trace_state.clone_from(&frame.trace_state);
+        Some(Some(frame.sampled))
     });
     match from_frame {
-        Some(Some(parent)) => Some(parent),
-        _ => OtelContext::map_current(|cx| parent_of(cx.span().span_context())),
+        Some(Some(sampled)) => Some(sampled),
+        _ => OtelContext::map_current(|cx| {
+            let span = cx.span();
+            let cx = span.span_context();
+            cx.is_valid().then(|| {
+                ids.trace_id = u128::from_be_bytes(cx.trace_id().to_bytes());
+                ids.parent_span_id = u64::from_be_bytes(cx.span_id().to_bytes());
+                ids.parent_remote = cx.is_remote();
+                *trace_state = vendor_state(cx.trace_state());
+                cx.is_sampled()
+            })
+        }),
     }
 }
 
@@ -139,20 +161,36 @@ fn vendor_state(state: &TraceState) -> VendorState {
     (*state != TraceState::NONE).then(|| Arc::new(state.clone()))
 }
 
-/// A call span's OpenTelemetry identity.
+/// A call span's OpenTelemetry identity (what its export carries: `call_export`'s tests).
+#[cfg(all(test, feature = "otlp"))]
 pub(crate) fn span_context(ids: CallIds, trace_state: &VendorState) -> SpanContext {
-    let flags = if ids.sampled {
+    local_span_context(ids.trace_id, ids.span_id, ids.sampled, trace_state)
+}
+
+fn local_span_context(
+    trace_id: u128,
+    span_id: u64,
+    sampled: bool,
+    trace_state: &VendorState,
+) -> SpanContext {
+    let flags = if sampled {
         TraceFlags::SAMPLED
     } else {
         TraceFlags::default()
     };
     SpanContext::new(
-        TraceId::from(ids.trace_id),
-        SpanId::from(ids.span_id),
+        TraceId::from(trace_id),
+        SpanId::from(span_id),
         flags,
         false,
         trace_state.as_deref().cloned().unwrap_or(TraceState::NONE),
     )
+}
+
+impl Frame {
+    fn span_context(&self) -> SpanContext {
+        local_span_context(self.trace_id, self.span_id, self.sampled, &self.trace_state)
+    }
 }
 
 /// Puts the innermost observe call's context in the OpenTelemetry context, unless it is
@@ -163,7 +201,7 @@ pub(crate) fn attach_innermost() {
         if let Some(frame) = frames.last_mut()
             && frame.attached.is_none()
         {
-            let cx = span_context(frame.ids, &frame.trace_state);
+            let cx = frame.span_context();
             frame.attached = Some(OtelContext::current().with_remote_span_context(cx).attach());
         }
     });

@@ -121,6 +121,17 @@ pub(crate) struct CallIds {
     pub(crate) sampled: bool,
 }
 
+impl CallIds {
+    /// What a call's ids are before [`CallTrace::start_in`] writes them.
+    const UNSTARTED: CallIds = CallIds {
+        trace_id: 0,
+        span_id: 0,
+        parent_span_id: 0,
+        parent_remote: false,
+        sampled: false,
+    };
+}
+
 /// One call's own span, from entry to end, but for its arguments ([`Args`], kept beside
 /// it in the call's `CallSpan`). Kept small: it lives in the caller's frame, and it is
 /// built from registers on every call, while the arguments start out empty in place (a
@@ -252,47 +263,57 @@ pub(crate) struct FinishedCall {
 }
 
 impl CallTrace {
-    /// The span of a call starting now under `parent` (`None`: the current one), without
-    /// its arguments: [`CallTrace::record_args`] records them where they live.
+    /// Starts, in `slot`, the span of a call starting now under `parent` (`None`: the
+    /// current one), without its arguments: [`CallTrace::record_args`] records them
+    /// where they live. Its ids are written where they stay, field by field: a span or a
+    /// parent built elsewhere and moved in was read back in wide loads over the narrow
+    /// stores of its flags (see `call_frames::continue_current`).
     #[inline]
+    pub(crate) fn start_in<'a>(
+        slot: &'a mut Option<CallTrace>,
+        tracing: &'static CallTracing,
+        site: &'static CallSite,
+        meta: &'static tracing::Metadata<'static>,
+        parent: Option<Parent>,
+    ) -> &'a mut CallTrace {
+        let trace = slot.insert(CallTrace {
+            ids: CallIds::UNSTARTED,
+            trace_state: None,
+            site,
+            meta,
+        });
+        let CallTrace {
+            ids, trace_state, ..
+        } = trace;
+        let parent_sampled = match parent {
+            Some(parent) => {
+                ids.trace_id = parent.trace_id;
+                ids.parent_span_id = parent.span_id;
+                ids.parent_remote = parent.remote;
+                *trace_state = parent.trace_state;
+                Some(parent.sampled)
+            }
+            None => super::call_frames::continue_current(ids, trace_state),
+        };
+        if parent_sampled.is_none() {
+            ids.trace_id = ids::trace_id();
+        }
+        ids.span_id = ids::span_id();
+        ids.sampled = tracing.sampler.sampled(parent_sampled, ids.trace_id);
+        trace
+    }
+
+    /// [`CallTrace::start_in`], returned by value.
+    #[cfg(test)]
     pub(crate) fn start(
         tracing: &'static CallTracing,
         site: &'static CallSite,
         meta: &'static tracing::Metadata<'static>,
         parent: Option<Parent>,
     ) -> CallTrace {
-        let parent = parent.or_else(super::call_frames::current_parent);
-        let (ids, trace_state) = match parent {
-            Some(parent) => {
-                let ids = CallIds {
-                    trace_id: parent.trace_id,
-                    span_id: ids::span_id(),
-                    parent_span_id: parent.span_id,
-                    parent_remote: parent.remote,
-                    sampled: tracing
-                        .sampler
-                        .sampled(Some(parent.sampled), parent.trace_id),
-                };
-                (ids, parent.trace_state)
-            }
-            None => {
-                let trace_id = ids::trace_id();
-                let ids = CallIds {
-                    trace_id,
-                    span_id: ids::span_id(),
-                    parent_span_id: 0,
-                    parent_remote: false,
-                    sampled: tracing.sampler.sampled(None, trace_id),
-                };
-                (ids, None)
-            }
-        };
-        CallTrace {
-            ids,
-            trace_state,
-            site,
-            meta,
-        }
+        let mut slot = None;
+        Self::start_in(&mut slot, tracing, site, meta, parent);
+        slot.expect("started in the slot")
     }
 
     /// Records the call's arguments into `args`: all formatted for a sampled span, the

@@ -109,8 +109,7 @@ impl CallSpan {
     ) {
         self.start_tracing_span(callsite, extra);
         if let Some(tracing) = call_tracing() {
-            self.own
-                .insert(CallTrace::start(tracing, site, callsite.metadata(), None))
+            CallTrace::start_in(&mut self.own, tracing, site, callsite.metadata(), None)
                 .record_args(&mut self.args, extra);
         }
     }
@@ -158,14 +157,14 @@ impl CallSpan {
             let parent = opentelemetry::Context::current().with_remote_span_context(remote);
             let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&self.span, parent);
         }
-        self.own
-            .insert(CallTrace::start(
-                tracing,
-                site,
-                callsite.metadata(),
-                own_parent,
-            ))
-            .record_args(&mut self.args, extra);
+        CallTrace::start_in(
+            &mut self.own,
+            tracing,
+            site,
+            callsite.metadata(),
+            own_parent,
+        )
+        .record_args(&mut self.args, extra);
     }
 }
 
