@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Where a request's CPU time goes, observed build against compiled out: one
+# configuration of `scripts/load.sh`, each build pinned to CPU 0 under `wrk` on CPU 1,
+# sampled by `perf record` for the whole wrk run, in rounds that alternate which build
+# goes first. Prints nanoseconds of CPU per request (samples' time over the requests wrk
+# completed), by group (the kernel, observe's and `tracing`'s functions, the example's
+# request functions, memcpy, the allocator, the rest) and by function, the largest
+# differences first: the median over the rounds of each round's difference, and the
+# groups' range. Time, not instructions: read it beside `scripts/request_cost.sh`.
+# Inlined code counts in the function it was inlined into, which is why the example's
+# request functions are one group. Not part of `cargo test`.
+#
+#   scripts/load_profile.sh                   # (c): prod, OTLP to a local receiver
+#   PROFILE_CONFIG=b scripts/load_profile.sh  # (b) defaults; d: (c) with 10% malformed
+#   PROFILE_ROUNDS=5 PROFILE_SECONDS=20 PROFILE_TOP=40 scripts/load_profile.sh
+#   PROFILE_WRITE=1 scripts/load_profile.sh   # also writes the group table into BENCHMARKS.md
+#
+# Needs wrk, perf (Debian: linux-perf), taskset, python3, curl, 2 CPUs.
+set -euo pipefail
+
+CONFIG=${PROFILE_CONFIG:-c}
+ROUNDS=${PROFILE_ROUNDS:-3}
+SECONDS_PER_RUN=${PROFILE_SECONDS:-10}
+TOP=${PROFILE_TOP:-25}
+APP_PORT=${PROFILE_APP_PORT:-18183}
+METRICS_PORT=${PROFILE_METRICS_PORT:-19567}
+COLLECTOR_PORT=${PROFILE_COLLECTOR_PORT:-14421}
+cd "$(dirname "$0")/.."
+. scripts/lib/work_dir.sh
+
+for tool in wrk perf taskset python3 curl; do
+    command -v "$tool" >/dev/null || { echo "load_profile: $tool is missing" >&2; exit 2; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "load_profile: needs 2 CPUs" >&2; exit 2; }
+
+otlp="OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
+case "$CONFIG" in
+    b) environment="OBSERVE_ENVIRONMENT=dev" bad_every=0 ;;
+    c) environment=$otlp bad_every=0 ;;
+    d) environment=$otlp bad_every=10 ;;
+    *) echo "load_profile: PROFILE_CONFIG is b, c or d" >&2; exit 2 ;;
+esac
+
+. scripts/lib/example_builds.sh
+build_example_pair "$work"
+# The request body `scripts/load.sh` posts (its heredoc, so the two cannot drift apart).
+sed -n '/^cat >"\$work\/post.lua" <<.LUA.$/,/^LUA$/p' scripts/load.sh | sed '1d;$d' >"$work/post.lua"
+[ -s "$work/post.lua" ] || { echo "load_profile: no request body found in load.sh" >&2; exit 1; }
+
+taskset -c 1 python3 scripts/lib/otlp_receiver.py "$COLLECTOR_PORT" &
+pids+=($!)
+
+# profile BUILD ROUND: the build under wrk, sampled; its periods per function.
+profile() {
+    local build=$1 round=$2
+    env $environment PARSING_ADDR=127.0.0.1:$APP_PORT OBSERVE_METRICS_ADDR=127.0.0.1:$METRICS_PORT \
+        RUST_LOG=info taskset -c 0 "$work/$build" >/dev/null 2>"$work/service.err" &
+    local service=$!
+    pids+=("$service")
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    BAD_EVERY=$bad_every taskset -c 1 wrk -t1 -c8 -d2s -s "$work/post.lua" \
+        "http://127.0.0.1:$APP_PORT/parse" >/dev/null
+    # The sampled window is the wrk run: perf stops when its command (wrk) exits.
+    BAD_EVERY=$bad_every perf record -q -F 1999 -p "$service" -o "$work/$build.perf" -- \
+        taskset -c 1 wrk -t1 -c8 -d"${SECONDS_PER_RUN}s" -s "$work/post.lua" \
+        "http://127.0.0.1:$APP_PORT/parse" >"$work/$build.$round.wrk" 2>/dev/null
+    kill "$service"; wait "$service" 2>/dev/null || true
+    perf report -i "$work/$build.perf" --stdio --no-children -g none --sort dso,sym \
+        -F period,dso,sym --field-separator='|' 2>/dev/null | grep -v '^#' >"$work/$build.$round.periods"
+}
+
+for round in $(seq "$ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then order="compiled_out observed"; else order="observed compiled_out"; fi
+    for build in $order; do profile "$build" "$round"; done
+done
+
+python3 - "$work" "$CONFIG" "$TOP" "$ROUNDS" "$SECONDS_PER_RUN" <<'PY'
+import re, statistics, sys
+work, config, top, rounds, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+table = open(f"{work}/table.md", "w")
+def both(line=""):
+    print(line)
+    table.write(line + "\n")
+
+def group(dso, sym):
+    if dso.startswith("[kernel"):
+        return "kernel"
+    if any(p in sym for p in ("observe_runtime", "tracing", "opentelemetry")):
+        return "observe, tracing, opentelemetry"
+    if "parsing_service" in sym or "axum::handler::Handler" in sym:
+        return "the example's request functions (inlined code)"
+    if "memmove" in sym or "memcpy" in sym:
+        return "memcpy"
+    if any(p in sym for p in ("malloc", "_int_free", "cfree", "realloc")):
+        return "allocator"
+    return "the rest (hyper, tokio, serde, std, ...)"
+
+def load(build, round):
+    text = open(f"{work}/{build}.{round}.wrk").read()
+    n = int(re.search(r"(\d+) requests in", text).group(1))
+    per = {}
+    for line in open(f"{work}/{build}.{round}.periods"):
+        parts = line.rstrip("\n").split("|")
+        if len(parts) < 3 or not parts[0].strip().isdigit():
+            continue
+        period, dso, sym = int(parts[0]), parts[1].strip(), parts[2].strip()
+        sym = re.sub(r"^\[.\]\s*", "", sym)
+        key = (group(dso, sym), sym)
+        per[key] = per.get(key, 0) + period / n
+    return n, per
+
+runs = [(load("compiled_out", r), load("observed", r)) for r in range(1, rounds + 1)]
+def median_range(values):
+    return statistics.median(values), min(values), max(values)
+
+totals = [(sum(o.values()), sum(b.values())) for (_, o), (_, b) in runs]
+out_t, _, _ = median_range([a for a, _ in totals])
+obs_t, _, _ = median_range([b for _, b in totals])
+diff, low, high = median_range([b - a for a, b in totals])
+both(f"Configuration ({config}), {rounds} rounds of {seconds} s per build: "
+     f"{sum(n for (n, _), _ in runs)} and {sum(n for _, (n, _) in runs)} requests "
+     f"(compiled out, observed).")
+both(f"CPU per request, median: {out_t:.0f} ns compiled out, {obs_t:.0f} ns observed; "
+     f"difference {diff:+.0f} ns [{low:+.0f}, {high:+.0f}] ({diff / out_t * 100:+.1f}%).")
+both()
+names = sorted({g for (_, o), (_, b) in runs for (g, _) in list(o) + list(b)})
+rows = []
+for g in names:
+    a = [sum(v for (k, _), v in o.items() if k == g) for (_, o), _ in runs]
+    b = [sum(v for (k, _), v in ob.items() if k == g) for _, (_, ob) in runs]
+    d = median_range([y - x for x, y in zip(a, b)])
+    rows.append((g, statistics.median(a), statistics.median(b), d))
+both("| group | compiled out, ns | observed, ns | difference, median [range] |")
+both("|---|---|---|---|")
+for g, a, b, (d, lo, hi) in sorted(rows, key=lambda r: -r[3][0]):
+    both(f"| {g} | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")
+both()
+table.close()
+print(f"The {top} largest differences by function, ns per request (median over the rounds):")
+keys = {k for (_, o), (_, b) in runs for k in list(o) + list(b)}
+diffs = []
+for k in keys:
+    d = statistics.median(b.get(k, 0) - o.get(k, 0) for (_, o), (_, b) in runs)
+    diffs.append((d, k))
+for d, (g, sym) in sorted(diffs, key=lambda r: -abs(r[0]))[:top]:
+    print(f"{d:+8.0f}  {sym[:110]}")
+PY
+
+if [ "${PROFILE_WRITE:-0}" = 1 ]; then
+    python3 scripts/lib/benchmarks_section.py BENCHMARKS.md "load_profile.sh ($CONFIG)" \
+        "Where a request's CPU time goes, ($CONFIG) (\`scripts/load_profile.sh\`)" <"$work/table.md"
+fi
