@@ -33,6 +33,7 @@ done
 [ "$(nproc)" -ge 2 ] || { echo "load: needs 2 CPUs" >&2; exit 2; }
 
 . scripts/lib/example_builds.sh
+. scripts/lib/wait_for_health.sh
 build_example_pair "$work"
 
 taskset -c 1 python3 scripts/lib/otlp_receiver.py "$COLLECTOR_PORT" &
@@ -71,11 +72,7 @@ run() {
     env $environment PARSING_ADDR=127.0.0.1:$APP_PORT OBSERVE_METRICS_ADDR=127.0.0.1:$METRICS_PORT \
         RUST_LOG=info taskset -c 0 "$binary" >/dev/null 2>"$work/service.err" &
     local service=$!
-    for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
-        sleep 0.1
-    done
-    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    wait_for_health "$APP_PORT" "$work/service.err"
     # Warm-up: connections, allocator, caches.
     BAD_EVERY=$bad_every taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d2s -s "$work/post.lua" \
         "http://127.0.0.1:$APP_PORT/parse" >/dev/null

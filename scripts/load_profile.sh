@@ -42,6 +42,7 @@ case "$CONFIG" in
 esac
 
 . scripts/lib/example_builds.sh
+. scripts/lib/wait_for_health.sh
 build_example_pair "$work"
 # The request body `scripts/load.sh` posts (its heredoc, so the two cannot drift apart).
 sed -n '/^cat >"\$work\/post.lua" <<.LUA.$/,/^LUA$/p' scripts/load.sh | sed '1d;$d' >"$work/post.lua"
@@ -57,11 +58,7 @@ profile() {
         RUST_LOG=info taskset -c 0 "$work/$build" >/dev/null 2>"$work/service.err" &
     local service=$!
     pids+=("$service")
-    for _ in $(seq 100); do
-        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
-        sleep 0.1
-    done
-    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    wait_for_health "$APP_PORT" "$work/service.err"
     BAD_EVERY=$bad_every taskset -c 1 wrk -t1 -c8 -d2s -s "$work/post.lua" \
         "http://127.0.0.1:$APP_PORT/parse" >/dev/null
     # The sampled window is the wrk run: perf stops when its command (wrk) exits.

@@ -34,6 +34,7 @@ for tool in valgrind callgrind_control callgrind_annotate python3 curl; do
 done
 
 . scripts/lib/example_builds.sh
+. scripts/lib/wait_for_health.sh
 build_example_pair "$work"
 
 python3 scripts/lib/otlp_receiver.py "$COLLECTOR_PORT" &
@@ -69,11 +70,7 @@ profile() {
         RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" \
         >/dev/null 2>"$work/service.err" &
     local service=$!
-    for _ in $(seq 300); do
-        curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
-        sleep 0.2
-    done
-    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.err" >&2; exit 1; }
+    wait_for_health "$APP_PORT" "$work/service.err" 60
     python3 "$work/client.py" "$APP_PORT" "$WARM_UP" "$bad_every"
     sleep 2
     callgrind_control -z "$service" >/dev/null

@@ -21,6 +21,7 @@ METRICS_PORT=${SOAK_METRICS_PORT:-19464}
 COLLECTOR_PORT=${SOAK_COLLECTOR_PORT:-14318}
 cd "$(dirname "$0")/.."
 . scripts/lib/work_dir.sh
+. scripts/lib/wait_for_health.sh
 
 for tool in wrk curl python3; do
     command -v "$tool" >/dev/null || { echo "soak: $tool is missing" >&2; exit 2; }
@@ -49,11 +50,7 @@ OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_
 RUST_LOG=warn "$binary" >"$work/service.log" 2>&1 &
 service=$!
 pids+=("$service")
-for _ in $(seq 100); do
-    curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null && break
-    sleep 0.1
-done
-curl -sf "http://127.0.0.1:$APP_PORT/health" >/dev/null || { cat "$work/service.log" >&2; exit 1; }
+wait_for_health "$APP_PORT" "$work/service.log"
 
 cat >"$work/post.lua" <<'EOF'
 wrk.method = "POST"
