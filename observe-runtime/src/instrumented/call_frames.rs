@@ -16,7 +16,7 @@ use std::sync::Arc;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context as OtelContext, ContextGuard};
 
-use super::call_trace::{CallIds, Parent, VendorState};
+use super::call_trace::{CallIds, VendorState};
 
 /// What a call's children and events need of it: its trace, its span, whether sampled.
 struct Frame {
@@ -132,27 +132,25 @@ pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState)
     match from_frame {
         Some(Some(sampled)) => Some(sampled),
         _ => OtelContext::map_current(|cx| {
-            let span = cx.span();
-            let cx = span.span_context();
-            cx.is_valid().then(|| {
-                ids.trace_id = u128::from_be_bytes(cx.trace_id().to_bytes());
-                ids.parent_span_id = u64::from_be_bytes(cx.span_id().to_bytes());
-                ids.parent_remote = cx.is_remote();
-                *trace_state = vendor_state(cx.trace_state());
-                cx.is_sampled()
-            })
+            continue_context(cx.span().span_context(), ids, trace_state)
         }),
     }
 }
 
-/// A valid span context as a parent.
-pub(crate) fn parent_of(cx: &SpanContext) -> Option<Parent> {
-    cx.is_valid().then(|| Parent {
-        trace_id: u128::from_be_bytes(cx.trace_id().to_bytes()),
-        span_id: u64::from_be_bytes(cx.span_id().to_bytes()),
-        sampled: cx.is_sampled(),
-        remote: cx.is_remote(),
-        trace_state: vendor_state(cx.trace_state()),
+/// Continues the span `cx` (an OpenTelemetry context's, or a remote caller's) into a
+/// starting call's `ids` and `trace_state`, as [`continue_current`] does; `None`, with
+/// nothing written, if `cx` is not valid.
+pub(crate) fn continue_context(
+    cx: &SpanContext,
+    ids: &mut CallIds,
+    trace_state: &mut VendorState,
+) -> Option<bool> {
+    cx.is_valid().then(|| {
+        ids.trace_id = u128::from_be_bytes(cx.trace_id().to_bytes());
+        ids.parent_span_id = u64::from_be_bytes(cx.span_id().to_bytes());
+        ids.parent_remote = cx.is_remote();
+        *trace_state = vendor_state(cx.trace_state());
+        cx.is_sampled()
     })
 }
 

@@ -25,9 +25,10 @@
 use std::sync::{Arc, OnceLock};
 
 use opentelemetry::KeyValue;
-use opentelemetry::trace::TraceState;
+use opentelemetry::trace::{SpanContext, TraceState};
 use tracing::field::{Field, Value, Visit};
 
+use super::call_frames;
 use super::call_site::CallSite;
 use crate::names::{CALL_SPAN_FIELDS, SPAN_KINDS, SPAN_OTEL_KIND};
 
@@ -91,17 +92,6 @@ impl CallSampler {
             },
         }
     }
-}
-
-/// The parent a call span continues: the calling observe span, a `tracing` span's
-/// OpenTelemetry context, or a remote caller's `traceparent`.
-#[derive(Debug, Clone)]
-pub(crate) struct Parent {
-    pub(crate) trace_id: u128,
-    pub(crate) span_id: u64,
-    pub(crate) sampled: bool,
-    pub(crate) remote: bool,
-    pub(crate) trace_state: VendorState,
 }
 
 /// A `tracestate` from upstream: rare, so behind a pointer, one word when absent (call
@@ -263,8 +253,8 @@ pub(crate) struct FinishedCall {
 }
 
 impl CallTrace {
-    /// Starts, in `slot`, the span of a call starting now under `parent` (`None`: the
-    /// current one), without its arguments: [`CallTrace::record_args`] records them
+    /// Starts, in `slot`, the span of a call starting now under `parent` (a remote
+    /// caller's span; `None`, or not valid: the current one), without its arguments: [`CallTrace::record_args`] records them
     /// where they live. Its ids are written where they stay, field by field: a span or a
     /// parent built elsewhere and moved in was read back in wide loads over the narrow
     /// stores of its flags (see `call_frames::continue_current`).
@@ -274,7 +264,7 @@ impl CallTrace {
         tracing: &'static CallTracing,
         site: &'static CallSite,
         meta: &'static tracing::Metadata<'static>,
-        parent: Option<Parent>,
+        parent: Option<&SpanContext>,
     ) -> &'a mut CallTrace {
         let trace = slot.insert(CallTrace {
             ids: CallIds::UNSTARTED,
@@ -285,16 +275,9 @@ impl CallTrace {
         let CallTrace {
             ids, trace_state, ..
         } = trace;
-        let parent_sampled = match parent {
-            Some(parent) => {
-                ids.trace_id = parent.trace_id;
-                ids.parent_span_id = parent.span_id;
-                ids.parent_remote = parent.remote;
-                *trace_state = parent.trace_state;
-                Some(parent.sampled)
-            }
-            None => super::call_frames::continue_current(ids, trace_state),
-        };
+        let parent_sampled = parent
+            .and_then(|cx| call_frames::continue_context(cx, ids, trace_state))
+            .or_else(|| call_frames::continue_current(ids, trace_state));
         if parent_sampled.is_none() {
             ids.trace_id = ids::trace_id();
         }
@@ -309,7 +292,7 @@ impl CallTrace {
         tracing: &'static CallTracing,
         site: &'static CallSite,
         meta: &'static tracing::Metadata<'static>,
-        parent: Option<Parent>,
+        parent: Option<&SpanContext>,
     ) -> CallTrace {
         let mut slot = None;
         Self::start_in(&mut slot, tracing, site, meta, parent);

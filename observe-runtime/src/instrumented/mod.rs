@@ -40,7 +40,7 @@ pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost};
 #[cfg(test)]
-pub(crate) use call_trace::{Args, CallTrace, Parent};
+pub(crate) use call_trace::{Args, CallTrace};
 #[cfg(feature = "otlp")]
 pub(crate) use call_trace::{
     CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,

@@ -148,7 +148,14 @@ impl CallSpan {
             return;
         };
         let remote = parent();
-        let own_parent = remote.as_ref().and_then(call_frames::parent_of);
+        CallTrace::start_in(
+            &mut self.own,
+            tracing,
+            site,
+            callsite.metadata(),
+            remote.as_ref(),
+        )
+        .record_args(&mut self.args, extra);
         // A subscriber of the program's own exports the `tracing` span.
         #[cfg(feature = "otlp")]
         if !self.span.is_disabled()
@@ -157,14 +164,6 @@ impl CallSpan {
             let parent = opentelemetry::Context::current().with_remote_span_context(remote);
             let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&self.span, parent);
         }
-        CallTrace::start_in(
-            &mut self.own,
-            tracing,
-            site,
-            callsite.metadata(),
-            own_parent,
-        )
-        .record_args(&mut self.args, extra);
     }
 }
 

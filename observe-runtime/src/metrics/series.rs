@@ -93,11 +93,9 @@ pub(super) enum Cell {
     Histogram(HistogramCell),
 }
 
-/// One series: its family, its labels (`service` first, then as written) and its cell.
+/// One series' HELP and cell; its name and labels are its key in the [`Registry`].
 pub(crate) struct Registered {
-    pub(crate) name: &'static str,
-    pub(crate) help: &'static str,
-    pub(crate) labels: Box<[(&'static str, Box<str>)]>,
+    help: &'static str,
     pub(super) cell: Cell,
 }
 
@@ -121,7 +119,7 @@ pub(crate) struct SeriesRead {
 }
 
 impl Registered {
-    fn read(&self) -> SeriesRead {
+    fn read(&self, (name, labels): &SeriesKey) -> SeriesRead {
         let value = match &self.cell {
             Cell::Counter(c) => Value::Counter(c.0.load(Ordering::Relaxed)),
             Cell::Gauge(g) => Value::Gauge(f64::from_bits(g.0.load(Ordering::Relaxed))),
@@ -136,19 +134,18 @@ impl Registered {
             ),
         };
         SeriesRead {
-            name: self.name,
+            name,
             help: self.help,
-            labels: self
-                .labels
+            labels: labels
                 .iter()
-                .map(|(name, value)| (*name, value.to_string()))
+                .map(|(label, value)| (*label, value.to_string()))
                 .collect(),
             value,
         }
     }
 }
 
-/// The name and label set a series is known by.
+/// The name and label set a series is known by (`service` first, then as written).
 type SeriesKey = (&'static str, Box<[(&'static str, Box<str>)]>);
 
 /// Every series registered so far, by name and label set.
@@ -192,9 +189,7 @@ impl Registry {
             return registered;
         }
         let registered: &'static Registered = Box::leak(Box::new(Registered {
-            name: family.name,
             help: family.help,
-            labels: key.1.clone(),
             cell: match family.kind {
                 MetricKind::Counter => Cell::Counter(CounterCell(AtomicU64::new(0))),
                 MetricKind::Gauge => Cell::Gauge(GaugeCell(AtomicU64::new(0f64.to_bits()))),
@@ -207,11 +202,11 @@ impl Registry {
 
     /// Every series, by name then labels (the map's order).
     pub(crate) fn read(&self) -> Vec<SeriesRead> {
-        let registered: Vec<&'static Registered> = {
-            let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
-            series.values().copied().collect()
-        };
-        registered.iter().map(|r| r.read()).collect()
+        let series = self.series.lock().unwrap_or_else(|p| p.into_inner());
+        series
+            .iter()
+            .map(|(key, series)| series.read(key))
+            .collect()
     }
 }
 

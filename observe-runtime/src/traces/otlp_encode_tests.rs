@@ -18,7 +18,7 @@ use tracing::{Level, Metadata};
 
 use super::*;
 use crate::instrumented::{
-    Args, CallSampler, CallSite, CallTrace, CallTracing, Parent, RootSampling, TEST_META,
+    Args, CallSampler, CallSite, CallTrace, CallTracing, RootSampling, TEST_META,
 };
 
 static SITE: CallSite = CallSite::new(TEST_META);
@@ -61,8 +61,8 @@ fn tracing() -> &'static CallTracing {
 }
 
 /// A call under `parent` with every kind of argument, sampled or not as the parent is.
-fn call(parent: Parent, error_type: Option<&'static str>) -> FinishedCall {
-    let trace = CallTrace::start(tracing(), &SITE, &SPAN_META, Some(parent));
+fn call(parent: SpanContext, error_type: Option<&'static str>) -> FinishedCall {
+    let trace = CallTrace::start(tracing(), &SITE, &SPAN_META, Some(&parent));
     let mut args = Args::EMPTY;
     let message = String::from("héllo \"quoted\"");
     trace.record_args(
@@ -87,14 +87,19 @@ fn call(parent: Parent, error_type: Option<&'static str>) -> FinishedCall {
     }
 }
 
-fn parent(sampled: bool, remote: bool, trace_state: Option<&str>) -> Parent {
-    Parent {
-        trace_id: 0x0af7651916cd43dd8448eb211c80319c,
-        span_id: 0xb7ad6b7169203331,
-        sampled,
+fn parent(sampled: bool, remote: bool, trace_state: Option<&str>) -> SpanContext {
+    let flags = if sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    SpanContext::new(
+        TraceId::from(0x0af7651916cd43dd8448eb211c80319c_u128),
+        opentelemetry::trace::SpanId::from(0xb7ad6b7169203331_u64),
+        flags,
         remote,
-        trace_state: trace_state.map(|s| std::sync::Arc::new(s.parse::<TraceState>().unwrap())),
-    }
+        trace_state.map_or(TraceState::NONE, |s| s.parse::<TraceState>().unwrap()),
+    )
 }
 
 /// A span the SDK recorded, with what `tracing` spans of other libraries carry.
