@@ -14,6 +14,9 @@
 #   PROFILE_CONFIG=b scripts/load_profile.sh  # (b) defaults; d: (c) with 10% malformed
 #   PROFILE_ROUNDS=5 PROFILE_SECONDS=20 PROFILE_TOP=40 scripts/load_profile.sh
 #   PROFILE_WRITE=1 scripts/load_profile.sh   # also writes the group table into BENCHMARKS.md
+#   PROFILE_BASELINE=old/parsing_service scripts/load_profile.sh
+#                                             # against another build (an earlier commit's
+#                                             # observed example) instead of compiled out
 #
 # Needs wrk, perf (Debian: linux-perf), taskset, python3, curl, 2 CPUs.
 set -euo pipefail
@@ -44,6 +47,12 @@ esac
 . scripts/lib/example_builds.sh
 . scripts/lib/wait_for_health.sh
 build_example_pair "$work"
+baseline="compiled out"
+if [ -n "${PROFILE_BASELINE:-}" ]; then
+    [ "${PROFILE_WRITE:-0}" = 1 ] && { echo "load_profile: PROFILE_WRITE is for compiled out" >&2; exit 2; }
+    cp "$PROFILE_BASELINE" "$work/compiled_out"
+    baseline="baseline"
+fi
 # The request body `scripts/load.sh` posts (its heredoc, so the two cannot drift apart).
 sed -n '/^cat >"\$work\/post.lua" <<.LUA.$/,/^LUA$/p' scripts/load.sh | sed '1d;$d' >"$work/post.lua"
 [ -s "$work/post.lua" ] || { echo "load_profile: no request body found in load.sh" >&2; exit 1; }
@@ -75,9 +84,10 @@ for round in $(seq "$ROUNDS"); do
     for build in $order; do profile "$build" "$round"; done
 done
 
-python3 - "$work" "$CONFIG" "$TOP" "$ROUNDS" "$SECONDS_PER_RUN" <<'PY'
+python3 - "$work" "$CONFIG" "$TOP" "$ROUNDS" "$SECONDS_PER_RUN" "$baseline" <<'PY'
 import re, statistics, sys
 work, config, top, rounds, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+baseline = sys.argv[6]
 table = open(f"{work}/table.md", "w")
 def both(line=""):
     print(line)
@@ -120,8 +130,8 @@ obs_t, _, _ = median_range([b for _, b in totals])
 diff, low, high = median_range([b - a for a, b in totals])
 both(f"Configuration ({config}), {rounds} rounds of {seconds} s per build: "
      f"{sum(n for (n, _), _ in runs)} and {sum(n for _, (n, _) in runs)} requests "
-     f"(compiled out, observed).")
-both(f"CPU per request, median: {out_t:.0f} ns compiled out, {obs_t:.0f} ns observed; "
+     f"({baseline}, observed).")
+both(f"CPU per request, median: {out_t:.0f} ns {baseline}, {obs_t:.0f} ns observed; "
      f"difference {diff:+.0f} ns [{low:+.0f}, {high:+.0f}] ({diff / out_t * 100:+.1f}%).")
 both()
 names = sorted({g for (_, o), (_, b) in runs for (g, _) in list(o) + list(b)})
@@ -131,7 +141,7 @@ for g in names:
     b = [sum(v for (k, _), v in ob.items() if k == g) for _, (_, ob) in runs]
     d = median_range([y - x for x, y in zip(a, b)])
     rows.append((g, statistics.median(a), statistics.median(b), d))
-both("| group | compiled out, ns | observed, ns | difference, median [range] |")
+both(f"| group | {baseline}, ns | observed, ns | difference, median [range] |")
 both("|---|---|---|---|")
 for g, a, b, (d, lo, hi) in sorted(rows, key=lambda r: -r[3][0]):
     both(f"| {g} | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")

@@ -244,7 +244,10 @@ fn sdk_spans_and_several_scopes_encode_as_the_sdk_does() {
             sdk_span("INSERT", other.clone(), true),
         ]
     };
-    let mut queued: Vec<Queued> = make().into_iter().map(Queued::Sdk).collect();
+    let mut queued: Vec<Queued> = make()
+        .into_iter()
+        .map(|span| Queued::Sdk(Box::new(span)))
+        .collect();
     queued.insert(1, Queued::Call(call(parent(true, false, None), None)));
     let mut expected = make();
     let Queued::Call(c) = &queued[1] else {
