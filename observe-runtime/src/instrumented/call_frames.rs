@@ -48,7 +48,7 @@ pub(crate) fn push(ids: &CallIds, trace_state: &VendorState) -> Pushed {
         // is written last when a call starts), a stall `perf annotate` put at 9% of an
         // unsampled call.
         frames.spare_capacity_mut()[0].write(Frame {
-            trace_id: ids.trace_id,
+            trace_id: ids.trace_id(),
             span_id: ids.span_id,
             sampled: ids.sampled,
             trace_state: trace_state.clone(),
@@ -123,7 +123,7 @@ pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState)
             // A `tracing` span may be inside the call: the context decides.
             return Some(None);
         }
-        ids.trace_id = frame.trace_id;
+        ids.set_trace_id(frame.trace_id);
         ids.parent_span_id = frame.span_id;
         ids.parent_remote = false;
         trace_state.clone_from(&frame.trace_state);
@@ -146,7 +146,7 @@ pub(crate) fn continue_context(
     trace_state: &mut VendorState,
 ) -> Option<bool> {
     cx.is_valid().then(|| {
-        ids.trace_id = u128::from_be_bytes(cx.trace_id().to_bytes());
+        ids.set_trace_id(u128::from_be_bytes(cx.trace_id().to_bytes()));
         ids.parent_span_id = u64::from_be_bytes(cx.span_id().to_bytes());
         ids.parent_remote = cx.is_remote();
         *trace_state = vendor_state(cx.trace_state());
@@ -162,7 +162,7 @@ fn vendor_state(state: &TraceState) -> VendorState {
 /// A call span's OpenTelemetry identity (what its export carries: `call_export`'s tests).
 #[cfg(all(test, feature = "otlp"))]
 pub(crate) fn span_context(ids: CallIds, trace_state: &VendorState) -> SpanContext {
-    local_span_context(ids.trace_id, ids.span_id, ids.sampled, trace_state)
+    local_span_context(ids.trace_id(), ids.span_id, ids.sampled, trace_state)
 }
 
 fn local_span_context(

@@ -155,7 +155,7 @@ fn record_sampled(
     if let Some(own) = span.own() {
         let stripe = call.stripe();
         call.storage
-            .finish_sampled(stripe, call.start, outcome, own.ids.trace_id);
+            .finish_sampled(stripe, call.start, outcome, own.ids.trace_id());
     }
     export(span, call.start, error_type);
 }

@@ -103,7 +103,10 @@ pub(crate) type VendorState = Option<Arc<TraceState>>;
 /// A call span's identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct CallIds {
-    pub(crate) trace_id: u128,
+    /// The trace id's halves: a `u128` field would align every call span, and so every
+    /// instrumented future holding one, to 16 bytes.
+    trace_id_high: u64,
+    trace_id_low: u64,
     pub(crate) span_id: u64,
     /// 0 for a root span.
     pub(crate) parent_span_id: u64,
@@ -114,12 +117,24 @@ pub(crate) struct CallIds {
 impl CallIds {
     /// What a call's ids are before [`CallTrace::start_in`] writes them.
     const UNSTARTED: CallIds = CallIds {
-        trace_id: 0,
+        trace_id_high: 0,
+        trace_id_low: 0,
         span_id: 0,
         parent_span_id: 0,
         parent_remote: false,
         sampled: false,
     };
+
+    #[inline]
+    pub(crate) fn trace_id(&self) -> u128 {
+        (u128::from(self.trace_id_high) << 64) | u128::from(self.trace_id_low)
+    }
+
+    #[inline]
+    pub(crate) fn set_trace_id(&mut self, trace_id: u128) {
+        self.trace_id_high = (trace_id >> 64) as u64;
+        self.trace_id_low = trace_id as u64;
+    }
 }
 
 /// One call's own span, from entry to end, but for its arguments ([`Args`], kept beside
@@ -154,35 +169,34 @@ impl std::fmt::Debug for CallTracing {
 
 /// What the call's span records besides its constant attributes: its kind, and the
 /// arguments, all formatted for a sampled span, the numbers and `bool`s copied for an
-/// unsampled one. Starts as [`Args::EMPTY`].
+/// unsampled one. Starts as [`Args::EMPTY`]. 48 bytes: it lives in every instrumented
+/// future for as long as the call runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Args {
     /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
     kind: u8,
-    copied: CopiedArgs,
-    /// Shared, so that handing a finished span to the exporter copies no attribute.
-    formatted: Option<Arc<[KeyValue]>>,
+    /// How many of `copied` and `bits` are set.
+    copied_len: u8,
+    /// Each copied value's field (its index among the extra values) and type, packed:
+    /// `field << 2 | type`.
+    copied: [u8; MAX_COPIED],
+    bits: [u64; MAX_COPIED],
+    /// A sampled span's arguments. Shared, so that handing a finished span to the
+    /// exporter copies no attribute; an `Arc` of a `Vec` rather than of a slice, so that
+    /// the pointer is one word.
+    formatted: Option<Arc<Vec<KeyValue>>>,
 }
 
 /// At most as many extra values as `CallSpan::start` takes.
 const MAX_COPIED: usize = crate::names::MAX_CALL_SPAN_FIELDS - CALL_SPAN_FIELDS.len();
+// A copied value's field index takes the packed slot's upper six bits.
+const _: () = assert!(MAX_COPIED <= 64);
 
-/// Numbers and `bool`s by value, each with its field's index among the extra values.
-#[derive(Debug, Clone, Copy)]
-struct CopiedArgs {
-    len: u8,
-    fields: [u8; MAX_COPIED],
-    types: [CopiedType; MAX_COPIED],
-    bits: [u64; MAX_COPIED],
-}
-
-#[derive(Debug, Clone, Copy)]
-enum CopiedType {
-    U64,
-    I64,
-    F64,
-    Bool,
-}
+/// The type of a copied value, the low two bits of its slot.
+const COPIED_U64: u8 = 0;
+const COPIED_I64: u8 = 1;
+const COPIED_F64: u8 = 2;
+const COPIED_BOOL: u8 = 3;
 
 /// A copied argument's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -197,12 +211,9 @@ impl Args {
     /// No kind and no argument: where a call's arguments start.
     pub(crate) const EMPTY: Args = Args {
         kind: 0,
-        copied: CopiedArgs {
-            len: 0,
-            fields: [0; MAX_COPIED],
-            types: [CopiedType::U64; MAX_COPIED],
-            bits: [0; MAX_COPIED],
-        },
+        copied_len: 0,
+        copied: [0; MAX_COPIED],
+        bits: [0; MAX_COPIED],
         formatted: None,
     };
 
@@ -215,7 +226,7 @@ impl Args {
 
     /// The formatted arguments of a sampled span.
     pub(crate) fn formatted(&self) -> &[KeyValue] {
-        self.formatted.as_deref().unwrap_or_default()
+        self.formatted.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// The copied arguments of an unsampled span, with their field names.
@@ -223,18 +234,18 @@ impl Args {
         &self,
         meta: &'static tracing::Metadata<'static>,
     ) -> impl Iterator<Item = (&'static str, Copied)> + '_ {
-        let copied = self.copied;
-        (0..usize::from(copied.len)).filter_map(move |i| {
-            let index = CALL_SPAN_FIELDS.len() + usize::from(copied.fields[i]);
+        (0..usize::from(self.copied_len)).filter_map(move |i| {
+            let slot = self.copied[i];
+            let index = CALL_SPAN_FIELDS.len() + usize::from(slot >> 2);
             let name = meta.fields().iter().nth(index)?.name();
-            let bits = copied.bits[i];
+            let bits = self.bits[i];
             Some((
                 name,
-                match copied.types[i] {
-                    CopiedType::U64 => Copied::U64(bits),
-                    CopiedType::I64 => Copied::I64(bits as i64),
-                    CopiedType::F64 => Copied::F64(f64::from_bits(bits)),
-                    CopiedType::Bool => Copied::Bool(bits != 0),
+                match slot & 3 {
+                    COPIED_U64 => Copied::U64(bits),
+                    COPIED_I64 => Copied::I64(bits as i64),
+                    COPIED_F64 => Copied::F64(f64::from_bits(bits)),
+                    _ => Copied::Bool(bits != 0),
                 },
             ))
         })
@@ -279,10 +290,10 @@ impl CallTrace {
             .and_then(|cx| call_frames::continue_context(cx, ids, trace_state))
             .or_else(|| call_frames::continue_current(ids, trace_state));
         if parent_sampled.is_none() {
-            ids.trace_id = ids::trace_id();
+            ids.set_trace_id(ids::trace_id());
         }
         ids.span_id = ids::span_id();
-        ids.sampled = tracing.sampler.sampled(parent_sampled, ids.trace_id);
+        ids.sampled = tracing.sampler.sampled(parent_sampled, ids.trace_id());
         trace
     }
 
@@ -343,7 +354,7 @@ fn format_args(
     for (field, value) in extra_fields(meta, extra) {
         value.record(&field, &mut visitor);
     }
-    visitor.args.formatted = Some(visitor.formatted.into());
+    visitor.args.formatted = Some(Arc::new(visitor.formatted));
 }
 
 #[inline]
@@ -410,15 +421,15 @@ struct CopyArgs<'a>(&'a mut Args);
 
 impl CopyArgs<'_> {
     #[inline]
-    fn push(&mut self, field: &Field, kind: CopiedType, bits: u64) {
-        let copied = &mut self.0.copied;
-        let i = usize::from(copied.len);
+    fn push(&mut self, field: &Field, kind: u8, bits: u64) {
+        let args = &mut *self.0;
+        let i = usize::from(args.copied_len);
         if i < MAX_COPIED {
-            // The field's index among the extra values.
-            copied.fields[i] = field.index().saturating_sub(CALL_SPAN_FIELDS.len()) as u8;
-            copied.types[i] = kind;
-            copied.bits[i] = bits;
-            copied.len += 1;
+            // The field's index among the extra values (below MAX_COPIED: see `CallSpan`).
+            let field = field.index().saturating_sub(CALL_SPAN_FIELDS.len()) as u8;
+            args.copied[i] = (field << 2) | kind;
+            args.bits[i] = bits;
+            args.copied_len += 1;
         }
     }
 }
@@ -431,16 +442,16 @@ impl Visit for CopyArgs<'_> {
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, CopiedType::U64, value);
+        self.push(field, COPIED_U64, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, CopiedType::I64, value as u64);
+        self.push(field, COPIED_I64, value as u64);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, CopiedType::F64, value.to_bits());
+        self.push(field, COPIED_F64, value.to_bits());
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, CopiedType::Bool, u64::from(value));
+        self.push(field, COPIED_BOOL, u64::from(value));
     }
 }
 

@@ -177,7 +177,7 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     let trace = &call.trace;
     let meta = trace.meta;
     let ids = trace.ids;
-    w.bytes(field::SPAN_TRACE_ID, &ids.trace_id.to_be_bytes());
+    w.bytes(field::SPAN_TRACE_ID, &ids.trace_id().to_be_bytes());
     w.bytes(field::SPAN_SPAN_ID, &ids.span_id.to_be_bytes());
     if let Some(state) = &trace.trace_state {
         w.string(field::SPAN_TRACE_STATE, &state.header());
