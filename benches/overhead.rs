@@ -290,6 +290,8 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
     let clock_reads = against_bare(handlers::handle_between_two_clock_reads);
     // The method's own bias: the bare handler against itself.
     let control = against_bare(handlers::handle_bare);
+    // Layout alone: the same code compiled twice, in two places.
+    let layout = against_bare(handlers::handle_bare_copy);
     let asynchronous = paired::measure(OBSERVATIONS, CALLS, |instrumented, calls| {
         runtime.block_on(async {
             let start = Instant::now();
@@ -316,6 +318,7 @@ fn paired_ratios(message: &str, runtime: &tokio::runtime::Runtime) {
             ("async", asynchronous),
             ("two_clock_reads", clock_reads),
             ("control", control),
+            ("layout_control", layout),
         ],
     );
 }

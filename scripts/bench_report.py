@@ -137,7 +137,10 @@ w(f"variant, of {design['calls'] * 3 // 4} to {design['calls'] * 3 // 4 + design
 w("median of the per-observation ratios (bootstrap 95% interval).")
 w("The control pits the bare handler against itself: it shows the")
 w("method's own bias. `two clock reads` is the bare handler between two TSC reads and nothing")
-w("else: what any per-call duration costs before anything is recorded.")
+w("else: what any per-call duration costs before anything is recorded. The layout control is")
+w("a second copy of the bare handler, the same source compiled into another place: how far")
+w("two copies of one code differ from where their loops land, which bounds what any ratio")
+w("between two functions can resolve.")
 w("")
 w("| variant / bare (paired) | ratio [95% CI] | added |")
 w("|---|---|---|")
@@ -146,6 +149,7 @@ labels = {
     "async": "observe, async (tokio, current thread)",
     "two_clock_reads": "two clock reads only (sync)",
     "control": "control: bare / bare",
+    "layout_control": "layout control: a copy of the bare handler / bare",
 }
 for name, label in labels.items():
     entry = paired[name]

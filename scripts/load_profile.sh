@@ -4,7 +4,8 @@
 # sampled by `perf record` for the whole wrk run, in rounds that alternate which build
 # goes first. Prints nanoseconds of CPU per request (samples' time over the requests wrk
 # completed), by group (the kernel, observe's and `tracing`'s functions, the example's
-# request functions, memcpy, the allocator, the rest) and by function, the largest
+# request functions, memcpy, the allocator, the rest), by thread (the request workers,
+# observe's exporter thread) and by function, the largest
 # differences first: the median over the rounds of each round's difference, and the
 # groups' range. Time, not instructions: read it beside `scripts/request_cost.sh`.
 # Inlined code counts in the function it was inlined into, which is why the example's
@@ -77,6 +78,9 @@ profile() {
     kill "$service"; wait "$service" 2>/dev/null || true
     perf report -i "$work/$build.perf" --stdio --no-children -g none --sort dso,sym \
         -F period,dso,sym --field-separator='|' 2>/dev/null | grep -v '^#' >"$work/$build.$round.periods"
+    # By thread: the request workers against observe's exporter thread (OTLP export).
+    perf report -i "$work/$build.perf" --stdio --no-children -g none --sort comm \
+        -F period,comm --field-separator='|' 2>/dev/null | grep -v '^#' >"$work/$build.$round.threads"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -145,6 +149,30 @@ both(f"| group | {baseline}, ns | observed, ns | difference, median [range] |")
 both("|---|---|---|---|")
 for g, a, b, (d, lo, hi) in sorted(rows, key=lambda r: -r[3][0]):
     both(f"| {g} | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")
+both()
+def threads(build, round, n):
+    per = {}
+    for line in open(f"{work}/{build}.{round}.threads"):
+        parts = line.rstrip("\n").split("|")
+        if len(parts) >= 2 and parts[0].strip().isdigit():
+            name = parts[1].strip()
+            # tokio's workers and blocking threads are one role whatever their number.
+            name = re.sub(r"[-_ ]?\d+$", "", name)
+            per[name] = per.get(name, 0) + int(parts[0]) / n
+    return per
+thread_runs = [(threads("compiled_out", r, runs[r - 1][0][0]), threads("observed", r, runs[r - 1][1][0]))
+               for r in range(1, rounds + 1)]
+thread_names = sorted({t for a, b in thread_runs for t in list(a) + list(b)})
+both(f"| thread | {baseline}, ns | observed, ns | difference, median [range] |")
+both("|---|---|---|---|")
+thread_rows = []
+for t in thread_names:
+    a = [x.get(t, 0) for x, _ in thread_runs]
+    b = [y.get(t, 0) for _, y in thread_runs]
+    thread_rows.append((t, statistics.median(a), statistics.median(b), median_range([y - x for x, y in zip(a, b)])))
+for t, a, b, (d, lo, hi) in sorted(thread_rows, key=lambda r: -r[2]):
+    if max(a, b) >= 1:
+        both(f"| {t} | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")
 both()
 table.close()
 print(f"The {top} largest differences by function, ns per request (median over the rounds):")

@@ -59,6 +59,14 @@ pub fn handle_bare(raw: &str) -> Result<usize, ParseError> {
     validate(decode(raw)?)
 }
 
+/// The bare handler again, as a function of its own: the same source in another place
+/// in the binary (the `black_box` only keeps the compiler from merging the two). Against
+/// `handle_bare` it shows how far two copies of the same code differ in time, from where
+/// their loops land alone: the resolution of any comparison between two functions.
+pub fn handle_bare_copy(raw: &str) -> Result<usize, ParseError> {
+    validate(decode(std::hint::black_box(raw))?)
+}
+
 /// The same handler, instrumented once as a whole.
 #[instrumented(service = "bench", skip(raw))]
 pub fn handle_observed(raw: &str) -> Result<usize, ParseError> {

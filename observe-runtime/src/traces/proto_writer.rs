@@ -5,8 +5,10 @@
 //! compared byte for byte with the SDK's.
 //!
 //! A nested message's length is only known once it is written: [`ProtoWriter::begin`]
-//! reserves one byte for it, and [`ProtoWriter::end`] widens the prefix in place when the
-//! message came out longer than 127 bytes (a move of the message, once).
+//! reserves one byte for it ([`ProtoWriter::begin_sized`] as many as the caller expects
+//! its length to take), and [`ProtoWriter::end`] writes the length into the reserved
+//! bytes, moving the message once when the length took another width than reserved:
+//! the prefix stays the minimal varint prost writes.
 
 /// Wire types of the encodings used here.
 const VARINT: u32 = 0;
@@ -14,9 +16,17 @@ const FIXED64: u32 = 1;
 const LEN: u32 = 2;
 const FIXED32: u32 = 5;
 
-/// Where a nested message began: the offset of its one-byte length placeholder.
+/// Where a nested message began: the offset of its length placeholder, and its width.
 #[must_use = "a nested message must be closed with `end`"]
-pub(crate) struct Nested(usize);
+pub(crate) struct Nested {
+    at: usize,
+    reserved: usize,
+}
+
+/// The bytes a varint of `value` takes.
+fn varint_width(value: u64) -> usize {
+    (64 - (value | 1).leading_zeros() as usize).div_ceil(7)
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct ProtoWriter {
@@ -107,35 +117,41 @@ impl ProtoWriter {
 
     /// Opens a nested message (always written, even if it stays empty).
     pub(crate) fn begin(&mut self, field: u32) -> Nested {
-        self.tag(field, LEN);
-        self.buf.push(0);
-        Nested(self.buf.len() - 1)
+        self.begin_sized(field, 1)
     }
 
-    /// Closes a nested message: writes its length into the placeholder, widening it when
-    /// the length takes more than one byte.
+    /// Opens a nested message whose length is expected to take `width` bytes (2: 128 to
+    /// 16 383 bytes, 3: up to 2 MiB): when it does, closing it moves nothing.
+    pub(crate) fn begin_sized(&mut self, field: u32, width: usize) -> Nested {
+        self.tag(field, LEN);
+        let at = self.buf.len();
+        self.buf.resize(at + width, 0);
+        Nested {
+            at,
+            reserved: width,
+        }
+    }
+
+    /// Closes a nested message: writes its length into the placeholder, moving the
+    /// message when the length takes another width than was reserved.
     pub(crate) fn end(&mut self, nested: Nested) {
-        let at = nested.0;
-        let len = self.buf.len() - at - 1;
-        if len < 0x80 {
-            self.buf[at] = len as u8;
-            return;
+        let Nested { at, reserved } = nested;
+        let start = at + reserved;
+        let len = self.buf.len() - start;
+        let width = varint_width(len as u64);
+        if width > reserved {
+            self.buf.resize(self.buf.len() + width - reserved, 0);
+            self.buf.copy_within(start..start + len, at + width);
+        } else if width < reserved {
+            self.buf.copy_within(start..start + len, at + width);
+            self.buf.truncate(at + width + len);
         }
-        let mut prefix = [0u8; 10];
-        let mut width = 0;
         let mut value = len as u64;
-        while value >= 0x80 {
-            prefix[width] = (value as u8) | 0x80;
+        for byte in &mut self.buf[at..at + width - 1] {
+            *byte = (value as u8) | 0x80;
             value >>= 7;
-            width += 1;
         }
-        prefix[width] = value as u8;
-        width += 1;
-        // Make room for the wider prefix, then move the message after it.
-        let extra = width - 1;
-        self.buf.resize(self.buf.len() + extra, 0);
-        self.buf.copy_within(at + 1..at + 1 + len, at + width);
-        self.buf[at..at + width].copy_from_slice(&prefix[..width]);
+        self.buf[at + width - 1] = value as u8;
     }
 }
 
@@ -167,19 +183,39 @@ mod tests {
     }
 
     #[test]
-    fn long_nested_messages_get_a_wider_length() {
-        for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 70_000] {
-            let mut w = ProtoWriter::default();
-            w.uint(1, 7);
-            let nested = w.begin(2);
-            w.buf.extend(std::iter::repeat_n(0xab, len));
-            w.end(nested);
-            w.uint(3, 1);
-            let mut expected = ProtoWriter::default();
-            expected.uint(1, 7);
-            expected.bytes_always(2, &vec![0xab; len]);
-            expected.uint(3, 1);
-            assert_eq!(w.into_vec(), expected.into_vec(), "length {len}");
+    fn nested_lengths_are_minimal_varints_whatever_was_reserved() {
+        for reserved in 1..=4 {
+            for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 70_000, 2_097_152] {
+                let mut w = ProtoWriter::default();
+                w.uint(1, 7);
+                let nested = w.begin_sized(2, reserved);
+                w.buf.extend(std::iter::repeat_n(0xab, len));
+                w.end(nested);
+                w.uint(3, 1);
+                let mut expected = ProtoWriter::default();
+                expected.uint(1, 7);
+                expected.bytes_always(2, &vec![0xab; len]);
+                expected.uint(3, 1);
+                assert_eq!(
+                    w.into_vec(),
+                    expected.into_vec(),
+                    "length {len}, {reserved} reserved"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn varint_widths() {
+        for (value, width) in [
+            (0, 1),
+            (127, 1),
+            (128, 2),
+            (16_383, 2),
+            (16_384, 3),
+            (u64::MAX, 10),
+        ] {
+            assert_eq!(varint_width(value), width, "{value}");
         }
     }
 }
