@@ -10,7 +10,8 @@
 //! ([`attach_innermost`], called by the subscriber's parent layer), and taken off when the
 //! call's frame is popped.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr;
 use std::sync::Arc;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -28,15 +29,61 @@ struct Frame {
     attached: Option<ContextGuard>,
 }
 
+type Frames = RefCell<Vec<Frame>>;
+
 thread_local! {
-    // Grows to the deepest nesting once, then is reused: no allocation per call.
-    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
+    /// Owns this thread's frames, created on the thread's first call. Its destructor
+    /// clears [`FAST`] before the frames go.
+    static OWNER: FramesOwner = FramesOwner::new();
+    /// This thread's frames, for every access after the first: a thread-local without a
+    /// destructor, so reading it is one load. A thread-local with one (`OWNER`) is read
+    /// through `LocalKey::with`, which did not inline here: an indirect call to its
+    /// accessor and a check of its state on every push, pop and parent lookup, about
+    /// 50 ns a request of the example in `scripts/load_profile.sh` (c).
+    static FAST: Cell<*const Frames> = const { Cell::new(ptr::null()) };
+}
+
+struct FramesOwner(Box<Frames>);
+
+impl FramesOwner {
+    fn new() -> Self {
+        // Grows to the deepest nesting once, then is reused: no allocation per call.
+        let frames = Box::new(RefCell::new(Vec::new()));
+        FAST.set(&*frames);
+        FramesOwner(frames)
+    }
+}
+
+impl Drop for FramesOwner {
+    fn drop(&mut self) {
+        FAST.set(ptr::null());
+    }
+}
+
+/// Runs `f` on this thread's frames; `None` once the thread is tearing them down.
+#[inline(always)]
+fn with_frames<R>(f: impl FnOnce(&Frames) -> R) -> Option<R> {
+    let fast = FAST.get();
+    if fast.is_null() {
+        return with_frames_first(f);
+    }
+    // SAFETY: `FAST` points into the box `OWNER` holds on this thread; it is set when
+    // that box is made and cleared before it is freed, and `f` runs on this thread, so
+    // the frames outlive the borrow.
+    Some(f(unsafe { &*fast }))
+}
+
+/// The thread's first access (which creates the frames), or one after they were torn down.
+#[cold]
+#[inline(never)]
+fn with_frames_first<R>(f: impl FnOnce(&Frames) -> R) -> Option<R> {
+    OWNER.try_with(|owner| f(&owner.0)).ok()
 }
 
 /// Pushes a call's frame; the returned value pops it when dropped.
 #[inline]
 pub(crate) fn push(ids: &CallIds, trace_state: &VendorState) -> Pushed {
-    FRAMES.with(|frames| {
+    let pushed = with_frames(|frames| {
         let mut frames = frames.borrow_mut();
         let len = frames.len();
         if len == frames.capacity() {
@@ -57,7 +104,7 @@ pub(crate) fn push(ids: &CallIds, trace_state: &VendorState) -> Pushed {
         // SAFETY: the slot past the length was just initialised, within the capacity.
         unsafe { frames.set_len(len + 1) };
     });
-    Pushed(())
+    Pushed(pushed.is_some())
 }
 
 #[cold]
@@ -66,15 +113,19 @@ fn grow(frames: &mut Vec<Frame>) {
     frames.reserve(8);
 }
 
-/// Pops the frame [`push`] pushed.
-pub(crate) struct Pushed(());
+/// Pops the frame [`push`] pushed (if it could: not while the thread tears its frames
+/// down).
+pub(crate) struct Pushed(bool);
 
 impl Drop for Pushed {
     #[inline]
     fn drop(&mut self) {
+        if !self.0 {
+            return;
+        }
         // The context guard is taken out before it drops: dropping it must not run inside
         // the borrow. The frame is dropped where it is, not moved out whole.
-        let attached = FRAMES.with(|frames| {
+        let attached = with_frames(|frames| {
             let mut frames = frames.borrow_mut();
             let attached = frames.last_mut().and_then(|frame| frame.attached.take());
             let innermost = frames.len().saturating_sub(1);
@@ -98,11 +149,12 @@ pub(crate) enum Innermost {
 
 /// See [`Innermost`].
 pub(crate) fn innermost() -> Innermost {
-    FRAMES.with(|frames| match frames.borrow().last() {
+    with_frames(|frames| match frames.borrow().last() {
         None => Innermost::None,
         Some(frame) if frame.attached.is_some() => Innermost::OtelContext,
         Some(frame) => Innermost::Call(frame.span_context()),
     })
+    .unwrap_or(Innermost::None)
 }
 
 /// Continues the parent of a call starting now into its `ids` (trace id, parent span id,
@@ -116,7 +168,7 @@ pub(crate) fn innermost() -> Innermost {
 /// without them on the AMD host measured: its two TSC reads then took those samples.)
 #[inline]
 pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState) -> Option<bool> {
-    let from_frame = FRAMES.with(|frames| {
+    let from_frame = with_frames(|frames| {
         let frames = frames.borrow();
         let frame = frames.last()?;
         if frame.attached.is_some() {
@@ -129,7 +181,7 @@ pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState)
         trace_state.clone_from(&frame.trace_state);
         Some(Some(frame.sampled))
     });
-    match from_frame {
+    match from_frame.flatten() {
         Some(Some(sampled)) => Some(sampled),
         _ => OtelContext::map_current(|cx| {
             continue_context(cx.span().span_context(), ids, trace_state)
@@ -194,7 +246,7 @@ impl Frame {
 /// Puts the innermost observe call's context in the OpenTelemetry context, unless it is
 /// there already: a `tracing` span created now becomes its child.
 pub(crate) fn attach_innermost() {
-    FRAMES.with(|frames| {
+    with_frames(|frames| {
         let mut frames = frames.borrow_mut();
         if let Some(frame) = frames.last_mut()
             && frame.attached.is_none()
@@ -203,4 +255,65 @@ pub(crate) fn attach_innermost() {
             frame.attached = Some(OtelContext::current().with_remote_span_context(cx).attach());
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(span_id: u64) -> CallIds {
+        let mut ids = CallIds::UNSTARTED;
+        ids.set_trace_id(7);
+        ids.span_id = span_id;
+        ids
+    }
+
+    #[test]
+    fn frames_nest_and_pop() {
+        std::thread::spawn(|| {
+            assert!(matches!(innermost(), Innermost::None));
+            let outer = push(&ids(1), &None);
+            {
+                let _inner = push(&ids(2), &None);
+                let Innermost::Call(cx) = innermost() else {
+                    panic!("no frame")
+                };
+                assert_eq!(u64::from_be_bytes(cx.span_id().to_bytes()), 2);
+            }
+            let Innermost::Call(cx) = innermost() else {
+                panic!("no frame")
+            };
+            assert_eq!(u64::from_be_bytes(cx.span_id().to_bytes()), 1);
+            drop(outer);
+            assert!(matches!(innermost(), Innermost::None));
+        })
+        .join()
+        .unwrap();
+    }
+
+    /// A call from a thread-local's destructor after the thread's frames are gone (a
+    /// logger flushing at thread exit, say) runs without a frame instead of panicking.
+    #[test]
+    fn a_call_after_the_frames_are_torn_down_has_none() {
+        struct CallsOnDrop;
+        impl Drop for CallsOnDrop {
+            fn drop(&mut self) {
+                let pushed = push(&ids(3), &None);
+                assert!(!pushed.0, "the frames were torn down first");
+                assert!(matches!(innermost(), Innermost::None));
+                let mut ids = CallIds::UNSTARTED;
+                assert_eq!(continue_current(&mut ids, &mut None), None);
+            }
+        }
+        thread_local! {
+            static LATE: CallsOnDrop = const { CallsOnDrop };
+        }
+        std::thread::spawn(|| {
+            // Registered before the frames: destructors run in reverse, so this one last.
+            LATE.with(|_| {});
+            drop(push(&ids(1), &None));
+        })
+        .join()
+        .unwrap();
+    }
 }

@@ -116,7 +116,7 @@ pub(crate) struct CallIds {
 
 impl CallIds {
     /// What a call's ids are before [`CallTrace::start_in`] writes them.
-    const UNSTARTED: CallIds = CallIds {
+    pub(crate) const UNSTARTED: CallIds = CallIds {
         trace_id_high: 0,
         trace_id_low: 0,
         span_id: 0,
