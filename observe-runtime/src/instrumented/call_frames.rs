@@ -10,8 +10,7 @@
 //! ([`attach_innermost`], called by the subscriber's parent layer), and taken off when the
 //! call's frame is popped.
 
-use std::cell::{Cell, RefCell};
-use std::ptr;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -29,55 +28,16 @@ struct Frame {
     attached: Option<ContextGuard>,
 }
 
-type Frames = RefCell<Vec<Frame>>;
-
 thread_local! {
-    /// Owns this thread's frames, created on the thread's first call. Its destructor
-    /// clears [`FAST`] before the frames go.
-    static OWNER: FramesOwner = FramesOwner::new();
-    /// This thread's frames, for every access after the first: a thread-local without a
-    /// destructor, so reading it is one load. A thread-local with one (`OWNER`) is read
-    /// through `LocalKey::with`, which did not inline here: an indirect call to its
-    /// accessor and a check of its state on every push, pop and parent lookup, about
-    /// 50 ns a request of the example in `scripts/load_profile.sh` (c).
-    static FAST: Cell<*const Frames> = const { Cell::new(ptr::null()) };
+    // Grows to the deepest nesting once, then is reused: no allocation per call.
+    static FRAMES: RefCell<Vec<Frame>> = const { RefCell::new(Vec::new()) };
 }
 
-struct FramesOwner(Box<Frames>);
-
-impl FramesOwner {
-    fn new() -> Self {
-        // Grows to the deepest nesting once, then is reused: no allocation per call.
-        let frames = Box::new(RefCell::new(Vec::new()));
-        FAST.set(&*frames);
-        FramesOwner(frames)
-    }
-}
-
-impl Drop for FramesOwner {
-    fn drop(&mut self) {
-        FAST.set(ptr::null());
-    }
-}
-
-/// Runs `f` on this thread's frames; `None` once the thread is tearing them down.
-#[inline(always)]
-fn with_frames<R>(f: impl FnOnce(&Frames) -> R) -> Option<R> {
-    let fast = FAST.get();
-    if fast.is_null() {
-        return with_frames_first(f);
-    }
-    // SAFETY: `FAST` points into the box `OWNER` holds on this thread; it is set when
-    // that box is made and cleared before it is freed, and `f` runs on this thread, so
-    // the frames outlive the borrow.
-    Some(f(unsafe { &*fast }))
-}
-
-/// The thread's first access (which creates the frames), or one after they were torn down.
-#[cold]
-#[inline(never)]
-fn with_frames_first<R>(f: impl FnOnce(&Frames) -> R) -> Option<R> {
-    OWNER.try_with(|owner| f(&owner.0)).ok()
+/// Runs `f` on this thread's frames; `None` once the thread has torn them down (a call
+/// from another thread-local's destructor then has no frame, rather than a panic).
+#[inline]
+fn with_frames<R>(f: impl FnOnce(&RefCell<Vec<Frame>>) -> R) -> Option<R> {
+    FRAMES.try_with(f).ok()
 }
 
 /// Pushes a call's frame; the returned value pops it when dropped.
@@ -113,7 +73,7 @@ fn grow(frames: &mut Vec<Frame>) {
     frames.reserve(8);
 }
 
-/// Pops the frame [`push`] pushed (if it could: not while the thread tears its frames
+/// Pops the frame [`push`] pushed (if it could: not once the thread tore its frames
 /// down).
 pub(crate) struct Pushed(bool);
 
