@@ -13,6 +13,9 @@ import platform
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from paired_labels import LABELS  # noqa: E402
+
 target, command, load_before, load_after = sys.argv[1:5]
 
 
@@ -144,14 +147,7 @@ w("between two functions can resolve.")
 w("")
 w("| variant / bare (paired) | ratio [95% CI] | added |")
 w("|---|---|---|")
-labels = {
-    "sync": "observe, sync",
-    "async": "observe, async (tokio, current thread)",
-    "two_clock_reads": "two clock reads only (sync)",
-    "control": "control: bare / bare",
-    "layout_control": "layout control: a copy of the bare handler / bare",
-}
-for name, label in labels.items():
+for name, label in LABELS.items():
     entry = paired[name]
     w(f"| {label} | {entry['median']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}] | {(entry['median'] - 1) * 100:+.2f}% |")
 w("")

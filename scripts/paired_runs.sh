@@ -37,6 +37,8 @@ done
 
 python3 - "$work" "$RUNS" <<'PY'
 import json, random, statistics, sys
+sys.path.insert(0, "scripts/lib")
+from paired_labels import LABELS as labels
 work, runs = sys.argv[1], int(sys.argv[2])
 per_run = []
 for run in range(1, runs + 1):
@@ -52,13 +54,6 @@ def bootstrap(values, rounds=4000):
     medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(rounds))
     return medians[int(rounds * 0.025)], medians[int(rounds * 0.975)]
 
-labels = {
-    "sync": "observe, sync",
-    "async": "observe, async (tokio, current thread)",
-    "two_clock_reads": "two clock reads only (sync)",
-    "control": "control: bare / bare",
-    "layout_control": "layout control: a copy of the bare handler / bare",
-}
 both(f"{runs} processes, each the paired measurement of `benches/overhead.rs` (variant / bare, "
      "median of 200 paired observations), pinned to one CPU.")
 both()
