@@ -141,11 +141,14 @@ pub(crate) fn continue_current(ids: &mut CallIds, trace_state: &mut VendorState)
         trace_state.clone_from(&frame.trace_state);
         Some(Some(frame.sampled))
     });
-    match from_frame.flatten() {
-        Some(Some(sampled)) => Some(sampled),
-        _ => OtelContext::map_current(|cx| {
+    match from_frame {
+        Some(Some(Some(sampled))) => Some(sampled),
+        Some(_) => OtelContext::map_current(|cx| {
             continue_context(cx.span().span_context(), ids, trace_state)
         }),
+        // The thread is tearing its thread-locals down: OpenTelemetry's context may be
+        // gone too (reading it then panics), so the call starts a trace of its own.
+        None => None,
     }
 }
 
