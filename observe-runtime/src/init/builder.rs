@@ -223,7 +223,7 @@ impl Builder {
 
     /// How many finished spans may wait for export (default 2048). When the collector is
     /// down or slow, spans past it are dropped and counted, never waited for. The queue is
-    /// allocated whole when spans start being exported, about 200 bytes a span (400 KB at
+    /// allocated whole when spans start being exported, about 150 bytes a span (300 KB at
     /// the default), so that queueing a span never allocates.
     ///
     /// ```no_run

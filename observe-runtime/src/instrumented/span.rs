@@ -85,7 +85,7 @@ pub struct Entered<'a> {
 impl CallSpan {
     /// A call span not started yet. The expansion declares the call's span with this and
     /// then starts it in place ([`CallSpan::start`]): a span built elsewhere and returned
-    /// is copied into the caller's frame (about 200 bytes, which it reads back right after
+    /// is copied into the caller's frame (then about 200 bytes, which it reads back right after
     /// their last stores, a store-to-load forwarding stall), and `perf annotate` put a
     /// third of an unsampled call on those copies.
     #[inline]

@@ -10,8 +10,8 @@
 //! whenever the receiver had not handed one back. The ring is not faster: a queued span
 //! costs about 75 ns on the calling thread either way, most of it one cache miss on a
 //! slot last written a capacity's worth of spans earlier. It costs its capacity up front
-//! (`Builder::span_queue_capacity`, 2048 slots of 200 bytes by default: 400 KB), the
-//! bound the old queue reached under a backlog anyway.
+//! (`Builder::span_queue_capacity`, 2048 slots of 152 bytes by default: about 300 KB),
+//! the bound the old queue reached under a backlog anyway.
 //!
 //! The task does not wait on the queue itself: a waiting receiver would be woken by every
 //! span sent, a futex wake per span on the thread ending it. It waits for a full batch
