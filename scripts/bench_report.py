@@ -43,6 +43,19 @@ def ratio(group, numerator, denominator):
     return n / d, n_low / d_high, n_high / d_low
 
 
+def medians_table(group, rows):
+    """A `| variant | median [95% CI] |` table of `rows`, (bench, label) pairs of `group`."""
+    w("| variant | median [95% CI] |")
+    w("|---|---|")
+    for bench, label in rows:
+        w(f"| {label} | {cell(group, bench)} |")
+
+
+def paired_row(label, entry):
+    """One paired ratio with its interval (`paired.rs`'s JSON entry)."""
+    return f"| {label} | {entry['median']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}] |"
+
+
 def run(*args):
     try:
         return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
@@ -149,7 +162,7 @@ w("| variant / bare (paired) | ratio [95% CI] | added |")
 w("|---|---|---|")
 for name, label in LABELS.items():
     entry = paired[name]
-    w(f"| {label} | {entry['median']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}] | {(entry['median'] - 1) * 100:+.2f}% |")
+    w(f"{paired_row(label, entry)} {(entry['median'] - 1) * 100:+.2f}% |")
 w("")
 
 w("## With a subscriber that records spans")
@@ -158,16 +171,13 @@ w("The tiny function again. `fmt` writes to a sink, so its cost is formatting ea
 w("observe's `tracing` span declares the constant OpenTelemetry attributes but leaves them empty")
 w("(its own exported span carries them); the last row shows what they cost when recorded.")
 w("")
-w("| variant | median [95% CI] |")
-w("|---|---|")
 group = "subscribers"
-for bench, label in [
+medians_table(group, [
     ("observe_metrics_only", "observe, default subscriber (spans off): metrics only"),
     ("observe_metrics_and_fmt_subscriber", "observe, metrics + `fmt` subscriber recording spans"),
     ("tracing_instrument_fmt_subscriber", "`#[tracing::instrument]`, `fmt` subscriber recording spans"),
     ("tracing_instrument_call_fields_fmt_subscriber", "`#[tracing::instrument]` with `service.name`, `code.function`, `code.namespace` recorded, `fmt`"),
-]:
-    w(f"| {label} | {cell(group, bench)} |")
+])
 w("")
 w("These rows run one after the other, and under `fmt` a row measured later is slower whatever it")
 w("measures (the allocator's and the span slab's state drift: the same `#[tracing::instrument]`")
@@ -188,7 +198,7 @@ for name, label in {
     "fmt_control": "control: `#[tracing::instrument]` / itself",
 }.items():
     entry = under_fmt[name]
-    w(f"| {label} | {entry['median']:.4f} [{entry['low']:.4f}, {entry['high']:.4f}] |")
+    w(paired_row(label, entry))
 w("")
 w("## `counter!`, `gauge!` and `histogram!`")
 w("")
@@ -198,15 +208,12 @@ w("request), as the example's request handler records them. observe's series are
 w("own storage; the `metrics` crate's rows record through `metrics-exporter-prometheus`,")
 w("installed by `observe::init`.")
 w("")
-w("| variant | median [95% CI] |")
-w("|---|---|")
 group = "metric_macros"
-for bench, label in [
+medians_table(group, [
     ("observe_histogram_and_counter", "observe's `histogram!` and `counter!`, label resolved per call"),
     ("metrics_handles_cached", "`metrics` handles cached per queue by hand, looked up by index"),
     ("metrics_macros_per_call", "`metrics::histogram!` and `counter!` with the label, per call"),
-]:
-    w(f"| {label} | {cell(group, bench)} |")
+])
 w("")
 w("Before observe kept these series itself, its macros cached `metrics-exporter-prometheus`")
 w("handles, whose histogram appends each observation to an allocated block list until the")
@@ -227,10 +234,8 @@ w("`traceparent`) that was or was not sampled, which isolates each path;")
 w("`#[tracing::instrument]` goes through the `tracing-opentelemetry` layer, whose sampler")
 w("records every span so that failures can be kept.")
 w("")
-w("| variant | median [95% CI] |")
-w("|---|---|")
 group = "otel_sampled_tenth"
-for bench, label in [
+medians_table(group, [
     ("bare", "bare function"),
     ("observe_success", "observe, success, root (exported 1 in 10)"),
     ("observe_failure_always_exported", "observe, failure, root (always exported)"),
@@ -238,8 +243,7 @@ for bench, label in [
     ("observe_success_sampled_trace", "observe, success in a sampled trace (exported)"),
     ("observe_failure_unsampled_trace", "observe, failure in an unsampled trace (exported)"),
     ("tracing_instrument", "`#[tracing::instrument]`, same subscriber"),
-]:
-    w(f"| {label} | {cell(group, bench)} |")
+])
 with open(os.path.join(target, "tmp", "otel_export.json")) as f:
     export = json.load(f)
 w("")
