@@ -1,25 +1,69 @@
-# Sourced by scripts/load.sh and scripts/request_cost.sh: the release example service
-# twice, observed and with instrumentation compiled out, copied to DIR/observed and
-# DIR/compiled_out; run from the repository root.
+# Sourced by the load scripts: the release example service, observed and with
+# instrumentation compiled out; run from the repository root.
 #
 # `-p observe`: without it Cargo also resolves the dev-dependencies of the other workspace
 # members, whose doc examples depend on `observe` with its default features, and that
 # turns `enabled` back on in the "compiled out" build (it did, unnoticed, for a while).
-build_example_pair() {
-    local dir=$1 target=${CARGO_TARGET_DIR:-$(pwd)/target}
-    cargo build --release -p observe --example parsing_service >&2
-    cp "$target/release/examples/parsing_service" "$dir/observed"
-    cargo build --release -p observe --no-default-features --example parsing_service >&2
-    cp "$target/release/examples/parsing_service" "$dir/compiled_out"
-    # Leave the default build in place for whoever runs the example next.
-    cargo build --release -p observe --example parsing_service >&2
-    # The comparison means nothing unless exactly one build has the instrumentation.
-    if grep -qa call_guard "$dir/compiled_out"; then
+
+# The build's features: observed (the defaults) or compiled_out.
+build_features() {
+    case "$1" in
+        observed) ;;
+        compiled_out) echo --no-default-features ;;
+    esac
+}
+
+# The comparison means nothing unless exactly one build has the instrumentation.
+check_build() {
+    local build=$1 binary=$2
+    if [ "$build" = compiled_out ] && grep -qa call_guard "$binary"; then
         echo "the compiled-out build still contains observe's call guard" >&2
         return 1
     fi
-    if ! grep -qa call_guard "$dir/observed"; then
+    if [ "$build" = observed ] && ! grep -qa call_guard "$binary"; then
         echo "the observed build has no call guard" >&2
+        return 1
+    fi
+}
+
+# build_example_pair DIR: the two builds as the linker lays them out by default, copied to
+# DIR/observed and DIR/compiled_out.
+build_example_pair() {
+    local dir=$1 target=${CARGO_TARGET_DIR:-$(pwd)/target} build
+    for build in observed compiled_out; do
+        # shellcheck disable=SC2046 # no features is no argument
+        cargo build --release -p observe $(build_features "$build") --example parsing_service >&2
+        cp "$target/release/examples/parsing_service" "$dir/$build"
+        check_build "$build" "$dir/$build"
+    done
+    # Leave the default build in place for whoever runs the example next.
+    cargo build --release -p observe --example parsing_service >&2
+}
+
+# build_example_layouts DIR COUNT: each build linked COUNT times, copied to
+# DIR/observed.L and DIR/compiled_out.L for L in 0..COUNT-1. Layout 0 is the linker's
+# default order; layout L > 0 has every input section (with Rust's one section per
+# function: every function) in an order shuffled by seed L (lld's `--shuffle-sections`),
+# so a function and the loops in it land at other addresses and alignments. Only the
+# example crate is compiled again for each layout (`cargo rustc` passes the flag to it
+# alone), a few seconds each.
+build_example_layouts() {
+    local dir=$1 count=$2 target=${CARGO_TARGET_DIR:-$(pwd)/target} build layout
+    for build in observed compiled_out; do
+        for layout in $(seq 0 $((count - 1))); do
+            local order=()
+            [ "$layout" -gt 0 ] && order=(-C "link-arg=-Wl,--shuffle-sections=*=$layout")
+            # shellcheck disable=SC2046 # no features is no argument
+            cargo rustc --release -p observe $(build_features "$build") --example parsing_service \
+                -- "${order[@]}" >&2
+            cp "$target/release/examples/parsing_service" "$dir/$build.$layout"
+            check_build "$build" "$dir/$build.$layout"
+        done
+    done
+    cargo build --release -p observe --example parsing_service >&2
+    # Shuffled links that came out identical would sample one layout twice.
+    if [ "$count" -gt 1 ] && cmp -s "$dir/observed.0" "$dir/observed.1"; then
+        echo "the linker ignored --shuffle-sections (is it lld?)" >&2
         return 1
     fi
 }
