@@ -70,6 +70,62 @@ fn counters_per_declared_runtime_value_and_other() {
     assert_eq!(e.type_of(RETRIES), Some("counter"));
 }
 
+fn moved(queue: &str, collection: &str) {
+    observe::counter!(
+        "copilot_parsing_documents_moved_total",
+        help = "Documents moved, by queue and collection.",
+        labels(queue = queue, collection = collection),
+    )
+    .increment(1);
+}
+
+/// Two runtime labels with declared sets: each combination is its own series, a value
+/// outside its set is `_OTHER` for that label only and counted against that label.
+#[test]
+fn two_declared_runtime_labels_combine_and_overflow_apart() {
+    const MOVED: &str = "copilot_parsing_documents_moved_total";
+    observe();
+    moved("parsing", "documents");
+    moved("parsing", "chunks");
+    moved("parsing", "chunks");
+    moved("chunking.failed", "documents");
+    moved("embedding", "chunks");
+    moved("chunking", "images");
+    moved("chunking", "images");
+    moved("embedding", &String::from("images"));
+    let e = scrape();
+    let at = |queue, collection| {
+        e.count(
+            MOVED,
+            &[
+                ("queue", queue),
+                ("collection", collection),
+                ("service", "parsing"),
+                ("environment", "test"),
+            ],
+        )
+    };
+    assert_eq!(at("parsing", "documents"), 1.0);
+    assert_eq!(at("parsing", "chunks"), 2.0);
+    assert_eq!(at("chunking.failed", "documents"), 1.0);
+    assert_eq!(at("_OTHER", "chunks"), 1.0);
+    assert_eq!(at("chunking", "_OTHER"), 2.0);
+    assert_eq!(at("_OTHER", "_OTHER"), 1.0);
+    assert_eq!(
+        e.values_by(MOVED, &["queue", "collection"]).len(),
+        6,
+        "one series per combination seen"
+    );
+    let overflowed = |label| {
+        e.count(
+            OVERFLOW,
+            &[("metric", MOVED), ("label", label), ("service", "parsing")],
+        )
+    };
+    assert_eq!(overflowed("queue"), 2.0);
+    assert_eq!(overflowed("collection"), 3.0);
+}
+
 #[test]
 fn a_bounded_label_keeps_its_first_values_then_records_other() {
     observe();

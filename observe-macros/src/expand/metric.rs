@@ -4,7 +4,7 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::quote;
-use syn::Ident;
+use syn::{Expr, Ident};
 
 use crate::args::MetricArgs;
 use crate::check::metric::literal;
@@ -57,16 +57,11 @@ pub(crate) fn generate(
         };
         quote!((#label_name, #domain))
     });
-    let runtime_values = args
-        .label_list()
-        .iter()
-        .filter(|(_, value)| literal(value).is_none())
-        .map(|(_, value)| quote!(::core::convert::AsRef::<str>::as_ref(&#value)));
     let buckets = site
         .preset
         .iter()
         .flat_map(|p| p.buckets.iter().map(|b| Literal::f64_suffixed(*b)));
-    let method = Ident::new(kind.noun(), Span::call_site());
+    let handle = handle_call(kind, args, site);
     let (series, series_budget) = (site.series, site.series_budget);
     quote! {{
         #tracked
@@ -86,6 +81,74 @@ pub(crate) fn generate(
         #private::inventory::submit! {
             #private::MetricSiteRegistration(&__OBSERVE_METRIC)
         }
-        __OBSERVE_METRIC.#method(&[#(#runtime_values),*])
+        #handle
     }}
+}
+
+/// The call of the site's handle. When every runtime label has a declared set, the
+/// expansion resolves each value to its position with a `match` on the string (compiled
+/// to a length switch and a few integer compares) and passes the slot's index: the warm
+/// path compares no string at runtime. A `Bounded` label's values are only known at
+/// runtime, so such a site passes the values and the runtime interns them.
+fn handle_call(kind: Kind, args: &MetricArgs, site: &MetricSite) -> TokenStream {
+    let runtime: Vec<(&Expr, &Domain)> = args
+        .label_list()
+        .iter()
+        .map(|(_, value)| value)
+        .filter(|value| literal(value).is_none())
+        .zip(
+            site.labels
+                .iter()
+                .map(|label| &label.domain)
+                .filter(|domain| !matches!(domain, Domain::Const { .. })),
+        )
+        .collect();
+    let sets: Option<Vec<(&Expr, &[String])>> = runtime
+        .iter()
+        .map(|(value, domain)| match domain {
+            Domain::Set(set) => Some((*value, set.as_slice())),
+            _ => None,
+        })
+        .collect();
+    let Some(sets) = sets else {
+        let method = Ident::new(kind.noun(), Span::call_site());
+        let values = runtime
+            .iter()
+            .map(|(value, _)| quote!(::core::convert::AsRef::<str>::as_ref(&#value)));
+        return quote!(__OBSERVE_METRIC.#method(&[#(#values),*]));
+    };
+    let method = Ident::new(&format!("{}_at", kind.noun()), Span::call_site());
+    // Slots as the runtime numbers them: the first label's position varies slowest, and
+    // each label has its set's values then `_OTHER`.
+    let mut stride = 1usize;
+    let mut terms = Vec::new();
+    for (label, (value, set)) in sets.iter().enumerate().rev() {
+        let positions = (0..set.len()).map(Literal::usize_suffixed);
+        let other = Literal::usize_suffixed(set.len());
+        let label = Literal::usize_suffixed(label);
+        let position = quote! {
+            match ::core::convert::AsRef::<str>::as_ref(&#value) {
+                #(#set => #positions,)*
+                _ => {
+                    __OBSERVE_METRIC.label_overflowed(#label);
+                    #other
+                }
+            }
+        };
+        terms.push(match stride {
+            1 => position,
+            _ => {
+                let stride = Literal::usize_suffixed(stride);
+                quote!((#position) * #stride)
+            }
+        });
+        stride = stride.saturating_mul(set.len() + 1);
+    }
+    // Built last to first; the values are evaluated in the order written.
+    terms.reverse();
+    let index = match terms.is_empty() {
+        true => quote!(0usize),
+        false => quote!(#(#terms)+*),
+    };
+    quote!(__OBSERVE_METRIC.#method(#index))
 }

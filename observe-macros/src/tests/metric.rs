@@ -27,6 +27,39 @@ fn counter() {
     assert_snapshot!(out);
 }
 
+/// Two runtime labels with declared sets, after a literal one: each value is matched to
+/// its position, the first label's position the slower-moving (stride 2 + 1), and only the
+/// runtime labels are numbered for the overflow count.
+#[test]
+fn counter_two_declared_labels() {
+    let out = expand(
+        Kind::Counter,
+        quote!(
+            "copilot_parsing_documents_moved_total",
+            help = "Documents moved.",
+            labels(status = "pending", queue = from, collection = into)
+        ),
+        true,
+    );
+    assert_snapshot!(out);
+}
+
+/// A runtime label with only a bound: its values are interned at runtime, so the site
+/// passes the strings.
+#[test]
+fn counter_bounded_label() {
+    let out = expand(
+        Kind::Counter,
+        quote!(
+            "copilot_parsing_dependency_calls_total",
+            help = "Calls to dependencies.",
+            labels(queue = queue_name, dependency = dependency)
+        ),
+        true,
+    );
+    assert_snapshot!(out);
+}
+
 /// A gauge with a literal label value: a constant label.
 #[test]
 fn gauge() {

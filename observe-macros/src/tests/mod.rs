@@ -35,6 +35,20 @@ fn convention_with(edit: impl FnOnce(&mut Convention)) -> Loaded {
             values: Some(queues),
         },
     );
+    convention.labels.insert(
+        "collection".to_owned(),
+        LabelRule {
+            max: 2,
+            values: Some(["documents", "chunks"].map(str::to_owned).to_vec()),
+        },
+    );
+    convention.labels.insert(
+        "dependency".to_owned(),
+        LabelRule {
+            max: 4,
+            values: None,
+        },
+    );
     edit(&mut convention);
     Ok(Arc::new(convention))
 }

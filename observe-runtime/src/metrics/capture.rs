@@ -76,10 +76,21 @@ pub(super) fn series_for(
     site: &'static MetricSite,
     values: &[&str],
 ) -> Option<&'static Registered> {
+    with_state(site, |state, registry| {
+        site.series_in(state, values, registry)
+    })
+}
+
+/// `f` of the site's state and registry in this thread's capture, if there is one (the
+/// path of a metric site whose expansion resolved its label values itself).
+#[cold]
+pub(super) fn with_state<R>(
+    site: &'static MetricSite,
+    f: impl FnOnce(&'static State, &Registry) -> R,
+) -> Option<R> {
     let capture = CURRENT
         .try_with(|current| current.borrow().clone())
         .ok()
         .flatten()?;
-    let state = capture.state(site);
-    Some(site.series_in(state, values, &capture.registry))
+    Some(f(capture.state(site), &capture.registry))
 }

@@ -137,6 +137,82 @@ impl MetricSite {
         }
     }
 
+    /// The counter of the series at `index`: the macro's expansion resolved the label
+    /// values to their positions in the declared sets (see `series_at`).
+    #[inline]
+    pub fn counter_at(&'static self, index: usize) -> CounterRef {
+        match self.series_at(index).map(|s| &s.cell) {
+            Some(Cell::Counter(c)) => CounterRef(Some(c)),
+            _ => CounterRef(None),
+        }
+    }
+
+    /// The gauge of the series at `index` (see `counter_at`).
+    #[inline]
+    pub fn gauge_at(&'static self, index: usize) -> GaugeRef {
+        match self.series_at(index).map(|s| &s.cell) {
+            Some(Cell::Gauge(g)) => GaugeRef(Some(g)),
+            _ => GaugeRef(None),
+        }
+    }
+
+    /// The histogram of the series at `index` (see `counter_at`).
+    #[inline]
+    pub fn histogram_at(&'static self, index: usize) -> HistogramRef {
+        match self.series_at(index).map(|s| &s.cell) {
+            Some(Cell::Histogram(h)) => HistogramRef(Some(h)),
+            _ => HistogramRef(None),
+        }
+    }
+
+    /// Counts one value of the `label`-th runtime label recorded as `_OTHER`: the
+    /// expansion's match found it outside the declared set.
+    #[cold]
+    pub fn label_overflowed(&'static self, label: usize) {
+        let count = |state: &'static State, registry: &Registry| {
+            if let Some(runtime) = state.runtime.get(label) {
+                self.count_other(runtime, registry);
+            }
+        };
+        match self.state.get() {
+            Some(state) => count(state, series::global()),
+            None if crate::global::is_initialised() => {
+                count(self.state.get_or_init(|| self.build()), series::global())
+            }
+            None => super::capture::with_state(self, count).unwrap_or(()),
+        }
+    }
+
+    /// The series at `index` of the site's slots, the combination of runtime label
+    /// positions the expansion computed when every runtime label has a declared set: a
+    /// warm call reads one slot, with no string compared (`series` compares them).
+    #[inline]
+    fn series_at(&'static self, index: usize) -> Option<&'static Registered> {
+        let state = match self.state.get() {
+            Some(state) => state,
+            None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
+            None => {
+                return super::capture::with_state(self, |state, registry| {
+                    self.series_at_in(state, index, registry)
+                });
+            }
+        };
+        Some(self.series_at_in(state, index, series::global()))
+    }
+
+    #[inline]
+    fn series_at_in(
+        &'static self,
+        state: &'static State,
+        index: usize,
+        registry: &Registry,
+    ) -> &'static Registered {
+        // Only a bug in the expansion gives an index past the slots; the last is every
+        // label's `_OTHER`.
+        let index = index.min(state.handles.len() - 1);
+        state.handles[index].get_or_init(|| self.register_at(state, index, registry))
+    }
+
     /// Before `init` there is nowhere to record to: `None` (the `observe::testing`
     /// capture's series inside one), and nothing is cached in the site.
     fn series(&'static self, values: &[&str]) -> Option<&'static Registered> {
@@ -171,14 +247,18 @@ impl MetricSite {
             LabelDomain::Const(_) => Some(0),
         };
         found.unwrap_or_else(|| {
-            let others = label
-                .others
-                .get_or_init(|| self.register_others_counter(label.name, registry));
-            if let Some(others) = others {
-                others.increment(1);
-            }
+            self.count_other(label, registry);
             label.slots() - 1
         })
+    }
+
+    fn count_other(&self, label: &RuntimeLabel, registry: &Registry) {
+        let others = label
+            .others
+            .get_or_init(|| self.register_others_counter(label.name, registry));
+        if let Some(others) = others {
+            others.increment(1);
+        }
     }
 
     pub(super) fn build(&self) -> State {
@@ -226,6 +306,23 @@ impl MetricSite {
             buckets: self.meta.buckets,
         };
         registry.series(&family, labels)
+    }
+
+    /// Registers the series at `index`: its label values recovered from the positions.
+    #[cold]
+    fn register_at(&self, state: &State, index: usize, registry: &Registry) -> &'static Registered {
+        let mut rest = index;
+        let mut values = vec![OTHER_LABEL_VALUE; state.runtime.len()];
+        for (label, value) in state.runtime.iter().zip(values.iter_mut()).rev() {
+            let position = rest % label.slots();
+            rest /= label.slots();
+            if let LabelDomain::Set(set) = label.domain
+                && let Some(declared) = set.get(position)
+            {
+                *value = declared;
+            }
+        }
+        self.register(state, &values, registry)
     }
 
     #[cold]
