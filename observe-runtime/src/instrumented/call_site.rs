@@ -57,6 +57,10 @@ pub struct CallSite {
     storage: OnceLock<Storage>,
     /// Set once a call before `init` has been reported (debug builds).
     warned_before_init: AtomicBool,
+    /// Its call spans' constant attributes as the OTLP encoder writes them, encoded on
+    /// the first export (`traces::otlp_encode`): written once, then copied.
+    #[cfg(feature = "otlp")]
+    span_attributes: OnceLock<Box<[u8]>>,
 }
 
 /// Registers a call site for the runtime's start-up (histogram buckets per metric).
@@ -71,7 +75,15 @@ impl CallSite {
             meta,
             storage: OnceLock::new(),
             warned_before_init: AtomicBool::new(false),
+            #[cfg(feature = "otlp")]
+            span_attributes: OnceLock::new(),
         }
+    }
+
+    /// The encoded constant attributes of its call spans, `encode`d on first use.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn span_attributes(&self, encode: impl FnOnce() -> Box<[u8]>) -> &[u8] {
+        self.span_attributes.get_or_init(encode)
     }
 
     pub fn meta(&self) -> &CallSiteMeta {

@@ -197,23 +197,13 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
         key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
     };
-    attr(w, SPAN_SERVICE_NAME, Scalar::Str(trace.site.meta().service));
-    attr(w, SPAN_CODE_FUNCTION, Scalar::Str(meta.name()));
-    let module = meta.module_path();
-    attr(
-        w,
-        SPAN_CODE_NAMESPACE,
-        Scalar::Str(module.unwrap_or_default()),
-    );
-    if let Some(file) = meta.file() {
-        attr(w, "code.file.path", Scalar::Str(file));
-    }
-    if let Some(module) = module {
-        attr(w, "code.module.name", Scalar::Str(module));
-    }
-    if let Some(line) = meta.line() {
-        attr(w, "code.line.number", Scalar::I64(i64::from(line)));
-    }
+    // The site's span and metadata statics come from one expansion, so its constant
+    // attributes are the same for every call of it.
+    w.raw(trace.site.span_attributes(|| {
+        let mut constant = ProtoWriter::default();
+        constant_attributes(&mut constant, trace.site.meta().service, meta);
+        constant.into_vec().into_boxed_slice()
+    }));
     for kv in call.args.formatted() {
         attribute(w, field::SPAN_ATTRIBUTES, kv);
     }
@@ -246,6 +236,33 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
         field::SPAN_FLAGS,
         sampled | FLAGS_CONTEXT_HAS_IS_REMOTE | remote,
     );
+}
+
+/// A call span's constant attributes, those `tracing-opentelemetry` gave its `tracing`
+/// span: the service and where the function is. Most of a call span's bytes, and, written
+/// field by field for every span, most of its encoding time (`ProtoWriter::end` above
+/// all); each site's are written once and copied (`CallSite::span_attributes`).
+fn constant_attributes(w: &mut ProtoWriter, service: &str, meta: &tracing::Metadata<'_>) {
+    let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
+        key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
+    };
+    attr(w, SPAN_SERVICE_NAME, Scalar::Str(service));
+    attr(w, SPAN_CODE_FUNCTION, Scalar::Str(meta.name()));
+    let module = meta.module_path();
+    attr(
+        w,
+        SPAN_CODE_NAMESPACE,
+        Scalar::Str(module.unwrap_or_default()),
+    );
+    if let Some(file) = meta.file() {
+        attr(w, "code.file.path", Scalar::Str(file));
+    }
+    if let Some(module) = module {
+        attr(w, "code.module.name", Scalar::Str(module));
+    }
+    if let Some(line) = meta.line() {
+        attr(w, "code.line.number", Scalar::I64(i64::from(line)));
+    }
 }
 
 /// The kind a call span's `otel.kind` names.

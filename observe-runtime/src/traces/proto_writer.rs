@@ -115,6 +115,11 @@ impl ProtoWriter {
         self.buf.extend_from_slice(value);
     }
 
+    /// Fields encoded earlier, by another writer, copied as they are.
+    pub(crate) fn raw(&mut self, encoded: &[u8]) {
+        self.buf.extend_from_slice(encoded);
+    }
+
     /// Opens a nested message (always written, even if it stays empty).
     pub(crate) fn begin(&mut self, field: u32) -> Nested {
         self.begin_sized(field, 1)
