@@ -210,7 +210,7 @@ w("installed by `observe::init`.")
 w("")
 group = "metric_macros"
 medians_table(group, [
-    ("observe_histogram_and_counter", "observe's `histogram!` and `counter!`, label resolved per call"),
+    ("observe_histogram_and_counter", "observe's `histogram!` and `counter!`, label value resolved per call (a `match` in the expansion)"),
     ("metrics_handles_cached", "`metrics` handles cached per queue by hand, looked up by index"),
     ("metrics_macros_per_call", "`metrics::histogram!` and `counter!` with the label, per call"),
 ])
@@ -222,6 +222,12 @@ w("(`<binary> --bench metric_macros --measurement-time 3`, three rounds) gave 51
 w("50.9 ns for observe's row before, 24.5, 24.5 and 24.3 ns after. Now a histogram counts")
 w("into its bucket as it records: a scan of the bounds and two atomic updates, no")
 w("allocation (`tests/allocations.rs`).")
+w("")
+w("The queue's value is resolved in the macro's expansion since: a `match` on the string")
+w("over the declared values gives its position, and the site reads its series' slot by")
+w("index (before, the runtime compared the value with the declared set's strings, through")
+w("the site's state, on every call). The same alternating runs: 23.3, 24.0 and 23.7 ns")
+w("before, 17.2, 17.5 and 17.8 ns after.")
 w("")
 w("## OTLP export, 10% head sampling")
 w("")
