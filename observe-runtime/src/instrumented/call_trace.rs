@@ -9,8 +9,9 @@
 //!   thread-local generator, takes the parent from the calling observe span or from the
 //!   OpenTelemetry context (`tracing` spans activate theirs), and decides sampling the way
 //!   the configured OpenTelemetry sampler would;
-//! - arguments are formatted only for a sampled span; an unsampled one keeps its numbers
-//!   and `bool`s by copy, so that a failure is still exported with them;
+//! - every span keeps its numeric and `bool` arguments by copy, so that a failure is
+//!   still exported with them; strings and `Debug` forms are formatted only for a
+//!   sampled span (the only allocation a sampled call makes, when it has any);
 //! - the start and end are the two clock readings the metrics already take;
 //! - at the end, a sampled span or a failure is queued as it is (its formatted arguments
 //!   shared, not copied), and the export task turns it into an OTLP span
@@ -168,8 +169,8 @@ impl std::fmt::Debug for CallTracing {
 }
 
 /// What the call's span records besides its constant attributes: its kind, and the
-/// arguments, all formatted for a sampled span, the numbers and `bool`s copied for an
-/// unsampled one. Starts as [`Args::EMPTY`]. 48 bytes: it lives in every instrumented
+/// arguments: the numbers and `bool`s copied, and for a sampled span the strings and
+/// `Debug` forms formatted too. Starts as [`Args::EMPTY`]. 48 bytes: it lives in every instrumented
 /// future for as long as the call runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Args {
@@ -181,9 +182,10 @@ pub(crate) struct Args {
     /// `field << 2 | type`.
     copied: [u8; MAX_COPIED],
     bits: [u64; MAX_COPIED],
-    /// A sampled span's arguments. Shared, so that handing a finished span to the
-    /// exporter copies no attribute; an `Arc` of a `Vec` rather than of a slice, so that
-    /// the pointer is one word.
+    /// A sampled span's string and `Debug` arguments, `None` when it has none (then
+    /// nothing is allocated). Shared, so that handing a finished span to the exporter
+    /// copies no attribute; an `Arc` of a `Vec` rather than of a slice, so that the
+    /// pointer is one word.
     formatted: Option<Arc<Vec<KeyValue>>>,
 }
 
@@ -224,12 +226,12 @@ impl Args {
             .copied()
     }
 
-    /// The formatted arguments of a sampled span.
+    /// The formatted arguments of a sampled span: its strings and `Debug` forms.
     pub(crate) fn formatted(&self) -> &[KeyValue] {
         self.formatted.as_deref().map_or(&[], Vec::as_slice)
     }
 
-    /// The copied arguments of an unsampled span, with their field names.
+    /// The copied arguments, numbers and `bool`s, with their field names.
     pub(crate) fn copied(
         &self,
         meta: &'static tracing::Metadata<'static>,
@@ -310,8 +312,8 @@ impl CallTrace {
         slot.expect("started in the slot")
     }
 
-    /// Records the call's arguments into `args`: all formatted for a sampled span, the
-    /// numbers and `bool`s copied for an unsampled one. In place, where they will stay: the
+    /// Records the call's arguments into `args`: the numbers and `bool`s copied, and for a
+    /// sampled span the strings and `Debug` forms formatted. In place, where they will stay: the
     /// visitor stores them a byte or a word at a time, and a span moved right after that
     /// is read back in wider loads, which stall until those stores land (store-to-load
     /// forwarding fails); that showed as a third of an unsampled call in `perf annotate`.
@@ -349,12 +351,17 @@ fn format_args(
 ) {
     let mut visitor = FormatArgs {
         args,
-        formatted: Vec::with_capacity(extra.len()),
+        formatted: Vec::new(),
     };
     for (field, value) in extra_fields(meta, extra) {
         value.record(&field, &mut visitor);
     }
-    visitor.args.formatted = Some(Arc::new(visitor.formatted));
+    // Numbers, `bool`s and the kind alone allocate nothing: a sampled call's
+    // allocations are freed on the exporter thread, and glibc's per-thread caches serve
+    // neither thread well when one allocates what the other frees.
+    if !visitor.formatted.is_empty() {
+        visitor.args.formatted = Some(Arc::new(visitor.formatted));
+    }
 }
 
 #[inline]
@@ -380,7 +387,9 @@ fn kind_of(field: &Field, value: &str) -> Option<u8> {
     })
 }
 
-/// Every argument as the attribute `tracing-opentelemetry` made of it.
+/// A sampled span's arguments: strings and `Debug` forms as the attributes
+/// `tracing-opentelemetry` made of them, numbers and `bool`s copied (`CopyArgs`), which the
+/// encoder writes as the same attributes.
 struct FormatArgs<'a> {
     args: &'a mut Args,
     formatted: Vec<KeyValue>,
@@ -400,19 +409,16 @@ impl Visit for FormatArgs<'_> {
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.formatted.push(match i64::try_from(value) {
-            Ok(value) => KeyValue::new(field.name(), value),
-            Err(_) => KeyValue::new(field.name(), value.to_string()),
-        });
+        CopyArgs(self.args).record_u64(field, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.formatted.push(KeyValue::new(field.name(), value));
+        CopyArgs(self.args).record_i64(field, value);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.formatted.push(KeyValue::new(field.name(), value));
+        CopyArgs(self.args).record_f64(field, value);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.formatted.push(KeyValue::new(field.name(), value));
+        CopyArgs(self.args).record_bool(field, value);
     }
 }
 
