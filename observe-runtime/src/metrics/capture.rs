@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use super::metric_site::{MetricSite, State};
-use super::series::{Registered, Registry, SeriesRead};
+use super::series::{Registry, SeriesRead};
 
 /// One capture: the registry its metric sites register their series in, and their states.
 #[derive(Default)]
@@ -68,21 +68,9 @@ impl Drop for Entered {
     }
 }
 
-/// The series `site` records these label values in on this thread while observe is not
-/// initialised: the current capture's, or none. The site's global state, and a real
-/// `init` elsewhere in the process, are left alone.
-#[cold]
-pub(super) fn series_for(
-    site: &'static MetricSite,
-    values: &[&str],
-) -> Option<&'static Registered> {
-    with_state(site, |state, registry| {
-        site.series_in(state, values, registry)
-    })
-}
-
-/// `f` of the site's state and registry in this thread's capture, if there is one (the
-/// path of a metric site whose expansion resolved its label values itself).
+/// `f` of the site's state and registry in this thread's capture, if there is one: where
+/// a metric site records while observe is not initialised. The site's global state, and
+/// a real `init` elsewhere in the process, are left alone.
 #[cold]
 pub(super) fn with_state<R>(
     site: &'static MetricSite,

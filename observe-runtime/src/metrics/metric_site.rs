@@ -169,18 +169,11 @@ impl MetricSite {
     /// expansion's match found it outside the declared set.
     #[cold]
     pub fn label_overflowed(&'static self, label: usize) {
-        let count = |state: &'static State, registry: &Registry| {
+        self.in_scope(|state, registry| {
             if let Some(runtime) = state.runtime.get(label) {
                 self.count_other(runtime, registry);
             }
-        };
-        match self.state.get() {
-            Some(state) => count(state, series::global()),
-            None if crate::global::is_initialised() => {
-                count(self.state.get_or_init(|| self.build()), series::global())
-            }
-            None => super::capture::with_state(self, count).unwrap_or(()),
-        }
+        });
     }
 
     /// The series at `index` of the site's slots, the combination of runtime label
@@ -188,40 +181,32 @@ impl MetricSite {
     /// warm call reads one slot, with no string compared (`series` compares them).
     #[inline]
     fn series_at(&'static self, index: usize) -> Option<&'static Registered> {
-        let state = match self.state.get() {
-            Some(state) => state,
-            None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
-            None => {
-                return super::capture::with_state(self, |state, registry| {
-                    self.series_at_in(state, index, registry)
-                });
-            }
-        };
-        Some(self.series_at_in(state, index, series::global()))
+        self.in_scope(|state, registry| {
+            // Only a bug in the expansion gives an index past the slots; the last is
+            // every label's `_OTHER`.
+            let index = index.min(state.handles.len() - 1);
+            *state.handles[index].get_or_init(|| self.register_at(state, index, registry))
+        })
     }
 
+    /// The series of these runtime label values.
     #[inline]
-    fn series_at_in(
-        &'static self,
-        state: &'static State,
-        index: usize,
-        registry: &Registry,
-    ) -> &'static Registered {
-        // Only a bug in the expansion gives an index past the slots; the last is every
-        // label's `_OTHER`.
-        let index = index.min(state.handles.len() - 1);
-        state.handles[index].get_or_init(|| self.register_at(state, index, registry))
+    fn series(&'static self, values: &[&str]) -> Option<&'static Registered> {
+        self.in_scope(|state, registry| self.series_in(state, values, registry))
     }
 
-    /// Before `init` there is nowhere to record to: `None` (the `observe::testing`
-    /// capture's series inside one), and nothing is cached in the site.
-    fn series(&'static self, values: &[&str]) -> Option<&'static Registered> {
+    /// `f` of the site's state and the registry its series are in: the global ones after
+    /// `init` (the state built on the first call); before it there is nowhere to record
+    /// to, so the `observe::testing` capture's inside one, else `None`, and nothing is
+    /// cached in the site.
+    #[inline(always)]
+    fn in_scope<R>(&'static self, f: impl FnOnce(&'static State, &Registry) -> R) -> Option<R> {
         let state = match self.state.get() {
             Some(state) => state,
             None if crate::global::is_initialised() => self.state.get_or_init(|| self.build()),
-            None => return super::capture::series_for(self, values),
+            None => return super::capture::with_state(self, f),
         };
-        Some(self.series_in(state, values, series::global()))
+        Some(f(state, series::global()))
     }
 
     /// The series of these values in `state`, registered in `registry` on first use.
