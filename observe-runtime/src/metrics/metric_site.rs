@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use super::handles::{CounterRef, GaugeRef, HistogramRef};
-use super::series::{self, Cell, CounterCell, Family, Registered, Registry};
+use super::series::{self, CounterCell, Family, Registered, Registry};
 use crate::names::{LABEL_OVERFLOW_METRIC, LABEL_SERVICE, OTHER_LABEL_VALUE};
 
 /// Counter, gauge or histogram.
@@ -113,56 +113,38 @@ impl MetricSite {
     /// The counter for these runtime label values.
     #[inline]
     pub fn counter(&'static self, values: &[&str]) -> CounterRef {
-        match self.series(values).map(|s| &s.cell) {
-            Some(Cell::Counter(c)) => CounterRef(Some(c)),
-            _ => CounterRef(None),
-        }
+        CounterRef(self.series(values).and_then(Registered::counter))
     }
 
     /// The gauge for these runtime label values.
     #[inline]
     pub fn gauge(&'static self, values: &[&str]) -> GaugeRef {
-        match self.series(values).map(|s| &s.cell) {
-            Some(Cell::Gauge(g)) => GaugeRef(Some(g)),
-            _ => GaugeRef(None),
-        }
+        GaugeRef(self.series(values).and_then(Registered::gauge))
     }
 
     /// The histogram for these runtime label values.
     #[inline]
     pub fn histogram(&'static self, values: &[&str]) -> HistogramRef {
-        match self.series(values).map(|s| &s.cell) {
-            Some(Cell::Histogram(h)) => HistogramRef(Some(h)),
-            _ => HistogramRef(None),
-        }
+        HistogramRef(self.series(values).and_then(Registered::histogram))
     }
 
     /// The counter of the series at `index`: the macro's expansion resolved the label
     /// values to their positions in the declared sets (see `series_at`).
     #[inline]
     pub fn counter_at(&'static self, index: usize) -> CounterRef {
-        match self.series_at(index).map(|s| &s.cell) {
-            Some(Cell::Counter(c)) => CounterRef(Some(c)),
-            _ => CounterRef(None),
-        }
+        CounterRef(self.series_at(index).and_then(Registered::counter))
     }
 
     /// The gauge of the series at `index` (see `counter_at`).
     #[inline]
     pub fn gauge_at(&'static self, index: usize) -> GaugeRef {
-        match self.series_at(index).map(|s| &s.cell) {
-            Some(Cell::Gauge(g)) => GaugeRef(Some(g)),
-            _ => GaugeRef(None),
-        }
+        GaugeRef(self.series_at(index).and_then(Registered::gauge))
     }
 
     /// The histogram of the series at `index` (see `counter_at`).
     #[inline]
     pub fn histogram_at(&'static self, index: usize) -> HistogramRef {
-        match self.series_at(index).map(|s| &s.cell) {
-            Some(Cell::Histogram(h)) => HistogramRef(Some(h)),
-            _ => HistogramRef(None),
-        }
+        HistogramRef(self.series_at(index).and_then(Registered::histogram))
     }
 
     /// Counts one value of the `label`-th runtime label recorded as `_OTHER`: the
@@ -327,11 +309,7 @@ impl MetricSite {
             ("metric", Box::from(self.meta.name)),
             ("label", Box::from(label)),
         ];
-        match &registry.series(&family, labels).cell {
-            Cell::Counter(counter) => Some(counter),
-            // Only in a capture: `init` refuses a program that gives the name another kind.
-            _ => None,
-        }
+        registry.series(&family, labels).counter()
     }
 }
 

@@ -99,6 +99,36 @@ pub(crate) struct Registered {
     pub(super) cell: Cell,
 }
 
+impl Registered {
+    /// Its counter, unless another kind of metric took the series (a capture only: `init`
+    /// refuses a program that gives a name two kinds).
+    #[inline]
+    pub(super) fn counter(&'static self) -> Option<&'static CounterCell> {
+        match &self.cell {
+            Cell::Counter(counter) => Some(counter),
+            _ => None,
+        }
+    }
+
+    /// Its gauge; see [`Registered::counter`].
+    #[inline]
+    pub(super) fn gauge(&'static self) -> Option<&'static GaugeCell> {
+        match &self.cell {
+            Cell::Gauge(gauge) => Some(gauge),
+            _ => None,
+        }
+    }
+
+    /// Its histogram; see [`Registered::counter`].
+    #[inline]
+    pub(super) fn histogram(&'static self) -> Option<&'static HistogramCell> {
+        match &self.cell {
+            Cell::Histogram(histogram) => Some(histogram),
+            _ => None,
+        }
+    }
+}
+
 /// What a series holds at one read.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Value {
