@@ -170,8 +170,8 @@ impl std::fmt::Debug for CallTracing {
 
 /// What the call's span records besides its constant attributes: its kind, and the
 /// arguments: the numbers and `bool`s copied, and for a sampled span the strings and
-/// `Debug` forms formatted too. Starts as [`Args::EMPTY`]. 48 bytes: it lives in every instrumented
-/// future for as long as the call runs.
+/// `Debug` forms formatted too. Starts as [`Args::EMPTY`]. 48 bytes: it lives in every
+/// instrumented future for as long as the call runs.
 #[derive(Debug, Clone)]
 pub(crate) struct Args {
     /// 1 + the index of `kind = ..` in `SPAN_KINDS`; 0 when not set.
@@ -313,10 +313,11 @@ impl CallTrace {
     }
 
     /// Records the call's arguments into `args`: the numbers and `bool`s copied, and for a
-    /// sampled span the strings and `Debug` forms formatted. In place, where they will stay: the
-    /// visitor stores them a byte or a word at a time, and a span moved right after that
-    /// is read back in wider loads, which stall until those stores land (store-to-load
-    /// forwarding fails); that showed as a third of an unsampled call in `perf annotate`.
+    /// sampled span the strings and `Debug` forms formatted. In place, where they will
+    /// stay: the visitor stores them a byte or a word at a time, and a span moved right
+    /// after that is read back in wider loads, which stall until those stores land
+    /// (store-to-load forwarding fails); that showed as a third of an unsampled call in
+    /// `perf annotate`.
     #[inline]
     pub(crate) fn record_args(&self, args: &mut Args, extra: &[Option<&dyn Value>]) {
         if extra.is_empty() {

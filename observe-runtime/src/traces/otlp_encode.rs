@@ -194,9 +194,6 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     w.uint(field::SPAN_KIND, span_kind(&call_kind(call.args.kind())));
     w.fixed64(field::SPAN_START, call_export::unix_nanos(call.start));
     w.fixed64(field::SPAN_END, call_export::unix_nanos(call.end));
-    let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
-        key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
-    };
     // The site's span and metadata statics come from one expansion, so its constant
     // attributes are the same for every call of it.
     w.raw(trace.site.span_attributes(|| {
@@ -210,16 +207,16 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
     for (name, value) in call.args.copied(meta) {
         match value {
             Copied::U64(v) => match i64::try_from(v) {
-                Ok(v) => attr(w, name, Scalar::I64(v)),
-                Err(_) => attr(w, name, Scalar::Str(&v.to_string())),
+                Ok(v) => span_attribute(w, name, Scalar::I64(v)),
+                Err(_) => span_attribute(w, name, Scalar::Str(&v.to_string())),
             },
-            Copied::I64(v) => attr(w, name, Scalar::I64(v)),
-            Copied::F64(v) => attr(w, name, Scalar::F64(v)),
-            Copied::Bool(v) => attr(w, name, Scalar::Bool(v)),
+            Copied::I64(v) => span_attribute(w, name, Scalar::I64(v)),
+            Copied::F64(v) => span_attribute(w, name, Scalar::F64(v)),
+            Copied::Bool(v) => span_attribute(w, name, Scalar::Bool(v)),
         }
     }
     if let Some(error_type) = call.error_type {
-        attr(w, SPAN_ERROR_TYPE, Scalar::Str(error_type));
+        span_attribute(w, SPAN_ERROR_TYPE, Scalar::Str(error_type));
     }
     let status = w.begin(field::SPAN_STATUS);
     if call.error_type.is_some() {
@@ -243,26 +240,28 @@ fn call_span(w: &mut ProtoWriter, call: &FinishedCall) {
 /// field by field for every span, most of its encoding time (`ProtoWriter::end` above
 /// all); each site's are written once and copied (`CallSite::span_attributes`).
 fn constant_attributes(w: &mut ProtoWriter, service: &str, meta: &tracing::Metadata<'_>) {
-    let attr = |w: &mut ProtoWriter, key: &str, value: Scalar<'_>| {
-        key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
-    };
-    attr(w, SPAN_SERVICE_NAME, Scalar::Str(service));
-    attr(w, SPAN_CODE_FUNCTION, Scalar::Str(meta.name()));
+    span_attribute(w, SPAN_SERVICE_NAME, Scalar::Str(service));
+    span_attribute(w, SPAN_CODE_FUNCTION, Scalar::Str(meta.name()));
     let module = meta.module_path();
-    attr(
+    span_attribute(
         w,
         SPAN_CODE_NAMESPACE,
         Scalar::Str(module.unwrap_or_default()),
     );
     if let Some(file) = meta.file() {
-        attr(w, "code.file.path", Scalar::Str(file));
+        span_attribute(w, "code.file.path", Scalar::Str(file));
     }
     if let Some(module) = module {
-        attr(w, "code.module.name", Scalar::Str(module));
+        span_attribute(w, "code.module.name", Scalar::Str(module));
     }
     if let Some(line) = meta.line() {
-        attr(w, "code.line.number", Scalar::I64(i64::from(line)));
+        span_attribute(w, "code.line.number", Scalar::I64(i64::from(line)));
     }
+}
+
+/// One attribute of a span.
+fn span_attribute(w: &mut ProtoWriter, key: &str, value: Scalar<'_>) {
+    key_value(w, field::SPAN_ATTRIBUTES, key, |w| scalar(w, value));
 }
 
 /// The kind a call span's `otel.kind` names.
