@@ -29,15 +29,11 @@ check_build() {
 # build_example_pair DIR: the two builds as the linker lays them out by default, copied to
 # DIR/observed and DIR/compiled_out.
 build_example_pair() {
-    local dir=$1 target=${CARGO_TARGET_DIR:-$(pwd)/target} build
+    local dir=$1 build
+    build_example_layouts "$dir" 1
     for build in observed compiled_out; do
-        # shellcheck disable=SC2046 # no features is no argument
-        cargo build --release -p observe $(build_features "$build") --example parsing_service >&2
-        cp "$target/release/examples/parsing_service" "$dir/$build"
-        check_build "$build" "$dir/$build"
+        mv "$dir/$build.0" "$dir/$build"
     done
-    # Leave the default build in place for whoever runs the example next.
-    cargo build --release -p observe --example parsing_service >&2
 }
 
 # build_example_layouts DIR COUNT: each build linked COUNT times, copied to
@@ -60,6 +56,7 @@ build_example_layouts() {
             check_build "$build" "$dir/$build.$layout"
         done
     done
+    # Leave the default build in place for whoever runs the example next.
     cargo build --release -p observe --example parsing_service >&2
     # Shuffled links that came out identical would sample one layout twice.
     if [ "$count" -gt 1 ] && cmp -s "$dir/observed.0" "$dir/observed.1"; then
