@@ -78,22 +78,29 @@ fn grow(frames: &mut Vec<Frame>) {
 pub(crate) struct Pushed(bool);
 
 impl Drop for Pushed {
-    #[inline]
+    // Only the test inline: an enclosing `Option<Pushed>` that is `None` (every call when
+    // spans are not exported) then costs a compare, not a call of its drop glue.
+    #[inline(always)]
     fn drop(&mut self) {
-        if !self.0 {
-            return;
+        if self.0 {
+            pop();
         }
-        // The context guard is taken out before it drops: dropping it must not run inside
-        // the borrow. The frame is dropped where it is, not moved out whole.
-        let attached = with_frames(|frames| {
-            let mut frames = frames.borrow_mut();
-            let attached = frames.last_mut().and_then(|frame| frame.attached.take());
-            let innermost = frames.len().saturating_sub(1);
-            frames.truncate(innermost);
-            attached
-        });
-        drop(attached);
     }
+}
+
+/// Pops the innermost frame.
+#[inline(never)]
+fn pop() {
+    // The context guard is taken out before it drops: dropping it must not run inside
+    // the borrow. The frame is dropped where it is, not moved out whole.
+    let attached = with_frames(|frames| {
+        let mut frames = frames.borrow_mut();
+        let attached = frames.last_mut().and_then(|frame| frame.attached.take());
+        let innermost = frames.len().saturating_sub(1);
+        frames.truncate(innermost);
+        attached
+    });
+    drop(attached);
 }
 
 /// What a span or event starting now on this thread belongs to.

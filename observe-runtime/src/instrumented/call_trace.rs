@@ -226,6 +226,13 @@ impl Args {
             .copied()
     }
 
+    /// Whether a sampled span's arguments were formatted (then they are shared, and
+    /// dropping them releases their count).
+    #[inline(always)]
+    pub(crate) fn holds_formatted(&self) -> bool {
+        self.formatted.is_some()
+    }
+
     /// The formatted arguments of a sampled span: its strings and `Debug` forms.
     pub(crate) fn formatted(&self) -> &[KeyValue] {
         self.formatted.as_deref().map_or(&[], Vec::as_slice)

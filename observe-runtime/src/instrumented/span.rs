@@ -9,6 +9,8 @@
 //! own span, when spans are exported over OTLP (`super::call_trace`). observe's own
 //! subscriber leaves call spans to observe, so under it only the second exists.
 
+use std::mem::ManuallyDrop;
+
 #[cfg(feature = "otlp")]
 use opentelemetry::trace::TraceContextExt;
 use tracing::Span;
@@ -25,10 +27,40 @@ use crate::names::{CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS};
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct CallSpan {
-    span: Span,
-    own: Option<CallTrace>,
+    // Dropped by hand (`Drop` below), so that a span holding nothing to release costs a
+    // few compares inline instead of a call of its drop glue.
+    span: ManuallyDrop<Span>,
+    own: ManuallyDrop<Option<CallTrace>>,
     /// The arguments of `own`, recorded in place (see `CallTrace`).
-    args: Args,
+    args: ManuallyDrop<Args>,
+}
+
+impl Drop for CallSpan {
+    #[cfg_attr(debug_assertions, inline)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn drop(&mut self) {
+        // The span of every call that records no span (metrics only): `Span::none()`, no
+        // own span, no formatted argument. Dropping those would do nothing.
+        let holds_nothing = self.span.is_none()
+            && self.span.metadata().is_none()
+            && self.own.is_none()
+            && !self.args.holds_formatted();
+        if !holds_nothing {
+            self.release();
+        }
+    }
+}
+
+impl CallSpan {
+    #[inline(never)]
+    fn release(&mut self) {
+        // SAFETY: only `drop` calls this, once; the fields are never used again.
+        unsafe {
+            ManuallyDrop::drop(&mut self.span);
+            ManuallyDrop::drop(&mut self.own);
+            ManuallyDrop::drop(&mut self.args);
+        }
+    }
 }
 
 impl CallSpan {
@@ -37,9 +69,9 @@ impl CallSpan {
     #[inline]
     pub fn traced(span: Span) -> Self {
         CallSpan {
-            span,
-            own: None,
-            args: Args::EMPTY,
+            span: ManuallyDrop::new(span),
+            own: ManuallyDrop::new(None),
+            args: ManuallyDrop::new(Args::EMPTY),
         }
     }
 
@@ -91,9 +123,9 @@ impl CallSpan {
     #[inline]
     pub const fn unstarted() -> Self {
         CallSpan {
-            span: Span::none(),
-            own: None,
-            args: Args::EMPTY,
+            span: ManuallyDrop::new(Span::none()),
+            own: ManuallyDrop::new(None),
+            args: ManuallyDrop::new(Args::EMPTY),
         }
     }
 
@@ -128,7 +160,8 @@ impl CallSpan {
         extra: &[Option<&dyn Value>],
     ) {
         if let Some(span) = tracing_span(callsite, extra) {
-            self.span = span;
+            // Over `Span::none()`, which has nothing to drop.
+            self.span = ManuallyDrop::new(span);
         }
     }
 
@@ -162,7 +195,7 @@ impl CallSpan {
             && let Some(remote) = remote
         {
             let parent = opentelemetry::Context::current().with_remote_span_context(remote);
-            let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&self.span, parent);
+            let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&*self.span, parent);
         }
     }
 }
