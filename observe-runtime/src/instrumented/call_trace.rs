@@ -226,6 +226,15 @@ impl Args {
             .copied()
     }
 
+    /// Arguments holding `formatted` as a sampled span's.
+    #[cfg(test)]
+    pub(crate) fn with_formatted(formatted: Arc<Vec<KeyValue>>) -> Self {
+        Args {
+            formatted: Some(formatted),
+            ..Args::EMPTY
+        }
+    }
+
     /// Whether a sampled span's arguments were formatted (then they are shared, and
     /// dropping them releases their count).
     #[inline(always)]

@@ -277,4 +277,38 @@ mod tests {
         let size = std::mem::size_of::<CallSpan>();
         assert!(size <= 208, "CallSpan is {size} bytes");
     }
+
+    /// `Drop` skips the fields only when there is nothing in them: a sampled span's shared
+    /// arguments are still released.
+    #[test]
+    fn dropping_a_call_span_releases_its_formatted_arguments() {
+        let formatted = std::sync::Arc::new(vec![opentelemetry::KeyValue::new("id", "7")]);
+        let mut span = CallSpan::unstarted();
+        *span.args = Args::with_formatted(formatted.clone());
+        assert_eq!(std::sync::Arc::strong_count(&formatted), 2);
+        drop(span);
+        assert_eq!(std::sync::Arc::strong_count(&formatted), 1);
+    }
+
+    /// ... and a recorded `tracing` span is still closed.
+    #[test]
+    fn dropping_a_call_span_closes_its_tracing_span() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tracing_subscriber::layer::SubscriberExt;
+
+        static CLOSED: AtomicUsize = AtomicUsize::new(0);
+        struct CountCloses;
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountCloses {
+            fn on_close(&self, _: tracing::Id, _: tracing_subscriber::layer::Context<'_, S>) {
+                CLOSED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        let subscriber = tracing_subscriber::registry().with(CountCloses);
+        tracing::subscriber::with_default(subscriber, || {
+            let span = CallSpan::traced(tracing::info_span!("call"));
+            assert!(!span.tracing_span().is_disabled());
+            drop(span);
+        });
+        assert_eq!(CLOSED.load(Ordering::Relaxed), 1);
+    }
 }
