@@ -40,9 +40,15 @@ build_example_pair() {
 # DIR/observed.L and DIR/compiled_out.L for L in 0..COUNT-1. Layout 0 is the linker's
 # default order; layout L > 0 has every input section (with Rust's one section per
 # function: every function) in an order shuffled by seed L (lld's `--shuffle-sections`),
-# so a function and the loops in it land at other addresses and alignments. Only the
-# example crate is compiled again for each layout (`cargo rustc` passes the flag to it
-# alone), a few seconds each.
+# so a function and the loops in it land at other addresses. Only the example crate is
+# compiled again for each layout (`cargo rustc` passes the flags to it alone), a few
+# seconds each.
+#
+# The example's functions start on 64-byte boundaries in every build
+# (`-align-all-functions=6`; 16 by default): its word count, the same machine code in both
+# builds, ran 213 ns a request slower in the observed build than in the compiled-out one
+# when the two started at different offsets within 64 bytes, and no slower once aligned
+# (`scripts/load_profile.sh`, (b), 3 rounds each).
 build_example_layouts() {
     local dir=$1 count=$2 target=${CARGO_TARGET_DIR:-$(pwd)/target} build layout
     for build in observed compiled_out; do
@@ -51,7 +57,7 @@ build_example_layouts() {
             [ "$layout" -gt 0 ] && order=(-C "link-arg=-Wl,--shuffle-sections=*=$layout")
             # shellcheck disable=SC2046 # no features is no argument
             cargo rustc --release -p observe $(build_features "$build") --example parsing_service \
-                -- "${order[@]}" >&2
+                -- -C llvm-args=-align-all-functions=6 "${order[@]}" >&2
             cp "$target/release/examples/parsing_service" "$dir/$build.$layout"
             check_build "$build" "$dir/$build.$layout"
         done
