@@ -76,7 +76,7 @@ mod propagator {
 
 /// The remote span `traceparent` (and `tracestate`) describe, if valid.
 pub(crate) fn span_context(extractor: &dyn Extractor) -> Option<SpanContext> {
-    let header = extractor.get(TRACEPARENT).unwrap_or("").trim();
+    let header = extractor.get(TRACEPARENT)?.trim();
     // The first four fields, and how many there are, without collecting them.
     let mut parts = [""; 4];
     let mut count = 0;
