@@ -16,6 +16,9 @@
 #   COST_WRITE=1 scripts/request_cost.sh     # also writes the table into BENCHMARKS.md
 #   COST_KEEP=/tmp/cost scripts/request_cost.sh   # keeps each run's callgrind profile
 #       there, for `callgrind_annotate --inclusive=yes FILE` (where the rest goes)
+#   COST_CACHE=1 scripts/request_cost.sh     # also simulates the caches (this host's:
+#       32 KB instruction, 48 KB data, 1 MB last level) and prints each build's misses
+#       per request: a request runs through more code than the instruction cache holds
 #
 # Needs valgrind (Debian: `apt-get install -y valgrind`) and python3.
 set -euo pipefail
@@ -67,7 +70,7 @@ configs=(
 profile() {
     local binary=$1 environment=$2 bad_every=$3 out=$4
     env $environment PARSING_ADDR=127.0.0.1:$APP_PORT OBSERVE_METRICS_ADDR=127.0.0.1:$METRICS_PORT \
-        RUST_LOG=info valgrind --tool=callgrind --callgrind-out-file="$out" "$binary" \
+        RUST_LOG=info valgrind --tool=callgrind "${cache_sim[@]}" --callgrind-out-file="$out" "$binary" \
         >/dev/null 2>"$work/service.err" &
     local service=$!
     wait_for_health "$APP_PORT" "$work/service.err" 60
@@ -81,6 +84,11 @@ profile() {
 }
 
 # Inclusive instructions per request of the parts observe adds, from one profile.
+cache_sim=()
+if [ "${COST_CACHE:-0}" = 1 ]; then
+    cache_sim=(--cache-sim=yes --I1=32768,8,64 --D1=49152,12,64 --LL=1048576,8,64)
+fi
+
 summarise() {
     callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null | python3 -c '
 import re, sys
@@ -92,14 +100,21 @@ parts = {
     "log_ids": r"observe_runtime::logs::JsonLines::ids",
 }
 found = dict.fromkeys(parts, 0)
+totals = []
 for line in sys.stdin:
+    if "PROGRAM TOTALS" in line:
+        totals = [int(n.replace(",", "")) for n in re.findall(r"([\d,]+) \(", line)]
     match = re.match(r"\s*([\d,]+)\s", line)
     if not match:
         continue
     for name, pattern in parts.items():
         if re.search(pattern, line):
             found[name] = max(found[name], int(match.group(1).replace(",", "")))
-print(" ".join(f"{name}={found[name] / requests:.0f}" for name in parts))
+line = " ".join(f"{name}={found[name] / requests:.0f}" for name in parts)
+# With the cache simulated, the totals line also holds the misses (Ir Dr Dw I1mr D1mr D1mw ...).
+if len(totals) >= 6:
+    line += " " + " ".join(f"{name}={totals[i] / requests:.1f}" for i, name in ((3, "i1_misses"), (4, "d1_read_misses"), (5, "d1_write_misses")))
+print(line)
 ' "$REQUESTS"
 }
 
@@ -142,6 +157,14 @@ table = "\n".join(rows) + (
     f"{requests} requests after a warm-up, one keep-alive connection.\n")
 print(table)
 open(table_path, "w").write(table)
+# COST_CACHE=1: each build's simulated cache misses per request (not written).
+for name in names:
+    base, observed = runs[(name, "compiled_out")], runs[(name, "observed")]
+    if "i1_misses" in observed:
+        print(f"{name}: instruction-cache misses per request {base['i1_misses']:,.0f} -> "
+              f"{observed['i1_misses']:,.0f}, data-cache read misses {base['d1_read_misses']:,.0f} -> "
+              f"{observed['d1_read_misses']:,.0f}, write misses {base['d1_write_misses']:,.0f} -> "
+              f"{observed['d1_write_misses']:,.0f}")
 PY
 if [ "${COST_WRITE:-0}" = 1 ]; then
     python3 scripts/lib/benchmarks_section.py "$root/BENCHMARKS.md" request_cost.sh 'Instructions per request (`scripts/request_cost.sh`)' <"$work/table.md"
