@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per call of the tiny handler, bare and with `#[instrumented]`, sync and
-# async (`benches/call_instructions.rs`), counted by callgrind: exact where timings are
-# not. A bench times a call in a tight loop, where its code stays in the instruction cache
+# Instructions per call of the tiny handler, bare and with `#[instrumented]`, sync, async
+# and nested, with metrics only and with spans exported at 10%
+# (`benches/call_instructions.rs`), counted by callgrind: exact where timings are not. A bench times a call in a tight loop, where its code stays in the instruction cache
 # and its two TSC reads hide the rest; in a service each instruction on the request path
 # is fetched and run, so this is what a change to the call path is first read by.
 # Not part of `cargo test`.
@@ -25,31 +25,49 @@ for line in sys.stdin:
     if message.get("reason") == "compiler-artifact" and message["target"]["name"] == "call_instructions" and message.get("executable"):
         print(message["executable"])')
 [ -x "$binary" ] || { echo "call_instructions: no bench binary" >&2; exit 1; }
-valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" "$binary" >/dev/null 2>"$work/valgrind.err"
-callgrind_annotate --inclusive=yes --threshold=100 "$work/callgrind.out" >"$work/annotate.txt"
+for config in metrics spans; do
+    CALL_INSTRUCTIONS_CONFIG=$config valgrind --tool=callgrind \
+        --callgrind-out-file="$work/callgrind.$config" "$binary" >/dev/null 2>"$work/valgrind.$config.err" ||
+        { cat "$work/valgrind.$config.err" >&2; exit 1; }
+    callgrind_annotate --inclusive=yes --threshold=100 "$work/callgrind.$config" >"$work/annotate.$config"
+done
 
-python3 - "$work/annotate.txt" "$work/table.md" <<'PY'
+python3 - "$work" <<'PY'
 import re, sys
-annotate, table_path = sys.argv[1:]
+work = sys.argv[1]
 calls = 100_000  # CALLS in benches/call_instructions.rs
-loops = {}
-for line in open(annotate):
-    match = re.match(r"\s*([\d,]+)\s.*call_instructions::(loop_\w+)\s", line)
-    if match:
-        loops[match.group(2)] = int(match.group(1).replace(",", "")) / calls
-missing = [name for name in ("loop_sync_bare", "loop_sync_observed", "loop_async_bare", "loop_async_observed") if name not in loops]
-if missing:
-    sys.exit(f"call_instructions: no count for {missing} (inlined?)")
-rows = ["| call | instructions per call | added by `#[instrumented]` |", "|---|---|---|"]
-for shape, label in (("sync", "sync"), ("async", "async, each through `futures::executor::block_on`")):
-    bare, observed = loops[f"loop_{shape}_bare"], loops[f"loop_{shape}_observed"]
-    rows.append(f"| {label}, bare | {bare:.0f} | |")
-    rows.append(f"| {label}, `#[instrumented]` | {observed:.0f} | +{observed - bare:.0f} |")
+calls_of = {"sync": calls, "async": calls, "nested": 3 * (calls // 3)}
+def loops(config):
+    found = {}
+    for line in open(f"{work}/annotate.{config}"):
+        match = re.match(r"\s*([\d,]+)\s.*call_instructions::loop_(\w+)_(bare|observed)\s", line)
+        if match:
+            found[(match.group(2), match.group(3))] = int(match.group(1).replace(",", ""))
+    missing = [f"loop_{shape}_{kind}" for shape in calls_of for kind in ("bare", "observed") if (shape, kind) not in found]
+    if missing:
+        sys.exit(f"call_instructions: no count for {missing} in {config} (inlined?)")
+    return {key: count / calls_of[key[0]] for key, count in found.items()}
+metrics, spans = loops("metrics"), loops("spans")
+labels = {
+    "sync": "sync",
+    "async": "async, each through `futures::executor::block_on`",
+    "nested": "nested: an async call making a sync and an async call, per call",
+}
+rows = [
+    "| call | bare | `#[instrumented]`, metrics only | added | `#[instrumented]`, spans exported at 10% | added |",
+    "|---|---|---|---|---|---|",
+]
+for shape, label in labels.items():
+    bare = metrics[(shape, "bare")]
+    rows.append(
+        f"| {label} | {bare:.0f} | {metrics[(shape, 'observed')]:.0f} | +{metrics[(shape, 'observed')] - bare:.0f} "
+        f"| {spans[(shape, 'observed')]:.0f} | +{spans[(shape, 'observed')] - spans[(shape, 'bare')]:.0f} |")
 table = "\n".join(rows) + (
-    f"\n\nThe tiny handler under `observe::init()`'s defaults (metrics only), {calls:,} calls "
-    "per loop, each loop's instructions (callgrind, inclusive) over its calls.\n")
+    f"\n\nThe tiny handler, {calls:,} calls per loop, each loop's instructions (callgrind, inclusive: the "
+    "calling thread's) over its calls. Metrics only: `observe::init()`'s defaults; spans: the same "
+    "with OTLP export at 10% head sampling (root calls; the export runs on observe's exporter thread).\n")
 print(table)
-open(table_path, "w").write(table)
+open(f"{work}/table.md", "w").write(table)
 PY
 if [ "${INSTR_WRITE:-0}" = 1 ]; then
     python3 scripts/lib/benchmarks_section.py BENCHMARKS.md call_instructions.sh \
