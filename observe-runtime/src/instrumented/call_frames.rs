@@ -91,16 +91,28 @@ impl Drop for Pushed {
 /// Pops the innermost frame.
 #[inline(never)]
 fn pop() {
-    // The context guard is taken out before it drops: dropping it must not run inside
-    // the borrow. The frame is dropped where it is, not moved out whole.
-    let attached = with_frames(|frames| {
+    // The frame's two fields that own something are taken out, and the rest (plain
+    // values) left behind by shortening the `Vec`: no frame is moved out whole, and no
+    // drop loop runs (`truncate`'s, which was most of this function). The context guard
+    // drops after the borrow ends: dropping it must not run inside it.
+    let taken = with_frames(|frames| {
         let mut frames = frames.borrow_mut();
-        let attached = frames.last_mut().and_then(|frame| frame.attached.take());
-        let innermost = frames.len().saturating_sub(1);
-        frames.truncate(innermost);
-        attached
+        let innermost = frames.len().checked_sub(1)?;
+        // Every field named: one added to `Frame` must be considered here.
+        let Frame {
+            trace_id: _,
+            span_id: _,
+            sampled: _,
+            trace_state,
+            attached,
+        } = &mut frames[innermost];
+        let taken = (attached.take(), trace_state.take());
+        // SAFETY: the length only shrinks, and what the frame left behind owns nothing
+        // (its two owning fields were just taken), so nothing is leaked.
+        unsafe { frames.set_len(innermost) };
+        Some(taken)
     });
-    drop(attached);
+    drop(taken);
 }
 
 /// What a span or event starting now on this thread belongs to.
