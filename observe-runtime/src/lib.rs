@@ -32,6 +32,7 @@
 mod clock;
 mod error;
 mod global;
+mod hex;
 mod init;
 mod instrumented;
 mod logs;

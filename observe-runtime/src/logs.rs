@@ -19,6 +19,7 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
+use crate::hex;
 #[cfg(feature = "otlp")]
 use crate::traces::call_parent::{CallParentLayer, current_span_context, is_call_span};
 
@@ -277,11 +278,7 @@ impl JsonLines {
             line.extend_from_slice(message);
         }
         if let Some((trace_id, span_id)) = self.ids(event) {
-            line.extend_from_slice(b",\"trace_id\":\"");
-            lower_hex(line, &trace_id);
-            line.extend_from_slice(b"\",\"span_id\":\"");
-            lower_hex(line, &span_id);
-            line.push(b'"');
+            line.extend_from_slice(&ids_members(trace_id, span_id));
         }
         if !labels.is_empty() {
             line.extend_from_slice(b",\"labels\":{");
@@ -307,20 +304,28 @@ impl JsonLines {
     }
 }
 
-/// An id (a trace id's 16 bytes or a span id's 8) as W3C trace context and OTLP/JSON write
-/// it: lower-case hex, two digits a byte. By table: `TraceId`'s `Display` goes through
-/// `u128`'s `LowerHex` and padding, which cost more than the rest of the ids' lookup.
-fn lower_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    // Into a stack buffer, then one copy: a push per digit checks the capacity each time.
-    let mut hex = [0; 32];
-    let bytes = &bytes[..bytes.len().min(16)];
-    for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
-    }
-    out.extend_from_slice(&hex[..bytes.len() * 2]);
+/// `,"trace_id":"…","span_id":"…"`, the ids as W3C trace context and OTLP/JSON write
+/// them (lower-case hex), built on the stack and appended with one copy.
+fn ids_members(trace_id: [u8; 16], span_id: [u8; 8]) -> [u8; IDS_MEMBERS_LEN] {
+    const TRACE_ID: &[u8] = b",\"trace_id\":\"";
+    const SPAN_ID: &[u8] = b"\",\"span_id\":\"";
+    let trace_id = u128::from_be_bytes(trace_id);
+    let mut out = [b'"'; IDS_MEMBERS_LEN];
+    let (trace_key, rest) = out.split_at_mut(TRACE_ID.len());
+    trace_key.copy_from_slice(TRACE_ID);
+    let (high, rest) = rest.split_at_mut(16);
+    high.copy_from_slice(&hex::lower_hex_u64((trace_id >> 64) as u64));
+    let (low, rest) = rest.split_at_mut(16);
+    low.copy_from_slice(&hex::lower_hex_u64(trace_id as u64));
+    let (span_key, rest) = rest.split_at_mut(SPAN_ID.len());
+    span_key.copy_from_slice(SPAN_ID);
+    rest[..16].copy_from_slice(&hex::lower_hex_u64(u64::from_be_bytes(span_id)));
+    // The closing quote is the array's fill.
+    out
 }
+
+/// The length of [`ids_members`]: its two keys, 48 digits and the closing quote.
+const IDS_MEMBERS_LEN: usize = 13 + 32 + 13 + 16 + 1;
 
 /// `text` as a JSON string, quoted and escaped.
 fn json_string(out: &mut Vec<u8>, text: &str) {
@@ -514,13 +519,12 @@ mod tests {
             (u128::MAX, u64::MAX),
         ] {
             let (trace, span) = (TraceId::from(trace), SpanId::from(span));
-            let hex = |bytes: &[u8]| {
-                let mut out = Vec::new();
-                lower_hex(&mut out, bytes);
-                String::from_utf8(out).unwrap()
-            };
-            assert_eq!(hex(&trace.to_bytes()), trace.to_string());
-            assert_eq!(hex(&span.to_bytes()), span.to_string());
+            let members = ids_members(trace.to_bytes(), span.to_bytes());
+            let members = String::from_utf8(members.to_vec()).unwrap();
+            assert_eq!(
+                members,
+                format!(",\"trace_id\":\"{trace}\",\"span_id\":\"{span}\"")
+            );
         }
     }
 

@@ -12,6 +12,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("clock", &[]),
     ("error", &[]),
     ("warn_limit", &[]),
+    ("hex", &[]),
     ("outcome", &["names"]),
     ("global", &["clock"]),
     ("storage", &["global", "clock", "names", "outcome"]),
@@ -21,7 +22,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         &["storage", "global", "names", "outcome", "clock"],
     ),
     // The subscriber: its layers place `tracing` spans under observe's call spans.
-    ("logs", &["traces"]),
+    ("logs", &["traces", "hex"]),
     (
         "traces",
         &[
