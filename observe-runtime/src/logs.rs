@@ -21,7 +21,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::hex;
 #[cfg(feature = "otlp")]
-use crate::traces::call_parent::{CallParentLayer, current_span_context, is_call_span};
+use crate::traces::call_parent::{CallParentLayer, current_ids, is_call_span};
 
 /// How log events are written to stdout.
 ///
@@ -218,7 +218,7 @@ impl JsonLines {
 
     /// Spans are not exported without the `otlp` feature: no ids.
     #[cfg(not(feature = "otlp"))]
-    fn ids(&self, _: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
+    fn ids(&self, _: &Event<'_>) -> Option<(u128, u64)> {
         None
     }
 
@@ -228,7 +228,7 @@ impl JsonLines {
     /// filter disables). Out of line, so that `scripts/request_cost.sh` can tell its cost.
     #[cfg(feature = "otlp")]
     #[inline(never)]
-    fn ids(&self, event: &Event<'_>) -> Option<([u8; 16], [u8; 8])> {
+    fn ids(&self, event: &Event<'_>) -> Option<(u128, u64)> {
         let of_span = |span: &tracing::Id| {
             let dispatch = self.dispatch.get()?.upgrade()?;
             let otel = tracing_opentelemetry::get_otel_context(span, &dispatch)?;
@@ -236,15 +236,20 @@ impl JsonLines {
             let cx = span.span_context();
             cx.is_valid().then(|| cx.clone())
         };
-        let cx = match event.parent() {
-            Some(parent) => of_span(parent),
-            None if event.is_contextual() => current_span_context(|| {
+        let ids_of = |cx: opentelemetry::trace::SpanContext| {
+            (
+                u128::from_be_bytes(cx.trace_id().to_bytes()),
+                u64::from_be_bytes(cx.span_id().to_bytes()),
+            )
+        };
+        match event.parent() {
+            Some(parent) => of_span(parent).map(ids_of),
+            None if event.is_contextual() => current_ids(|| {
                 let dispatch = self.dispatch.get()?.upgrade()?;
                 of_span(dispatch.current_span().id()?)
             }),
             None => None,
-        }?;
-        Some((cx.trace_id().to_bytes(), cx.span_id().to_bytes()))
+        }
     }
 
     /// The event's line, without its newline, into `fields.line`.
@@ -306,10 +311,9 @@ impl JsonLines {
 
 /// `,"trace_id":"…","span_id":"…"`, the ids as W3C trace context and OTLP/JSON write
 /// them (lower-case hex), built on the stack and appended with one copy.
-fn ids_members(trace_id: [u8; 16], span_id: [u8; 8]) -> [u8; IDS_MEMBERS_LEN] {
+fn ids_members(trace_id: u128, span_id: u64) -> [u8; IDS_MEMBERS_LEN] {
     const TRACE_ID: &[u8] = b",\"trace_id\":\"";
     const SPAN_ID: &[u8] = b"\",\"span_id\":\"";
-    let trace_id = u128::from_be_bytes(trace_id);
     let mut out = [b'"'; IDS_MEMBERS_LEN];
     let (trace_key, rest) = out.split_at_mut(TRACE_ID.len());
     trace_key.copy_from_slice(TRACE_ID);
@@ -319,7 +323,7 @@ fn ids_members(trace_id: [u8; 16], span_id: [u8; 8]) -> [u8; IDS_MEMBERS_LEN] {
     low.copy_from_slice(&hex::lower_hex_u64(trace_id as u64));
     let (span_key, rest) = rest.split_at_mut(SPAN_ID.len());
     span_key.copy_from_slice(SPAN_ID);
-    rest[..16].copy_from_slice(&hex::lower_hex_u64(u64::from_be_bytes(span_id)));
+    rest[..16].copy_from_slice(&hex::lower_hex_u64(span_id));
     // The closing quote is the array's fill.
     out
 }
@@ -518,8 +522,8 @@ mod tests {
             (1, 1),
             (u128::MAX, u64::MAX),
         ] {
+            let members = ids_members(trace, span);
             let (trace, span) = (TraceId::from(trace), SpanId::from(span));
-            let members = ids_members(trace.to_bytes(), span.to_bytes());
             let members = String::from_utf8(members.to_vec()).unwrap();
             assert_eq!(
                 members,

@@ -116,11 +116,12 @@ fn pop() {
 }
 
 /// What a span or event starting now on this thread belongs to.
-pub(crate) enum Innermost {
+pub(crate) enum Innermost<T = SpanContext> {
     /// No observe call is running here.
     None,
-    /// An observe call, with no `tracing` span created inside it so far.
-    Call(SpanContext),
+    /// An observe call, with no `tracing` span created inside it so far: its span
+    /// context ([`innermost`]), or its trace and span ids ([`innermost_ids`]).
+    Call(T),
     /// An observe call whose context is in the OpenTelemetry context: whatever that
     /// context holds now (the call, or a `tracing` span inside it) is innermost.
     OtelContext,
@@ -128,10 +129,21 @@ pub(crate) enum Innermost {
 
 /// See [`Innermost`].
 pub(crate) fn innermost() -> Innermost {
+    innermost_as(Frame::span_context)
+}
+
+/// [`innermost`] with only the call's trace and span ids: what a log line writes, without
+/// building a `SpanContext` (its `TraceState` cloned) to read them back from.
+pub(crate) fn innermost_ids() -> Innermost<(u128, u64)> {
+    innermost_as(|frame| (frame.trace_id, frame.span_id))
+}
+
+#[inline]
+fn innermost_as<T>(call: impl FnOnce(&Frame) -> T) -> Innermost<T> {
     with_frames(|frames| match frames.borrow().last() {
         None => Innermost::None,
         Some(frame) if frame.attached.is_some() => Innermost::OtelContext,
-        Some(frame) => Innermost::Call(frame.span_context()),
+        Some(frame) => Innermost::Call(call(frame)),
     })
     .unwrap_or(Innermost::None)
 }

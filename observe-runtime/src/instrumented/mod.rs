@@ -38,7 +38,7 @@ pub use slo_meta::SloMeta;
 #[cfg(all(test, feature = "otlp"))]
 pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
-pub(crate) use call_frames::{Innermost, attach_innermost, innermost};
+pub(crate) use call_frames::{Innermost, attach_innermost, innermost, innermost_ids};
 #[cfg(test)]
 pub(crate) use call_trace::{Args, CallTrace};
 #[cfg(feature = "otlp")]

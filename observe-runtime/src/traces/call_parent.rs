@@ -9,7 +9,7 @@ use tracing::span::{Attributes, Id};
 use tracing::{Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 
-use crate::instrumented::{Innermost, attach_innermost, innermost};
+use crate::instrumented::{Innermost, attach_innermost, innermost, innermost_ids};
 use crate::names::CALL_SPAN_FIELDS;
 
 /// Puts the innermost instrumented call in the OpenTelemetry context before a `tracing`
@@ -46,11 +46,30 @@ pub(crate) fn current_span_context(
 ) -> Option<SpanContext> {
     match innermost() {
         Innermost::Call(cx) => Some(cx),
-        Innermost::OtelContext => OtelContext::map_current(|cx| {
-            let span = cx.span();
-            let cx = span.span_context();
-            cx.is_valid().then(|| cx.clone())
-        }),
+        Innermost::OtelContext => otel_current(),
         Innermost::None => outside(),
     }
+}
+
+/// The trace and span ids of [`current_span_context`]'s span, read straight from an
+/// instrumented call's frame when that is innermost (the common case of a log line).
+pub(crate) fn current_ids(outside: impl FnOnce() -> Option<SpanContext>) -> Option<(u128, u64)> {
+    let cx = match innermost_ids() {
+        Innermost::Call(ids) => return Some(ids),
+        Innermost::OtelContext => otel_current(),
+        Innermost::None => outside(),
+    }?;
+    Some((
+        u128::from_be_bytes(cx.trace_id().to_bytes()),
+        u64::from_be_bytes(cx.span_id().to_bytes()),
+    ))
+}
+
+/// The current OpenTelemetry context's span, if valid.
+fn otel_current() -> Option<SpanContext> {
+    OtelContext::map_current(|cx| {
+        let span = cx.span();
+        let cx = span.span_context();
+        cx.is_valid().then(|| cx.clone())
+    })
 }
