@@ -65,12 +65,12 @@ pub mod __private {
     pub use tracing;
 
     pub use crate::instrumented::{
-        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, CallSpan, ClassesOf,
-        ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
-        ClassifyLabelledResult, ClassifyOtherResult, Entered, ErrorClasses, FamilyMeta, LabelOf,
-        LabelViaTrait, LabelViaTypeName, PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg,
-        RecordPrimitiveArg, Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture,
-        ReturnedValue, SloMeta,
+        CallFuture, CallGuard, CallSite, CallSiteMeta, CallSiteRegistration, CallSpan, CallValues,
+        ClassesOf, ClassesViaAny, ClassesViaDerive, ClassesViaResult, Classify, ClassifyAnyValue,
+        ClassifyLabelledResult, ClassifyOtherResult, CopiedArg, Entered, ErrorClasses, FamilyMeta,
+        LabelOf, LabelViaTrait, LabelViaTypeName, PrimitiveArg, RecordArg, RecordDebugArg,
+        RecordNoArg, RecordPrimitiveArg, Returned, ReturnedLocalFuture, ReturnedReady,
+        ReturnedSendFuture, ReturnedValue, SloMeta,
     };
     pub use crate::metrics::{
         LabelDomain, MetricKind, MetricSite, MetricSiteMeta, MetricSiteRegistration,

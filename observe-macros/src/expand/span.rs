@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use crate::check::Site;
 use crate::vocab::{
     CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS, SPAN_CODE_FUNCTION, SPAN_CODE_NAMESPACE,
-    SPAN_ERROR_TYPE, SPAN_OTEL_KIND, SPAN_OTEL_STATUS_CODE, SPAN_SERVICE_NAME,
+    SPAN_ERROR_TYPE, SPAN_KINDS, SPAN_OTEL_KIND, SPAN_OTEL_STATUS_CODE, SPAN_SERVICE_NAME,
 };
 
 /// The statements that declare the call's span, `__observe_span`: OpenTelemetry
@@ -69,7 +69,30 @@ fn call_span(site: &Site) -> TokenStream {
         .recorded_args
         .iter()
         .map(|arg| quote!(#some(&(&&&#krate::__private::RecordArg(&#arg)).__observe_arg() as &dyn #tracing::field::Value)));
-    let values = quote!(&[#kind_value #(#arg_values),*]);
+    // The same arguments' numbers and `bool`s, copied here for observe's own span, in the
+    // order of the values above (the kind's place is `None`): an unsampled call keeps them
+    // without going through `tracing`'s `Value`.
+    let kind_copy = site
+        .kind
+        .as_ref()
+        .map(|_| quote!(::core::option::Option::None,));
+    let arg_copies = site
+        .recorded_args
+        .iter()
+        .map(|arg| quote!((&&&#krate::__private::RecordArg(&#arg)).__observe_copy()));
+    // 1 + the kind's index in `SPAN_KINDS` (the check accepted only those), 0 without one.
+    let kind_number = site
+        .kind
+        .as_ref()
+        .and_then(|kind| SPAN_KINDS.iter().position(|known| known == kind))
+        .map_or(0u8, |index| index as u8 + 1);
+    let values = quote! {
+        #krate::__private::CallValues {
+            kind: #kind_number,
+            extra: &[#kind_value #(#arg_values),*],
+            copied: &[#kind_copy #(#arg_copies),*],
+        }
+    };
     // The trace the headers carry is known before the span starts: its sampling decision
     // decides whether the arguments are formatted.
     let call = match &site.parent {

@@ -209,6 +209,60 @@ pub(crate) enum Copied {
     Bool(bool),
 }
 
+/// A number or `bool` argument as observe's own span keeps it, made at the call site
+/// (`RecordPrimitiveArg::__observe_copy`): an unsampled call copies these as they are,
+/// where going through `tracing`'s `Value` and `Visit` cost a dynamic call, a field
+/// lookup and a visitor per argument (about 110 instructions for one `u64`,
+/// `scripts/call_instructions.sh`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct CopiedArg {
+    ty: CopiedType,
+    bits: u64,
+}
+
+/// The type of a [`CopiedArg`], its packed slot's low two bits; an enum, so that
+/// `Option<CopiedArg>` takes no more room.
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+enum CopiedType {
+    U64 = COPIED_U64,
+    I64 = COPIED_I64,
+    F64 = COPIED_F64,
+    Bool = COPIED_BOOL,
+}
+
+impl CopiedArg {
+    #[inline(always)]
+    pub fn unsigned(value: u64) -> Self {
+        CopiedArg {
+            ty: CopiedType::U64,
+            bits: value,
+        }
+    }
+    #[inline(always)]
+    pub fn signed(value: i64) -> Self {
+        CopiedArg {
+            ty: CopiedType::I64,
+            bits: value as u64,
+        }
+    }
+    #[inline(always)]
+    pub fn float(value: f64) -> Self {
+        CopiedArg {
+            ty: CopiedType::F64,
+            bits: value.to_bits(),
+        }
+    }
+    #[inline(always)]
+    pub fn boolean(value: bool) -> Self {
+        CopiedArg {
+            ty: CopiedType::Bool,
+            bits: u64::from(value),
+        }
+    }
+}
+
 impl Args {
     /// No kind and no argument: where a call's arguments start.
     pub(crate) const EMPTY: Args = Args {
@@ -240,6 +294,18 @@ impl Args {
     #[inline(always)]
     pub(crate) fn holds_formatted(&self) -> bool {
         self.formatted.is_some()
+    }
+
+    /// Keeps the argument at `index` among the extra values (below `MAX_COPIED`, which
+    /// the macro's field limit ensures; one past it is left off).
+    #[inline(always)]
+    fn push_copied(&mut self, index: usize, arg: CopiedArg) {
+        let i = usize::from(self.copied_len);
+        if i < MAX_COPIED {
+            self.copied[i] = ((index as u8) << 2) | arg.ty as u8;
+            self.bits[i] = arg.bits;
+            self.copied_len += 1;
+        }
     }
 
     /// The formatted arguments of a sampled span: its strings and `Debug` forms.
@@ -328,21 +394,29 @@ impl CallTrace {
         slot.expect("started in the slot")
     }
 
-    /// Records the call's arguments into `args`: the numbers and `bool`s copied, and for a
-    /// sampled span the strings and `Debug` forms formatted. In place, where they will
-    /// stay: the visitor stores them a byte or a word at a time, and a span moved right
-    /// after that is read back in wider loads, which stall until those stores land
-    /// (store-to-load forwarding fails); that showed as a third of an unsampled call in
-    /// `perf annotate`.
+    /// Records the call's kind and arguments into `args`: the numbers and `bool`s copied
+    /// (`copied`, made at the call site, in the order of `extra`), and for a sampled span
+    /// the strings and `Debug` forms formatted too. In place, where they will stay: the
+    /// visitor stores them a byte or a word at a time, and a span moved right after that
+    /// is read back in wider loads, which stall until those stores land (store-to-load
+    /// forwarding fails); that showed as a third of an unsampled call in `perf annotate`.
     #[inline]
-    pub(crate) fn record_args(&self, args: &mut Args, extra: &[Option<&dyn Value>]) {
-        if extra.is_empty() {
-            return;
-        }
-        if self.ids.sampled {
+    pub(crate) fn record_args(
+        &self,
+        args: &mut Args,
+        kind: u8,
+        extra: &[Option<&dyn Value>],
+        copied: &[Option<CopiedArg>],
+    ) {
+        args.kind = kind;
+        if self.ids.sampled && !extra.is_empty() {
             format_args(self.meta, extra, args);
         } else {
-            copy_args(self.meta, extra, args);
+            for (index, arg) in copied.iter().enumerate() {
+                if let Some(arg) = arg {
+                    args.push_copied(index, *arg);
+                }
+            }
         }
     }
 }
@@ -381,35 +455,19 @@ fn format_args(
     }
 }
 
-#[inline]
-fn copy_args(
-    meta: &'static tracing::Metadata<'static>,
-    extra: &[Option<&dyn Value>],
-    args: &mut Args,
-) {
-    let mut visitor = CopyArgs(args);
-    for (field, value) in extra_fields(meta, extra) {
-        value.record(&field, &mut visitor);
-    }
-}
-
-/// `otel.kind` names the span kind (1 + its index in `SPAN_KINDS`); any other field is an
-/// argument.
-fn kind_of(field: &Field, value: &str) -> Option<u8> {
-    (field.name() == SPAN_OTEL_KIND).then(|| {
-        SPAN_KINDS
-            .iter()
-            .position(|k| *k == value)
-            .map_or(0, |i| i as u8 + 1)
-    })
-}
-
 /// A sampled span's arguments: strings and `Debug` forms as the attributes
-/// `tracing-opentelemetry` made of them, numbers and `bool`s copied (`CopyArgs`), which the
-/// encoder writes as the same attributes.
+/// `tracing-opentelemetry` made of them, numbers and `bool`s copied as an unsampled span
+/// copies them, which the encoder writes as the same attributes.
 struct FormatArgs<'a> {
     args: &'a mut Args,
     formatted: Vec<KeyValue>,
+}
+
+impl FormatArgs<'_> {
+    /// The field's index among the extra values.
+    fn index(field: &Field) -> usize {
+        field.index().saturating_sub(CALL_SPAN_FIELDS.len())
+    }
 }
 
 impl Visit for FormatArgs<'_> {
@@ -418,63 +476,27 @@ impl Visit for FormatArgs<'_> {
             .push(KeyValue::new(field.name(), format!("{value:?}")));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        match kind_of(field, value) {
-            Some(kind) => self.args.kind = kind,
-            None => self
-                .formatted
-                .push(KeyValue::new(field.name(), value.to_owned())),
+        // The kind is recorded from the call site's constant.
+        if field.name() != SPAN_OTEL_KIND {
+            self.formatted
+                .push(KeyValue::new(field.name(), value.to_owned()));
         }
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        CopyArgs(self.args).record_u64(field, value);
+        self.args
+            .push_copied(Self::index(field), CopiedArg::unsigned(value));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        CopyArgs(self.args).record_i64(field, value);
+        self.args
+            .push_copied(Self::index(field), CopiedArg::signed(value));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        CopyArgs(self.args).record_f64(field, value);
+        self.args
+            .push_copied(Self::index(field), CopiedArg::float(value));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        CopyArgs(self.args).record_bool(field, value);
-    }
-}
-
-/// The numbers and `bool`s, by copy; `Debug` forms are not formatted.
-struct CopyArgs<'a>(&'a mut Args);
-
-impl CopyArgs<'_> {
-    #[inline]
-    fn push(&mut self, field: &Field, kind: u8, bits: u64) {
-        let args = &mut *self.0;
-        let i = usize::from(args.copied_len);
-        if i < MAX_COPIED {
-            // The field's index among the extra values (below MAX_COPIED: see `CallSpan`).
-            let field = field.index().saturating_sub(CALL_SPAN_FIELDS.len()) as u8;
-            args.copied[i] = (field << 2) | kind;
-            args.bits[i] = bits;
-            args.copied_len += 1;
-        }
-    }
-}
-
-impl Visit for CopyArgs<'_> {
-    fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if let Some(kind) = kind_of(field, value) {
-            self.0.kind = kind;
-        }
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.push(field, COPIED_U64, value);
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.push(field, COPIED_I64, value as u64);
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.push(field, COPIED_F64, value.to_bits());
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.push(field, COPIED_BOOL, u64::from(value));
+        self.args
+            .push_copied(Self::index(field), CopiedArg::boolean(value));
     }
 }
 

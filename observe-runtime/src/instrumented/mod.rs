@@ -39,6 +39,7 @@ pub use slo_meta::SloMeta;
 pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost, innermost_ids};
+pub use call_trace::CopiedArg;
 #[cfg(test)]
 pub(crate) use call_trace::{Args, CallTrace};
 #[cfg(feature = "otlp")]
@@ -48,4 +49,4 @@ pub(crate) use call_trace::{
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,
 };
-pub use span::{CallSpan, Entered};
+pub use span::{CallSpan, CallValues, Entered};

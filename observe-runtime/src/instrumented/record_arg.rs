@@ -14,15 +14,19 @@ use std::fmt::Debug;
 
 use tracing::field::{DebugValue, Value};
 
+use super::call_trace::CopiedArg;
+
 /// Wraps a reference to an argument; see the module docs.
 #[doc(hidden)]
 pub struct RecordArg<'a, T>(pub &'a T);
 
-/// A number or `bool`, recorded as a typed span value.
+/// A number or `bool`, recorded as a typed span value, and copied as observe's own span
+/// keeps it.
 #[doc(hidden)]
 pub trait RecordPrimitiveArg {
     type Recorded: Value;
     fn __observe_arg(&self) -> Self::Recorded;
+    fn __observe_copy(&self) -> Option<CopiedArg>;
 }
 
 impl<T: PrimitiveArg> RecordPrimitiveArg for &&RecordArg<'_, T> {
@@ -31,12 +35,18 @@ impl<T: PrimitiveArg> RecordPrimitiveArg for &&RecordArg<'_, T> {
     fn __observe_arg(&self) -> T::Recorded {
         self.0.recorded()
     }
+    #[inline(always)]
+    fn __observe_copy(&self) -> Option<CopiedArg> {
+        Some(self.0.copied())
+    }
 }
 
-/// The argument's `Debug` form, as a span field value.
+/// The argument's `Debug` form, as a span field value (formatted only for a sampled
+/// span: nothing is copied).
 #[doc(hidden)]
 pub trait RecordDebugArg<'a> {
     fn __observe_arg(&self) -> Option<DebugValue<&'a dyn Debug>>;
+    fn __observe_copy(&self) -> Option<CopiedArg>;
 }
 
 impl<'a, T: Debug> RecordDebugArg<'a> for &RecordArg<'a, T> {
@@ -44,12 +54,17 @@ impl<'a, T: Debug> RecordDebugArg<'a> for &RecordArg<'a, T> {
     fn __observe_arg(&self) -> Option<DebugValue<&'a dyn Debug>> {
         Some(tracing::field::debug(self.0 as &dyn Debug))
     }
+    #[inline(always)]
+    fn __observe_copy(&self) -> Option<CopiedArg> {
+        None
+    }
 }
 
 /// Nothing: an empty span field (`Option::None` records no value).
 #[doc(hidden)]
 pub trait RecordNoArg<'a> {
     fn __observe_arg(&self) -> Option<DebugValue<&'a dyn Debug>>;
+    fn __observe_copy(&self) -> Option<CopiedArg>;
 }
 
 impl<'a, T> RecordNoArg<'a> for RecordArg<'a, T> {
@@ -57,49 +72,44 @@ impl<'a, T> RecordNoArg<'a> for RecordArg<'a, T> {
     fn __observe_arg(&self) -> Option<DebugValue<&'a dyn Debug>> {
         None
     }
+    #[inline(always)]
+    fn __observe_copy(&self) -> Option<CopiedArg> {
+        None
+    }
 }
 
 /// The types recorded as typed values: what `tracing` records natively as a number or a
-/// `bool` (widened as its `Value` impls widen them).
+/// `bool` (widened as its `Value` impls widen them), and copied alike.
 #[doc(hidden)]
 pub trait PrimitiveArg {
     type Recorded: Value;
     fn recorded(&self) -> Self::Recorded;
+    fn copied(&self) -> CopiedArg;
 }
 
 macro_rules! primitive_args {
-    ($($ty:ty => $recorded:ty),* $(,)?) => {$(
+    ($($ty:ty => $recorded:ty, $copied:ident),* $(,)?) => {$(
         impl PrimitiveArg for $ty {
             type Recorded = $recorded;
             #[inline(always)]
             fn recorded(&self) -> $recorded {
-                <$recorded>::from(*self)
+                *self as $recorded
+            }
+            #[inline(always)]
+            fn copied(&self) -> CopiedArg {
+                CopiedArg::$copied(self.recorded())
             }
         }
     )*};
 }
 
 primitive_args!(
-    u8 => u64, u16 => u64, u32 => u64, u64 => u64,
-    i8 => i64, i16 => i64, i32 => i64, i64 => i64,
-    f32 => f64, f64 => f64, bool => bool,
+    u8 => u64, unsigned, u16 => u64, unsigned, u32 => u64, unsigned, u64 => u64, unsigned,
+    usize => u64, unsigned,
+    i8 => i64, signed, i16 => i64, signed, i32 => i64, signed, i64 => i64, signed,
+    isize => i64, signed,
+    f32 => f64, float, f64 => f64, float, bool => bool, boolean,
 );
-
-impl PrimitiveArg for usize {
-    type Recorded = u64;
-    #[inline(always)]
-    fn recorded(&self) -> u64 {
-        *self as u64
-    }
-}
-
-impl PrimitiveArg for isize {
-    type Recorded = i64;
-    #[inline(always)]
-    fn recorded(&self) -> i64 {
-        *self as i64
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -153,5 +163,39 @@ mod tests {
         assert_eq!(seen(&(&&&RecordArg(&true)).__observe_arg()), "bool:true");
         assert_eq!(seen(&(&&&RecordArg(&"a")).__observe_arg()), "debug:\"a\"");
         assert_eq!(seen(&(&&&RecordArg(&Opaque)).__observe_arg()), "");
+    }
+
+    /// The copies an unsampled call keeps: numbers and `bool`s, as `tracing` widens them;
+    /// nothing for the others.
+    #[allow(clippy::needless_borrow)]
+    #[test]
+    fn numbers_and_bools_are_copied_others_not() {
+        struct Opaque;
+        #[allow(unused_imports)]
+        use super::{RecordDebugArg as _, RecordNoArg as _, RecordPrimitiveArg as _};
+        let copied = |copy: Option<CopiedArg>| copy.map(|copy| format!("{copy:?}"));
+        let expected = |copy: CopiedArg| Some(format!("{copy:?}"));
+        assert_eq!(
+            copied((&&&RecordArg(&7u32)).__observe_copy()),
+            expected(CopiedArg::unsigned(7))
+        );
+        assert_eq!(
+            copied((&&&RecordArg(&usize::MAX)).__observe_copy()),
+            expected(CopiedArg::unsigned(u64::MAX))
+        );
+        assert_eq!(
+            copied((&&&RecordArg(&-3i16)).__observe_copy()),
+            expected(CopiedArg::signed(-3))
+        );
+        assert_eq!(
+            copied((&&&RecordArg(&0.5f32)).__observe_copy()),
+            expected(CopiedArg::float(0.5))
+        );
+        assert_eq!(
+            copied((&&&RecordArg(&true)).__observe_copy()),
+            expected(CopiedArg::boolean(true))
+        );
+        assert_eq!(copied((&&&RecordArg(&"a")).__observe_copy()), None);
+        assert_eq!(copied((&&&RecordArg(&Opaque)).__observe_copy()), None);
     }
 }

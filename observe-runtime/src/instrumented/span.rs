@@ -20,7 +20,7 @@ use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
 use super::call_frames::{self, Pushed};
 use super::call_site::CallSite;
-use super::call_trace::{Args, CallTrace, call_tracing};
+use super::call_trace::{Args, CallTrace, CopiedArg, call_tracing};
 use crate::names::{CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS};
 
 /// The span of one call of an instrumented function; see the module docs.
@@ -119,6 +119,18 @@ impl CallSpan {
     }
 }
 
+/// What a call site hands [`CallSpan::start`] besides its statics: the span's extra
+/// values (its kind, then its recorded arguments, as `tracing` values), the same
+/// arguments' numbers and `bool`s copied (`None` for the others and for the kind), and
+/// the kind's number (1 + its index in `SPAN_KINDS`; 0 when not set).
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct CallValues<'a> {
+    pub kind: u8,
+    pub extra: &'a [Option<&'a dyn Value>],
+    pub copied: &'a [Option<CopiedArg>],
+}
+
 /// A call entered; see [`CallSpan::enter`]. Leaves it when dropped.
 #[doc(hidden)]
 pub struct Entered<'a> {
@@ -150,12 +162,12 @@ impl CallSpan {
         &mut self,
         site: &'static CallSite,
         callsite: &'static DefaultCallsite,
-        extra: &[Option<&dyn Value>],
+        values: CallValues<'_>,
     ) {
-        self.start_tracing_span(callsite, extra);
+        self.start_tracing_span(callsite, values.extra);
         if let Some(tracing) = call_tracing() {
             CallTrace::start_in(&mut self.own, tracing, site, callsite.metadata(), None)
-                .record_args(&mut self.args, extra);
+                .record_args(&mut self.args, values.kind, values.extra, values.copied);
         }
     }
 
@@ -186,10 +198,10 @@ impl CallSpan {
         &mut self,
         site: &'static CallSite,
         callsite: &'static DefaultCallsite,
-        extra: &[Option<&dyn Value>],
+        values: CallValues<'_>,
         parent: impl FnOnce() -> Option<opentelemetry::trace::SpanContext>,
     ) {
-        self.start_tracing_span(callsite, extra);
+        self.start_tracing_span(callsite, values.extra);
         let Some(tracing) = call_tracing() else {
             return;
         };
@@ -201,7 +213,7 @@ impl CallSpan {
             callsite.metadata(),
             remote.as_ref(),
         )
-        .record_args(&mut self.args, extra);
+        .record_args(&mut self.args, values.kind, values.extra, values.copied);
         // A subscriber of the program's own exports the `tracing` span.
         #[cfg(feature = "otlp")]
         if !self.span.is_disabled()

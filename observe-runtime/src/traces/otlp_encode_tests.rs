@@ -61,12 +61,20 @@ fn tracing() -> &'static CallTracing {
 }
 
 /// A call under `parent` with every kind of argument, sampled or not as the parent is.
+#[allow(clippy::needless_borrow)]
 fn call(parent: SpanContext, error_type: Option<&'static str>) -> FinishedCall {
     let trace = CallTrace::start(tracing(), &SITE, &SPAN_META, Some(&parent));
     let mut args = Args::EMPTY;
     let message = String::from("héllo \"quoted\"");
+    // What the macro hands over: the values, and their copies made the same way (its
+    // receiver is always `&&&RecordArg`, whichever tier answers).
+    #[allow(unused_imports)]
+    use crate::instrumented::{
+        RecordArg, RecordDebugArg as _, RecordNoArg as _, RecordPrimitiveArg as _,
+    };
     trace.record_args(
         &mut args,
+        1, // "server"
         &[
             Some(&"server"),
             Some(&3u64),
@@ -75,6 +83,15 @@ fn call(parent: SpanContext, error_type: Option<&'static str>) -> FinishedCall {
             Some(&0.25f64),
             Some(&false),
             Some(&tracing::field::debug(&message)),
+        ],
+        &[
+            None,
+            (&&&RecordArg(&3u64)).__observe_copy(),
+            (&&&RecordArg(&-42i64)).__observe_copy(),
+            (&&&RecordArg(&u64::MAX)).__observe_copy(),
+            (&&&RecordArg(&0.25f64)).__observe_copy(),
+            (&&&RecordArg(&false)).__observe_copy(),
+            (&&&RecordArg(&message)).__observe_copy(),
         ],
     );
     let start = crate::clock::Ticks::new().now();
