@@ -381,6 +381,19 @@ impl CallTrace {
         trace
     }
 
+    /// Whether dropping it would do nothing: of what it holds, only its `tracestate`
+    /// owns anything (every field is named, so that one added is considered here).
+    #[inline(always)]
+    pub(crate) fn owns_nothing(&self) -> bool {
+        let CallTrace {
+            ids: _,
+            trace_state,
+            site: _,
+            meta: _,
+        } = self;
+        trace_state.is_none()
+    }
+
     /// [`CallTrace::start_in`], returned by value.
     #[cfg(test)]
     pub(crate) fn start(

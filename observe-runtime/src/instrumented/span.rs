@@ -39,11 +39,11 @@ impl Drop for CallSpan {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn drop(&mut self) {
-        // The span of every call that records no span (metrics only): `Span::none()`, no
-        // own span, no formatted argument. Dropping those would do nothing.
+        // The span of every call that records no span (metrics only: `Span::none()`, no
+        // own span, no formatted argument), and of an unsampled call of observe's own
+        // spans (its own span holds no `tracestate`). Dropping those would do nothing.
         let holds_nothing = self.span.is_none()
-            && self.span.metadata().is_none()
-            && self.own.is_none()
+            && (self.own.is_none() || self.own.as_ref().is_some_and(CallTrace::owns_nothing))
             && !self.args.holds_formatted();
         if !holds_nothing {
             self.release();
@@ -87,6 +87,7 @@ impl CallSpan {
                 .own
                 .as_ref()
                 .map(|own| call_frames::push(&own.ids, &own.trace_state)),
+            // `is_none`: no subscriber's span, and no metadata for `log` either.
             _span: if self.span.is_none() && self.span.metadata().is_none() {
                 None
             } else {
@@ -313,6 +314,39 @@ mod tests {
         assert_eq!(std::sync::Arc::strong_count(&formatted), 2);
         drop(span);
         assert_eq!(std::sync::Arc::strong_count(&formatted), 1);
+    }
+
+    /// ... and so is the `tracestate` an unsampled call of observe's own spans shares
+    /// with its caller (only a span without one is dropped by the inline test alone).
+    #[test]
+    fn dropping_a_call_span_releases_its_trace_state() {
+        use super::super::call_site::TEST_META;
+        use super::super::call_trace::CallIds;
+        static SITE: CallSite = CallSite::new(TEST_META);
+        static CALLSITE: DefaultCallsite = DefaultCallsite::new(&META);
+        static META: tracing::Metadata<'static> = tracing::Metadata::new(
+            "call",
+            "tests",
+            tracing::Level::INFO,
+            None,
+            None,
+            None,
+            tracing::field::FieldSet::new(&[], tracing::callsite::Identifier(&CALLSITE)),
+            tracing::metadata::Kind::SPAN,
+        );
+        let state = std::sync::Arc::new(
+            opentelemetry::trace::TraceState::from_key_value([("vendor", "x")]).unwrap(),
+        );
+        let mut span = CallSpan::unstarted();
+        *span.own = Some(CallTrace {
+            ids: CallIds::UNSTARTED,
+            trace_state: Some(state.clone()),
+            site: &SITE,
+            meta: &META,
+        });
+        assert_eq!(std::sync::Arc::strong_count(&state), 2);
+        drop(span);
+        assert_eq!(std::sync::Arc::strong_count(&state), 1);
     }
 
     /// ... and a recorded `tracing` span is still closed.
