@@ -2,10 +2,13 @@
 //! each function, the per-call guard that records exactly one outcome on every exit path,
 //! how a return value is classified and labelled, and the call's span. It may use
 //! `storage`, `global`, `outcome` and `names`; no allocation, lock or hash lookup once warm.
-//! When spans are exported, the call's span is observe's own (`call_trace`, `call_frames`).
+//! When spans are exported, the call's span is observe's own (`call_trace`, its arguments
+//! `call_args`, `call_frames`).
 
 // Without the `otlp` feature no span is ever observe's own: the call span machinery is
 // there (the hot path names it) but never started.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+mod call_args;
 #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 mod call_frames;
 mod call_guard;
@@ -35,16 +38,20 @@ pub use error_label::{ErrorLabel, LabelOf, LabelViaTrait, LabelViaTypeName};
 pub use record_arg::{PrimitiveArg, RecordArg, RecordDebugArg, RecordNoArg, RecordPrimitiveArg};
 pub use slo_meta::SloMeta;
 // The tags the traits return are named by no caller: they are only called through.
+#[cfg(test)]
+pub(crate) use call_args::Args;
+#[cfg(feature = "otlp")]
+pub(crate) use call_args::Copied;
+pub use call_args::CopiedArg;
 #[cfg(all(test, feature = "otlp"))]
 pub(crate) use call_frames::span_context;
 #[cfg(feature = "otlp")]
 pub(crate) use call_frames::{Innermost, attach_innermost, innermost, innermost_ids};
-pub use call_trace::CopiedArg;
 #[cfg(test)]
-pub(crate) use call_trace::{Args, CallTrace};
+pub(crate) use call_trace::CallTrace;
 #[cfg(feature = "otlp")]
 pub(crate) use call_trace::{
-    CallSampler, CallTracing, Copied, FinishedCall, RootSampling, start_call_tracing,
+    CallSampler, CallTracing, FinishedCall, RootSampling, start_call_tracing,
 };
 pub use returned::{
     Returned, ReturnedLocalFuture, ReturnedReady, ReturnedSendFuture, ReturnedValue,

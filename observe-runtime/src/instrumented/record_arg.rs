@@ -14,7 +14,7 @@ use std::fmt::Debug;
 
 use tracing::field::{DebugValue, Value};
 
-use super::call_trace::CopiedArg;
+use super::call_args::CopiedArg;
 
 /// Wraps a reference to an argument; see the module docs.
 #[doc(hidden)]

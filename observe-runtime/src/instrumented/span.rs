@@ -18,9 +18,10 @@ use tracing::callsite::{Callsite, DefaultCallsite};
 use tracing::field::Value;
 use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
 
+use super::call_args::{Args, CopiedArg};
 use super::call_frames::{self, Pushed};
 use super::call_site::CallSite;
-use super::call_trace::{Args, CallTrace, CopiedArg, call_tracing};
+use super::call_trace::{CallTrace, call_tracing};
 use crate::names::{CALL_SPAN_FIELDS, MAX_CALL_SPAN_FIELDS};
 
 /// The span of one call of an instrumented function; see the module docs.
