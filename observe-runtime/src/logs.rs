@@ -312,24 +312,24 @@ impl JsonLines {
 /// `,"trace_id":"…","span_id":"…"`, the ids as W3C trace context and OTLP/JSON write
 /// them (lower-case hex), built on the stack and appended with one copy.
 fn ids_members(trace_id: u128, span_id: u64) -> [u8; IDS_MEMBERS_LEN] {
-    const TRACE_ID: &[u8] = b",\"trace_id\":\"";
-    const SPAN_ID: &[u8] = b"\",\"span_id\":\"";
     let mut out = [b'"'; IDS_MEMBERS_LEN];
-    let (trace_key, rest) = out.split_at_mut(TRACE_ID.len());
-    trace_key.copy_from_slice(TRACE_ID);
+    let (trace_key, rest) = out.split_at_mut(TRACE_ID_KEY.len());
+    trace_key.copy_from_slice(TRACE_ID_KEY);
     let (high, rest) = rest.split_at_mut(16);
     high.copy_from_slice(&hex::lower_hex_u64((trace_id >> 64) as u64));
     let (low, rest) = rest.split_at_mut(16);
     low.copy_from_slice(&hex::lower_hex_u64(trace_id as u64));
-    let (span_key, rest) = rest.split_at_mut(SPAN_ID.len());
-    span_key.copy_from_slice(SPAN_ID);
+    let (span_key, rest) = rest.split_at_mut(SPAN_ID_KEY.len());
+    span_key.copy_from_slice(SPAN_ID_KEY);
     rest[..16].copy_from_slice(&hex::lower_hex_u64(span_id));
     // The closing quote is the array's fill.
     out
 }
 
-/// The length of [`ids_members`]: its two keys, 48 digits and the closing quote.
-const IDS_MEMBERS_LEN: usize = 13 + 32 + 13 + 16 + 1;
+const TRACE_ID_KEY: &[u8] = b",\"trace_id\":\"";
+const SPAN_ID_KEY: &[u8] = b"\",\"span_id\":\"";
+/// The length of [`ids_members`]: its two keys, 32 and 16 digits, the closing quote.
+const IDS_MEMBERS_LEN: usize = TRACE_ID_KEY.len() + 32 + SPAN_ID_KEY.len() + 16 + 1;
 
 /// `text` as a JSON string, quoted and escaped.
 fn json_string(out: &mut Vec<u8>, text: &str) {

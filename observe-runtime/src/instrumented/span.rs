@@ -88,8 +88,9 @@ impl CallSpan {
                 .own
                 .as_ref()
                 .map(|own| call_frames::push(&own.ids, &own.trace_state)),
-            // `is_none`: no subscriber's span, and no metadata for `log` either.
-            _span: if self.span.is_none() && self.span.metadata().is_none() {
+            // `Span::is_none`: no subscriber's span, and no metadata (`log` has nothing to
+            // write either).
+            _span: if self.span.is_none() {
                 None
             } else {
                 Some(self.enter_span())
