@@ -72,6 +72,7 @@ enum CopiedType {
     F64 = COPIED_F64,
     Bool = COPIED_BOOL,
 }
+const _: () = assert!(size_of::<Option<CopiedArg>>() == size_of::<CopiedArg>());
 
 impl CopiedArg {
     #[inline(always)]
