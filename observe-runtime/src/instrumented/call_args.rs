@@ -176,16 +176,13 @@ impl Args {
             ))
         })
     }
-}
 
-impl Args {
     /// Records the call's kind and arguments, `sampled` or not: the numbers and `bool`s
     /// copied (`copied`, made at the call site, in the order of `extra`), and for a
     /// sampled span the strings and `Debug` forms formatted too. In place, where they
-    /// will stay: the visitor stores them a byte or a word at a time, and a span moved
-    /// right after that is read back in wider loads, which stall until those stores land
-    /// (store-to-load forwarding fails); that showed as a third of an unsampled call in
-    /// `perf annotate`.
+    /// will stay: stored a byte or a word at a time, a span moved right after that is
+    /// read back in wider loads, which stall until those stores land (store-to-load
+    /// forwarding fails); that showed as a third of an unsampled call in `perf annotate`.
     #[inline]
     pub(crate) fn record(
         &mut self,
@@ -196,14 +193,13 @@ impl Args {
         copied: &[Option<CopiedArg>],
     ) {
         self.kind = kind;
+        for (index, arg) in copied.iter().enumerate() {
+            if let Some(arg) = arg {
+                self.push_copied(index, *arg);
+            }
+        }
         if sampled && !extra.is_empty() {
             format_args(meta, extra, self);
-        } else {
-            for (index, arg) in copied.iter().enumerate() {
-                if let Some(arg) = arg {
-                    self.push_copied(index, *arg);
-                }
-            }
         }
     }
 }
@@ -227,62 +223,36 @@ fn format_args(
     extra: &[Option<&dyn Value>],
     args: &mut Args,
 ) {
-    let mut visitor = FormatArgs {
-        args,
-        formatted: Vec::new(),
-    };
+    let mut visitor = FormatArgs(Vec::new());
     for (field, value) in extra_fields(meta, extra) {
         value.record(&field, &mut visitor);
     }
     // Numbers, `bool`s and the kind alone allocate nothing: a sampled call's
     // allocations are freed on the exporter thread, and glibc's per-thread caches serve
     // neither thread well when one allocates what the other frees.
-    if !visitor.formatted.is_empty() {
-        visitor.args.formatted = Some(Arc::new(visitor.formatted));
+    if !visitor.0.is_empty() {
+        args.formatted = Some(Arc::new(visitor.0));
     }
 }
 
-/// A sampled span's arguments: strings and `Debug` forms as the attributes
-/// `tracing-opentelemetry` made of them, numbers and `bool`s copied as an unsampled span
-/// copies them, which the encoder writes as the same attributes.
-struct FormatArgs<'a> {
-    args: &'a mut Args,
-    formatted: Vec<KeyValue>,
-}
+/// A sampled span's strings and `Debug` forms, as the attributes `tracing-opentelemetry`
+/// made of them. Its numbers and `bool`s are the copies every call keeps, and the kind
+/// the call site's constant: the visitor leaves those alone.
+struct FormatArgs(Vec<KeyValue>);
 
-impl FormatArgs<'_> {
-    /// The field's index among the extra values.
-    fn index(field: &Field) -> usize {
-        field.index().saturating_sub(CALL_SPAN_FIELDS.len())
-    }
-}
-
-impl Visit for FormatArgs<'_> {
+impl Visit for FormatArgs {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.formatted
+        self.0
             .push(KeyValue::new(field.name(), format!("{value:?}")));
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        // The kind is recorded from the call site's constant.
         if field.name() != SPAN_OTEL_KIND {
-            self.formatted
-                .push(KeyValue::new(field.name(), value.to_owned()));
+            self.0.push(KeyValue::new(field.name(), value.to_owned()));
         }
     }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.args
-            .push_copied(Self::index(field), CopiedArg::unsigned(value));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.args
-            .push_copied(Self::index(field), CopiedArg::signed(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.args
-            .push_copied(Self::index(field), CopiedArg::float(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.args
-            .push_copied(Self::index(field), CopiedArg::boolean(value));
-    }
+    // Copied already (`Args::record`); by default they would be formatted as `Debug`.
+    fn record_u64(&mut self, _: &Field, _: u64) {}
+    fn record_i64(&mut self, _: &Field, _: i64) {}
+    fn record_f64(&mut self, _: &Field, _: f64) {}
+    fn record_bool(&mut self, _: &Field, _: bool) {}
 }

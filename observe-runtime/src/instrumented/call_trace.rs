@@ -180,10 +180,11 @@ pub(crate) struct FinishedCall {
 
 impl CallTrace {
     /// Starts, in `slot`, the span of a call starting now under `parent` (a remote
-    /// caller's span; `None`, or not valid: the current one), without its arguments: [`CallTrace::record_args`] records them
-    /// where they live. Its ids are written where they stay, field by field: a span or a
-    /// parent built elsewhere and moved in was read back in wide loads over the narrow
-    /// stores of its flags (see `call_frames::continue_current`).
+    /// caller's span; `None`, or not valid: the current one), without its arguments:
+    /// [`CallTrace::record_args`] records them where they live. Its ids are written where
+    /// they stay, field by field: a span or a parent built elsewhere and moved in was read
+    /// back in wide loads over the narrow stores of its flags (see
+    /// `call_frames::continue_current`).
     #[inline]
     pub(crate) fn start_in<'a>(
         slot: &'a mut Option<CallTrace>,
