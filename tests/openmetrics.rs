@@ -109,18 +109,19 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
     assert_eq!(batch["help"], "Messages per \"batch\".");
 
     // Exported calls by trace id: successes are exported only when sampled.
-    let exported: BTreeMap<String, (u32, bool)> = spans
+    let exported: BTreeMap<String, (u32, bool, u64)> = spans
         .iter()
         .filter(|s| s.name == "work")
         .map(|s| {
             let call = s.attr("call").unwrap().parse().unwrap();
-            (s.trace_id.clone(), (call, s.status == STATUS_ERROR))
+            let failed = s.status == STATUS_ERROR;
+            (s.trace_id.clone(), (call, failed, s.duration_nanos))
         })
         .collect();
     let sampled_successes: Vec<u32> = exported
         .values()
-        .filter(|(_, failed)| !failed)
-        .map(|(call, _)| *call)
+        .filter(|(_, failed, _)| !failed)
+        .map(|(call, _, _)| *call)
         .collect();
     assert!(
         (20..130).contains(&sampled_successes.len()),
@@ -130,7 +131,7 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
     let exemplars = exemplars_of(family(DURATION), family(PROCESSED));
     let now = unix_seconds();
     for exemplar in &exemplars {
-        let (call, failed) = exported.get(&exemplar.trace_id).unwrap_or_else(|| {
+        let (call, failed, span_nanos) = exported.get(&exemplar.trace_id).unwrap_or_else(|| {
             panic!(
                 "{exemplar:?}: a trace id the receiver never got\n{}",
                 open.body
@@ -147,6 +148,13 @@ fn openmetrics_scrapes_carry_exported_trace_ids_and_the_same_series() {
             assert!(
                 exemplar.value >= pause,
                 "{exemplar:?}: call {call} slept {pause}s"
+            );
+            // One clock reading ends both the observation and the span: they last as long
+            // (to the nanosecond each side's conversion from ticks may round).
+            let span_seconds = *span_nanos as f64 / 1e9;
+            assert!(
+                (exemplar.value - span_seconds).abs() <= 3e-9,
+                "{exemplar:?}: its span lasted {span_seconds}s"
             );
         } else {
             assert_eq!(exemplar.value, 1.0, "{exemplar:?}: one increment");

@@ -35,6 +35,8 @@ pub struct ReceivedSpan {
     pub status: i32,
     pub attributes: BTreeMap<String, String>,
     pub resource: BTreeMap<String, String>,
+    /// End time minus start time.
+    pub duration_nanos: u64,
 }
 
 impl ReceivedSpan {
@@ -111,6 +113,9 @@ fn flatten_spans(request: ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
                     status: span.status.map_or(0, |s| s.code),
                     attributes: flatten(&span.attributes),
                     resource: resource.clone(),
+                    duration_nanos: span
+                        .end_time_unix_nano
+                        .saturating_sub(span.start_time_unix_nano),
                 });
             }
         }

@@ -43,8 +43,8 @@ struct Call {
 impl Call {
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn record(&self, outcome: Outcome) {
-        self.storage.finish(self.stripe(), self.start, outcome);
+    fn record(&self, outcome: Outcome) -> u64 {
+        self.storage.finish(self.stripe(), self.start, outcome)
     }
 
     /// The stripe the call ends on: its start's (a synchronous call), else this thread's.
@@ -111,7 +111,9 @@ impl<'s> CallGuard<'s> {
         match (&outcome, &self.call) {
             (Outcome::Success, Some(call)) => match self.span.own() {
                 Some(own) if own.ids.sampled => record_sampled(call, self.span, outcome, None),
-                _ => call.record(Outcome::Success),
+                _ => {
+                    call.record(Outcome::Success);
+                }
             },
             _ => self.record_unsuccessful(outcome),
         }
@@ -134,10 +136,12 @@ impl<'s> CallGuard<'s> {
                 }
                 // Every failure is exported, whatever the head sampler said.
                 Some(_) if error_type.is_some() => {
-                    call.record(outcome);
-                    export(self.span, call.start, error_type);
+                    let end = call.record(outcome);
+                    export(self.span, call.start, end, error_type);
                 }
-                _ => call.record(outcome),
+                _ => {
+                    call.record(outcome);
+                }
             }
         }
     }
@@ -152,12 +156,14 @@ fn record_sampled(
     outcome: Outcome,
     error_type: Option<&'static str>,
 ) {
-    if let Some(own) = span.own() {
-        let stripe = call.stripe();
-        call.storage
-            .finish_sampled(stripe, call.start, outcome, own.ids.trace_id());
-    }
-    export(span, call.start, error_type);
+    let end = match span.own() {
+        Some(own) => {
+            call.storage
+                .finish_sampled(call.stripe(), call.start, outcome, own.ids.trace_id())
+        }
+        None => call.record(outcome),
+    };
+    export(span, call.start, end, error_type);
 }
 
 impl<'s> CallGuard<'s> {
@@ -237,18 +243,18 @@ impl CallGuard<'_> {
     }
 }
 
-/// Hands observe's own span of a call that ended to the exporter, off the hot path.
+/// Hands observe's own span of a call that ended to the exporter, off the hot path. Its
+/// end is the metrics' (one clock read for both): the span lasts as long as the duration
+/// its bucket's exemplar links it to.
 #[cold]
 #[inline(never)]
-fn export(span: &CallSpan, start: u64, error_type: Option<&'static str>) {
-    if let (Some(own), Some(clock), Some(tracing)) =
-        (span.own(), crate::global::clock(), call_tracing())
-    {
+fn export(span: &CallSpan, start: u64, end: u64, error_type: Option<&'static str>) {
+    if let (Some(own), Some(tracing)) = (span.own(), call_tracing()) {
         (tracing.export)(FinishedCall {
             trace: own.clone(),
             args: span.args().clone(),
             start,
-            end: clock.now(),
+            end,
             error_type,
         });
     }

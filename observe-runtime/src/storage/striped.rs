@@ -230,10 +230,11 @@ impl Storage {
 
     /// A call that started at `start` (a [`Storage::now`] reading) finished with
     /// `outcome`, recorded in `stripe`, which must be the stripe of the current thread.
+    /// Returns the clock reading it ended at: the end of the call's span, if it has one.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    pub(crate) fn finish(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) {
-        self.record(stripe, start, outcome);
+    pub(crate) fn finish(&self, stripe: Stripe<'_>, start: u64, outcome: Outcome) -> u64 {
+        self.record(stripe, start, outcome).ended
     }
 
     /// [`Storage::finish`] for a call of a *sampled* trace: the same record, and
@@ -241,7 +242,7 @@ impl Storage {
     /// the call landed in, with the same duration; the processed counter's exemplar of
     /// `outcome` is the latest of its buckets. No allocation and no lock: one slot write
     /// behind a sequence counter, skipped if another thread is writing that slot at that
-    /// instant (see `exemplars`).
+    /// instant (see `exemplars`). Returns the clock reading it ended at.
     #[cfg_attr(debug_assertions, inline)]
     #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn finish_sampled(
@@ -250,7 +251,7 @@ impl Storage {
         start: u64,
         outcome: Outcome,
         trace_id: u128,
-    ) {
+    ) -> u64 {
         let recorded = self.record(stripe, start, outcome);
         self.exemplars.record(
             recorded.outcome,
@@ -261,6 +262,7 @@ impl Storage {
                 ended: recorded.ended,
             },
         );
+        recorded.ended
     }
 
     /// Records one call in `stripe`; what it recorded, for an exemplar.
