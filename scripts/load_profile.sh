@@ -3,23 +3,30 @@
 # configuration of `scripts/load.sh`, each build pinned to CPU 0 under `wrk` on CPU 1,
 # sampled by `perf record` for the whole wrk run, in rounds that alternate which build
 # goes first. Prints nanoseconds of CPU per request (samples' time over the requests wrk
-# completed), by group (the kernel, observe's and `tracing`'s functions, the example's
-# request functions, memcpy, the allocator, the rest), by thread (the request workers,
-# observe's exporter thread) and by function, the largest
-# differences first: the median over the rounds of each round's difference, and the
-# groups' range. Time, not instructions: read it beside `scripts/request_cost.sh`.
-# Inlined code counts in the function it was inlined into, which is why the example's
-# request functions are one group. Not part of `cargo test`.
+# completed), the median over the rounds of each round's difference and its range, the
+# largest differences first:
+# - by group (the kernel, observe's and `tracing`'s functions, the example's request
+#   functions, memcpy, the allocator, the rest) and by thread (the request workers,
+#   observe's exporter thread). Here inlined code counts in the function it was inlined
+#   into, which is why the example's request functions are one group;
+# - observe's code by function with its inlined code included, the TSC reads on a row of
+#   their own (`scripts/lib/inline_profile.py`, from the builds' debug info): where the
+#   first table's request functions and observe's functions go;
+# - by function, as `perf report` has them.
+# Time, not instructions: read it beside `scripts/request_cost.sh`. Not part of
+# `cargo test`.
 #
 #   scripts/load_profile.sh                   # (c): prod, OTLP to a local receiver
 #   PROFILE_CONFIG=b scripts/load_profile.sh  # (b) defaults; d: (c) with 10% malformed
 #   PROFILE_ROUNDS=5 PROFILE_SECONDS=20 PROFILE_TOP=40 scripts/load_profile.sh
-#   PROFILE_WRITE=1 scripts/load_profile.sh   # also writes the group table into BENCHMARKS.md
+#   PROFILE_WRITE=1 scripts/load_profile.sh   # also writes the tables into BENCHMARKS.md
 #   PROFILE_BASELINE=old/parsing_service scripts/load_profile.sh
 #                                             # against another build (an earlier commit's
 #                                             # observed example) instead of compiled out
+#                                             # (built by scripts/lib/example_builds.sh,
+#                                             # for its debug info)
 #
-# Needs wrk, perf (Debian: linux-perf), taskset, python3, curl, 2 CPUs.
+# Needs wrk, perf (Debian: linux-perf), taskset, python3, curl, binutils (nm, addr2line), 2 CPUs.
 set -euo pipefail
 
 CONFIG=${PROFILE_CONFIG:-c}
@@ -32,10 +39,11 @@ COLLECTOR_PORT=${PROFILE_COLLECTOR_PORT:-14421}
 cd "$(dirname "$0")/.."
 . scripts/lib/work_dir.sh
 
-for tool in wrk perf taskset python3 curl; do
+for tool in wrk perf taskset python3 curl nm addr2line; do
     command -v "$tool" >/dev/null || { echo "load_profile: $tool is missing" >&2; exit 2; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "load_profile: needs 2 CPUs" >&2; exit 2; }
+python3 scripts/lib/inline_profile.py --check
 
 otlp="OBSERVE_ENVIRONMENT=prod OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COLLECTOR_PORT OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
 case "$CONFIG" in
@@ -81,6 +89,8 @@ profile() {
     # By thread: the request workers against observe's exporter thread (OTLP export).
     perf report -i "$work/$build.perf" --stdio --no-children -g none --sort comm \
         -F period,comm --field-separator='|' 2>/dev/null | grep -v '^#' >"$work/$build.$round.threads"
+    # Observe's code by function, its inlined code included.
+    python3 scripts/lib/inline_profile.py "$work/$build.perf" "$work/$build" >"$work/$build.$round.inline"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -173,6 +183,44 @@ for t in thread_names:
 for t, a, b, (d, lo, hi) in sorted(thread_rows, key=lambda r: -r[2]):
     if max(a, b) >= 1:
         both(f"| {t} | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")
+both()
+# Observe's code, inlined code included (scripts/lib/inline_profile.py): ns per request.
+def inline(build, round, n):
+    per = {}
+    for line in open(f"{work}/{build}.{round}.inline"):
+        period, thread, label = line.rstrip("\n").split("|", 2)
+        if label.startswith("(not observe"):
+            label = "(not observe's code)"
+        if thread != "tokio-rt-worker":
+            label = f"{label}, on the {thread} thread"
+        per[label] = per.get(label, 0) + int(period) / n
+    return per
+inline_runs = [(inline("compiled_out", r, runs[r - 1][0][0]), inline("observed", r, runs[r - 1][1][0]))
+               for r in range(1, rounds + 1)]
+labels = {k for a, b in inline_runs for k in list(a) + list(b) if not k.startswith("(not observe")}
+inline_rows = []
+for k in labels:
+    a = [x.get(k, 0) for x, _ in inline_runs]
+    b = [y.get(k, 0) for _, y in inline_runs]
+    inline_rows.append((k, statistics.median(a), statistics.median(b), median_range([y - x for x, y in zip(a, b)])))
+inline_rows.sort(key=lambda r: -abs(r[3][0]))
+shown = [r for r in inline_rows if max(r[1], r[2]) >= 2][:top]
+rest = [r for r in inline_rows if r not in shown]
+both(f"| observe's code, inlined code included | {baseline}, ns | observed, ns | difference, median [range] |")
+both("|---|---|---|---|")
+for k, a, b, (d, lo, hi) in shown:
+    name = re.sub(r"^observe_runtime::", "", k).replace("|", "\\|")
+    both(f"| `{name}` | {a:.0f} | {b:.0f} | {d:+.0f} [{lo:+.0f}, {hi:+.0f}] |")
+def total(which, keys):
+    return [sum(run[which].get(k, 0) for k in keys) for run in inline_runs]
+rest_keys = [r[0] for r in rest]
+if rest_keys:
+    a, b = total(0, rest_keys), total(1, rest_keys)
+    d = median_range([y - x for x, y in zip(a, b)])
+    both(f"| {len(rest_keys)} more functions | {statistics.median(a):.0f} | {statistics.median(b):.0f} | {d[0]:+.0f} [{d[1]:+.0f}, {d[2]:+.0f}] |")
+a, b = total(0, labels), total(1, labels)
+d = median_range([y - x for x, y in zip(a, b)])
+both(f"| all of observe's code | {statistics.median(a):.0f} | {statistics.median(b):.0f} | {d[0]:+.0f} [{d[1]:+.0f}, {d[2]:+.0f}] |")
 both()
 table.close()
 print(f"The {top} largest differences by function, ns per request (median over the rounds):")

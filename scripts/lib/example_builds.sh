@@ -49,6 +49,12 @@ build_example_pair() {
 # builds, ran 213 ns a request slower in the observed build than in the compiled-out one
 # when the two started at different offsets within 64 bytes, and no slower once aligned
 # (`scripts/load_profile.sh`, (b), 3 rounds each).
+#
+# The example crate also gets debug info, kept in the binary (Cargo strips a release
+# build without it): `scripts/lib/inline_profile.py` reads which of observe's functions
+# were inlined where. `limited`, not `line-tables-only`, whose inlined functions have
+# short names (`poll<..>`). It changes no instruction: disassembled with and without, the
+# only difference was one load in `main` (of the gdb scripts section).
 build_example_layouts() {
     local dir=$1 count=$2 target=${CARGO_TARGET_DIR:-$(pwd)/target} build layout
     for build in observed compiled_out; do
@@ -57,7 +63,8 @@ build_example_layouts() {
             [ "$layout" -gt 0 ] && order=(-C "link-arg=-Wl,--shuffle-sections=*=$layout")
             # shellcheck disable=SC2046 # no features is no argument
             cargo rustc --release -p observe $(build_features "$build") --example parsing_service \
-                -- -C llvm-args=-align-all-functions=6 "${order[@]}" >&2
+                -- -C llvm-args=-align-all-functions=6 -C debuginfo=limited -C strip=none \
+                "${order[@]}" >&2
             cp "$target/release/examples/parsing_service" "$dir/$build.$layout"
             check_build "$build" "$dir/$build.$layout"
         done
